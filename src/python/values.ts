@@ -1,0 +1,151 @@
+/**
+ * The Python value model: JS classes for the Python types that have no exact JS counterpart.
+ * Everything here is inert data; nothing holds a reference to code.
+ */
+
+/** A Python `tuple`. It is a real JS array (read it like one); the class keeps it distinct from `list`. */
+export class Tuple<T = unknown> extends Array<T> {
+  /** Build a tuple from items (`Tuple.of` would treat one numeric argument as a length). */
+  static from_<T>(items: readonly T[]): Tuple<T> {
+    const t = new Tuple<T>();
+    for (let i = 0; i < items.length; i++) t.push(items[i] as T);
+    return t;
+  }
+  // Derived arrays (map, filter, slice) are plain arrays: a mapped tuple is no longer a pickled tuple.
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+}
+
+/** Make a tuple: `tuple(1, 2)` is Python's `(1, 2)`. */
+export function tuple<T>(...items: T[]): Tuple<T> {
+  return Tuple.from_(items);
+}
+
+/** A Python `bytearray` (a mutable `Uint8Array`); plain `Uint8Array` is Python `bytes`. */
+export class ByteArray extends Uint8Array {
+  static override get [Symbol.species](): Uint8ArrayConstructor {
+    return Uint8Array;
+  }
+}
+
+/** A Python `frozenset`; plain `Set` is Python `set`. */
+export class FrozenSet<T = unknown> extends Set<T> {}
+
+/** A reference to a Python global (a class or function named `module.name`), never resolved to code. */
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  /** `module.name`, as Python prints a qualified name. */
+  get qualifiedName(): string {
+    return `${this.module}.${this.name}`;
+  }
+  toString(): string {
+    return this.qualifiedName;
+  }
+}
+
+/** How an inert object was created in the pickle, so the writer can re-emit it the same way. */
+export type PyObjectKind = 'reduce' | 'newobj' | 'newobj_ex' | 'inst' | 'obj';
+
+const META = { enumerable: false, writable: true, configurable: true } as const;
+
+/**
+ * An instance of a Python class that picklejar does not rebuild: its class, the arguments it was
+ * created with, and its state. When the state (`BUILD`) is a string-keyed dict, the entries become
+ * own enumerable properties, so `model.coef_` reads the attribute; metadata lives in non-enumerable
+ * `__dunder__` properties so that `Object.keys(obj)` lists only attributes.
+ */
+export class PyObject {
+  declare readonly __class__: PyGlobal;
+  declare __kind__: PyObjectKind;
+  declare __args__: Tuple;
+  declare __kwargs__: Map<unknown, unknown> | undefined;
+  /** State that is not a plain attribute dict (e.g. a tuple, or `(dict, slots)`); undefined otherwise. */
+  declare __state__: unknown;
+  /** Items added with APPEND(S) (list subclasses, `__reduce__` listitems). */
+  declare __items__: unknown[] | undefined;
+  /** Pairs added with SETITEM(S) (dict subclasses, `__reduce__` dictitems). */
+  declare __dictitems__: Map<unknown, unknown> | undefined;
+  [attribute: string]: unknown;
+
+  constructor(cls: PyGlobal, kind: PyObjectKind, args: Tuple, kwargs?: Map<unknown, unknown>) {
+    Object.defineProperty(this, '__class__', { ...META, value: cls, writable: false });
+    Object.defineProperty(this, '__kind__', { ...META, value: kind });
+    Object.defineProperty(this, '__args__', { ...META, value: args });
+    Object.defineProperty(this, '__kwargs__', { ...META, value: kwargs });
+    Object.defineProperty(this, '__state__', { ...META, value: undefined });
+    Object.defineProperty(this, '__items__', { ...META, value: undefined });
+    Object.defineProperty(this, '__dictitems__', { ...META, value: undefined });
+  }
+
+  /** `module.name` of the class (or callable) that made this object. */
+  get __qualname__(): string {
+    return this.__class__.qualifiedName;
+  }
+
+  /** The attribute dict as a Map (own enumerable properties). */
+  attributes(): Map<string, unknown> {
+    return new Map(Object.entries(this));
+  }
+}
+Object.defineProperty(PyObject.prototype, '__qualname__', { enumerable: false });
+
+/** Set an own data property even for keys such as `__proto__` (no prototype pollution). */
+export function setOwn(target: object, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+/** Python `complex`. */
+export class Complex {
+  constructor(
+    readonly re: number,
+    readonly im: number,
+  ) {}
+  toString(): string {
+    return `(${this.re}${this.im < 0 || Object.is(this.im, -0) ? '-' : '+'}${Math.abs(this.im)}j)`;
+  }
+}
+
+/** Python `range(start, stop, step)`. */
+export class PyRange {
+  constructor(
+    readonly start: number | bigint,
+    readonly stop: number | bigint,
+    readonly step: number | bigint,
+  ) {}
+}
+
+/** Python `slice(start, stop, step)`. */
+export class PySlice {
+  constructor(
+    readonly start: unknown,
+    readonly stop: unknown,
+    readonly step: unknown,
+  ) {}
+}
+
+/**
+ * A protocol-5 buffer that reached the result without a consumer (a bare `pickle.PickleBuffer`).
+ * In-band writable buffers decode as `ByteArray`, read-only ones as `Uint8Array`; this class is used
+ * only for out-of-band buffers, so the writer can send them out-of-band again.
+ */
+export class PickleBuffer {
+  constructor(
+    readonly data: Uint8Array,
+    readonly readonly: boolean,
+  ) {}
+}
+
+/** Is `value` a plain JS object (the default-mode representation of a string-keyed dict)? */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,90 @@
+/**
+ * The registry of `module.name` handlers. The decoding machine knows no type family: stdlib, numpy,
+ * joblib (and user code) plug in here, and the machine asks the registry what a global means.
+ */
+import type { Tuple } from '../python/values.js';
+
+/** What a handler may ask of the running decoder. */
+export interface DecodeContext {
+  /** True when decoding with `lossless: true`. */
+  readonly lossless: boolean;
+  /** Protocol announced by the stream's PROTO opcode (0 when absent). */
+  readonly protocol: number;
+  /** Byte offset of the opcode being executed. */
+  readonly offset: number;
+  /** Name of the opcode being executed. */
+  readonly opcode: string;
+  /** Python 2 `str` decoding option in force. */
+  readonly encoding: 'ascii' | 'latin1' | 'bytes' | 'utf-8';
+  /** Convert a decoded Python int (number or bigint) to a JS number when exactly representable. */
+  toInt(value: unknown): number | bigint;
+  /** An UnpicklingError naming the current opcode and offset. */
+  error(message: string): Error;
+  /**
+   * Read `n` raw bytes that follow the current opcode in the stream (joblib puts array payloads
+   * there). Returns a view into the input, not a copy.
+   */
+  readRaw(n: number): Uint8Array;
+  /** Decode one complete nested pickle that starts at the current stream position. */
+  loadNested(): unknown;
+  /** Read a sibling file by name (joblib < 0.10 `.npy` files); undefined when unavailable. */
+  readSibling?(name: string): Uint8Array | undefined;
+  /** A fresh dict in the current mode's representation (plain object or Map). */
+  makeDict(entries: Iterable<readonly [unknown, unknown]>): unknown;
+}
+
+/** How a handler rebuilds the values of one global. Every member is optional. */
+export interface GlobalHandler {
+  /** `REDUCE`: the value of `callable(*args)`. */
+  call?(args: Tuple, ctx: DecodeContext): unknown;
+  /** `NEWOBJ`/`NEWOBJ_EX`: the value of `cls.__new__(cls, *args, **kwargs)`; falls back to `call`. */
+  construct?(args: Tuple, kwargs: Map<unknown, unknown> | undefined, ctx: DecodeContext): unknown;
+  /** A bare reference to the global (not called): defaults to a `PyGlobal`. */
+  reference?(ctx: DecodeContext): unknown;
+}
+
+/**
+ * Objects that want `BUILD` (Python's `__setstate__`) implement this symbol. The return value, when
+ * not undefined, replaces the object on the stack (joblib array wrappers become arrays this way).
+ */
+export const SET_STATE: unique symbol = Symbol('picklejar.setState');
+
+export interface SetStateable {
+  [SET_STATE](state: unknown, ctx: DecodeContext): unknown;
+}
+
+export function hasSetState(value: unknown): value is SetStateable {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Partial<SetStateable>)[SET_STATE] === 'function'
+  );
+}
+
+/** A map from `module.name` to handlers. Families register into one; the public entry wires them. */
+export class GlobalRegistry {
+  private readonly handlers = new Map<string, GlobalHandler>();
+
+  /** Register `handler` for each of `names` (each `module.name`, module may contain dots). */
+  register(names: string | readonly string[], handler: GlobalHandler): this {
+    for (const name of typeof names === 'string' ? [names] : names) this.handlers.set(name, handler);
+    return this;
+  }
+
+  /** Look up `module` + `name`. */
+  get(module: string, name: string): GlobalHandler | undefined {
+    return this.handlers.get(module + '.' + name);
+  }
+
+  /** A registry holding this one's handlers and then `other`'s (later wins). */
+  merge(other: GlobalRegistry | undefined): GlobalRegistry {
+    const out = new GlobalRegistry();
+    for (const [k, v] of this.handlers) out.handlers.set(k, v);
+    if (other) for (const [k, v] of other.handlers) out.handlers.set(k, v);
+    return out;
+  }
+
+  names(): IterableIterator<string> {
+    return this.handlers.keys();
+  }
+}
