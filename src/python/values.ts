@@ -24,7 +24,7 @@ export function tuple<T>(...items: T[]): Tuple<T> {
 
 /** A Python `bytearray` (a mutable `Uint8Array`); plain `Uint8Array` is Python `bytes`. */
 export class ByteArray extends Uint8Array {
-  static override get [Symbol.species](): Uint8ArrayConstructor {
+  static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
   }
 }

@@ -31,6 +31,11 @@ export interface DecodeContext {
   readSibling?(name: string): Uint8Array | undefined;
   /** A fresh dict in the current mode's representation (plain object or Map). */
   makeDict(entries: Iterable<readonly [unknown, unknown]>): unknown;
+  /**
+   * Resolve `module.name` exactly as a GLOBAL opcode would (name mapping, aliases, refusal of
+   * dangerous globals, registry); returns the value a GLOBAL pushes.
+   */
+  resolveGlobal(module: string, name: string): unknown;
 }
 
 /** How a handler rebuilds the values of one global. Every member is optional. */

@@ -1,0 +1,162 @@
+/**
+ * Text decoding and encoding for pickle strings. Python writes str as UTF-8 with `surrogatepass`, so
+ * lone surrogates arrive as 3-byte sequences (ED A0 80) that a strict UTF-8 decoder rejects; JS strings
+ * can hold them, so we decode them instead of replacing them.
+ */
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Below this many bytes a JS loop beats TextDecoder's call overhead for pure ASCII (measured: bench). */
+const SHORT_STRING = 32;
+
+/** Thrown for bytes that are not UTF-8 even with surrogatepass; the caller turns it into UnpicklingError. */
+export class TextError extends Error {}
+
+/**
+ * Decode `data[start, end)` as UTF-8 with surrogatepass semantics.
+ * @throws TextError when the bytes are not (surrogatepass) UTF-8.
+ */
+export function decodeUtf8(data: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= SHORT_STRING) {
+    // Short-ASCII fast path: no call into the TextDecoder, no intermediate arrays.
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const b = data[i] as number;
+      if (b >= 0x80) return decodeUtf8Slow(data, start, end);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  try {
+    return strictDecoder.decode(data.subarray(start, end));
+  } catch {
+    return decodeUtf8Slow(data, start, end);
+  }
+}
+
+/** Full decoder: accepts encoded surrogates (ED A0..BF xx), rejects everything else that is malformed. */
+function decodeUtf8Slow(data: Uint8Array, start: number, end: number): string {
+  const units: number[] = [];
+  let out = '';
+  let i = start;
+  while (i < end) {
+    const b0 = data[i] as number;
+    let cp: number;
+    if (b0 < 0x80) {
+      cp = b0;
+      i += 1;
+    } else if (b0 >= 0xc2 && b0 <= 0xdf) {
+      if (i + 1 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
+      const b1 = data[i + 1] as number;
+      if ((b1 & 0xc0) !== 0x80) throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
+      cp = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
+      i += 2;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+      if (i + 2 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
+      const b1 = data[i + 1] as number;
+      const b2 = data[i + 2] as number;
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80)
+        throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
+      cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+      if (cp < 0x800) throw new TextError(`overlong UTF-8 sequence at byte ${i - start}`);
+      i += 3;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      if (i + 3 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
+      const b1 = data[i + 1] as number;
+      const b2 = data[i + 2] as number;
+      const b3 = data[i + 3] as number;
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80)
+        throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
+      cp = ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+      if (cp < 0x10000 || cp > 0x10ffff) throw new TextError(`invalid UTF-8 code point at byte ${i - start}`);
+      i += 4;
+    } else {
+      throw new TextError(`invalid UTF-8 start byte 0x${b0.toString(16)} at ${i - start}`);
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else {
+      units.push(cp);
+    }
+    if (units.length >= 4096) {
+      out += String.fromCharCode.apply(null, units);
+      units.length = 0;
+    }
+  }
+  return out + String.fromCharCode.apply(null, units);
+}
+
+/** Decode bytes as Latin-1 (each byte one char). */
+export function decodeLatin1(data: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(null, data.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  }
+  return out;
+}
+
+/** Decode bytes as ASCII; throws TextError on bytes >= 0x80 (Python's strict 'ascii' codec). */
+export function decodeAscii(data: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if ((data[i] as number) >= 0x80)
+      throw new TextError(`'ascii' codec can't decode byte 0x${(data[i] as number).toString(16)} in position ${i - start}`);
+  }
+  return decodeLatin1(data, start, end);
+}
+
+/** Encode a JS string as UTF-8 with surrogatepass (lone surrogates become 3-byte sequences). */
+export function encodeUtf8(s: string): Uint8Array {
+  const out = new Uint8Array(utf8Length(s));
+  writeUtf8(s, out, 0);
+  return out;
+}
+
+/** Number of bytes `s` takes in UTF-8 with surrogatepass. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Write `s` as surrogatepass UTF-8 into `out` at `pos`; returns the new position. */
+export function writeUtf8(s: string, out: Uint8Array, pos: number): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[pos++] = c;
+    } else if (c < 0x800) {
+      out[pos++] = 0xc0 | (c >> 6);
+      out[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          out[pos++] = 0xf0 | (c >> 18);
+          out[pos++] = 0x80 | ((c >> 12) & 0x3f);
+          out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+          out[pos++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+      }
+      out[pos++] = 0xe0 | (c >> 12);
+      out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      out[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}

@@ -1,0 +1,23 @@
+/** picklejar: read and write Python pickle, joblib and .npy data. Public API (re-exports only). */
+export { loads, loadsAll, load } from './load.js';
+export { PickleError, UnpicklingError, PicklingError } from './errors.js';
+export type { LoadOptions, Limits, Constructor } from './unpickle/options.js';
+export { DEFAULT_LIMITS } from './unpickle/options.js';
+export { GlobalRegistry, SET_STATE } from './unpickle/registry.js';
+export type { GlobalHandler, DecodeContext, SetStateable } from './unpickle/registry.js';
+export { defaultRegistry } from './registry-default.js';
+export {
+  Tuple,
+  tuple,
+  ByteArray,
+  FrozenSet,
+  PyGlobal,
+  PyObject,
+  Complex,
+  PyRange,
+  PySlice,
+  PickleBuffer,
+} from './python/values.js';
+export type { PyObjectKind } from './python/values.js';
+export { OPCODES, HIGHEST_PROTOCOL, DEFAULT_PROTOCOL } from './opcodes.js';
+export type { OpcodeInfo, ArgKind } from './opcodes.js';

@@ -1,0 +1,77 @@
+/** Public decoding entry points: plain pickles, joblib containers (any compressor) and .npy files. */
+import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UnpicklingError } from './errors.js';
+import { decompressJoblib } from './joblib/compress.js';
+import { isNpy, readNpy } from './numpy/npy.js';
+import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
+import { unpickle, unpickleAll } from './unpickle/index.js';
+import { defaultRegistry } from './registry-default.js';
+
+type SiblingReader = (name: string) => Uint8Array | undefined;
+
+function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, readSibling?: SiblingReader): unknown {
+  if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
+  const registry = options?.registry ?? defaultRegistry();
+  const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, registry));
+  const plain = decompressJoblib(data, maxBytes) ?? data;
+  return unpickle(plain, options, registry, readSibling);
+}
+
+/**
+ * Decode one pickle from bytes. Also accepts a joblib file's bytes (uncompressed or compressed with
+ * any compressor joblib writes) and `.npy` bytes.
+ * @example
+ * const value = loads(new Uint8Array([0x80, 0x04, 0x4b, 0x2a, 0x2e])); // 42
+ */
+export function loads(data: Uint8Array, options?: LoadOptions): unknown {
+  return decodeContainer(data, options);
+}
+
+/**
+ * Decode every pickle in a buffer, one after another (several `pickle.dump` calls into one file).
+ * @example
+ * loadsAll(bytes) // => [first, second, ...]
+ */
+export function loadsAll(data: Uint8Array, options?: LoadOptions): unknown[] {
+  const registry = options?.registry ?? defaultRegistry();
+  const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  const plain = decompressJoblib(data, maxBytes) ?? data;
+  return unpickleAll(plain, options, registry);
+}
+
+/**
+ * Read a file: a pickle, a joblib file (new format, or pre-0.10 with its `.npy` side files next to
+ * it), or a `.npy` file.
+ * @example
+ * const model = await load('model.joblib');
+ */
+export async function load(path: string, options?: LoadOptions): Promise<unknown> {
+  const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw new UnpicklingError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (size > maxBytes) {
+    throw new UnpicklingError(`file of ${size} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
+  }
+  const buf = await readFile(path);
+  const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const dir = dirname(path);
+  // Old joblib files name their array files; only plain names in the same folder are honoured.
+  const readSibling: SiblingReader = (name) => {
+    const base = basename(name.replace(/\\/g, '/'));
+    if (base !== name.replace(/\\/g, '/').split('/').pop() || base === '' || base === '.' || base === '..') return undefined;
+    try {
+      const b = readFileSync(join(dir, base));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch {
+      return undefined;
+    }
+  };
+  return decodeContainer(data, options, readSibling);
+}

@@ -1,0 +1,147 @@
+/**
+ * Handlers for the builtins and the pickle-support globals CPython itself writes: set/frozenset/bytes/
+ * bytearray/complex/range/slice reducers, `_codecs.encode` (bytes at protocol <= 2),
+ * `copyreg._reconstructor` (plain objects at protocol 0/1) and `getattr(cls, name)` (Enum members in
+ * Python 3.12+), which is resolved to the global `cls.name` without executing anything.
+ */
+import { GlobalRegistry, type DecodeContext } from '../unpickle/registry.js';
+import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple } from './values.js';
+import { encodeUtf8 } from '../bytes/text.js';
+
+/** The items of an iterable argument Python would accept here (list, tuple, set, str, bytes). */
+function iterableItems(v: unknown, ctx: DecodeContext): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Set) return [...v];
+  if (v instanceof Map) return [...v.keys()];
+  if (typeof v === 'string') return [...v];
+  if (v instanceof Uint8Array) return Array.from(v, (b) => (ctx.lossless ? BigInt(b) : b));
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.keys(v);
+  throw ctx.error('expected an iterable argument');
+}
+
+/** `str` whose chars are all < 256, as bytes (Python's latin-1 encode). */
+function latin1Bytes(s: string, ctx: DecodeContext): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) throw ctx.error(`'latin-1' codec can't encode character at position ${i}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+function asciiBytes(s: string, ctx: DecodeContext): Uint8Array {
+  const out = latin1Bytes(s, ctx);
+  if (out.some((b) => b > 127)) throw ctx.error("'ascii' codec can't encode the argument");
+  return out;
+}
+
+/** Encode `s` with a Python codec name (the ones pickles use). */
+export function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array {
+  const e = encoding.toLowerCase().replace(/_/g, '-');
+  if (e === 'latin1' || e === 'latin-1' || e === 'iso-8859-1' || e === 'iso8859-1' || e === 'l1') return latin1Bytes(s, ctx);
+  if (e === 'utf-8' || e === 'utf8') return encodeUtf8(s);
+  if (e === 'ascii' || e === 'us-ascii') return asciiBytes(s, ctx);
+  throw ctx.error(`unsupported codec ${JSON.stringify(encoding)}`);
+}
+
+function number(v: unknown, ctx: DecodeContext): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw ctx.error('expected a number');
+}
+
+/** `bytes(x)` / `bytearray(x[, encoding])` argument conversion. */
+function bytesFrom(args: Tuple, ctx: DecodeContext): Uint8Array {
+  if (args.length === 0) return new Uint8Array(0);
+  const a = args[0];
+  if (typeof a === 'string') {
+    if (args.length < 2 || typeof args[1] !== 'string') throw ctx.error('string argument without an encoding');
+    return encodeWith(a, args[1], ctx);
+  }
+  if (a instanceof Uint8Array) return a;
+  if (typeof a === 'number' || typeof a === 'bigint') {
+    const n = Number(a);
+    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 31) throw ctx.error('invalid bytes size');
+    return new Uint8Array(n);
+  }
+  const items = iterableItems(a, ctx);
+  const out = new Uint8Array(items.length);
+  items.forEach((x, i) => {
+    const b = number(x, ctx);
+    if (!Number.isInteger(b) || b < 0 || b > 255) throw ctx.error('bytes must be in range(0, 256)');
+    out[i] = b;
+  });
+  return out;
+}
+
+function toByteArray(b: Uint8Array): ByteArray {
+  const out = new ByteArray(b.length);
+  out.set(b);
+  return out;
+}
+
+/** Register the builtins family into `registry`. */
+export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
+  registry.register('builtins.set', {
+    call: (args, ctx) => new Set(args.length ? iterableItems(args[0], ctx) : []),
+  });
+  registry.register('builtins.frozenset', {
+    call: (args, ctx) => new FrozenSet(args.length ? iterableItems(args[0], ctx) : []),
+  });
+  registry.register('builtins.bytes', {
+    call: (args, ctx) => {
+      const b = bytesFrom(args, ctx);
+      return b instanceof ByteArray ? new Uint8Array(b) : b;
+    },
+  });
+  registry.register('builtins.bytearray', { call: (args, ctx) => toByteArray(bytesFrom(args, ctx)) });
+  registry.register('builtins.complex', {
+    call: (args, ctx) => new Complex(args.length > 0 ? number(args[0], ctx) : 0, args.length > 1 ? number(args[1], ctx) : 0),
+  });
+  registry.register('builtins.range', {
+    call: (args, ctx) => {
+      const ints = args.map((a) => ctx.toInt(a));
+      const [start, stop, step] = ints.length === 1 ? [0, ints[0], 1] : [ints[0], ints[1], ints[2] ?? 1];
+      if (start === undefined || stop === undefined || step === undefined) throw ctx.error('range expects 1 to 3 ints');
+      const wrap = (v: number | bigint) => (ctx.lossless ? BigInt(v) : v);
+      return new PyRange(wrap(start), wrap(stop), wrap(step));
+    },
+  });
+  registry.register('builtins.slice', {
+    call: (args) =>
+      args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
+  });
+  registry.register('_codecs.encode', {
+    call: (args, ctx) => {
+      const [s, enc] = args;
+      if (typeof s !== 'string') throw ctx.error('_codecs.encode expects a str');
+      return encodeWith(s, typeof enc === 'string' ? enc : 'utf-8', ctx);
+    },
+  });
+  registry.register('copyreg._reconstructor', {
+    call: (args, ctx) => {
+      const [cls, base, state] = args;
+      if (!(cls instanceof PyGlobal)) throw ctx.error('_reconstructor expects a class');
+      if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object') {
+        // object.__new__(cls): an instance with no arguments; BUILD supplies its __dict__.
+        return new PyObject(cls, 'newobj', new Tuple());
+      }
+      // Subclass of a builtin (dict, list, int...): keep the base and its initial value as arguments.
+      const obj = new PyObject(cls, 'reduce', Tuple.from_([base, state]));
+      return obj;
+    },
+  });
+  registry.register('builtins.getattr', {
+    call: (args, ctx) => {
+      const [target, attr] = args;
+      if (!(target instanceof PyGlobal) || typeof attr !== 'string' || args.length !== 2) {
+        throw ctx.error('refusing getattr on anything but a global and a name (it can reach arbitrary code)');
+      }
+      // Resolve through the same policy as any global, so getattr(os, 'system') is still refused.
+      return ctx.resolveGlobal(target.module, `${target.name}.${attr}`);
+    },
+  });
+  return registry;
+}
