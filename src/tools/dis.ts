@@ -99,7 +99,13 @@ function pyLen(s: string): number {
  * Disassemble one pickle starting at `start`, appending lines to `out`. Returns the offset after its
  * STOP. Throws DisassemblyError (carrying all of `out` so far) where pickletools raises.
  */
-function disOne(data: Uint8Array, start: number, out: string[], indentLevel: number, annotate: number): number {
+function disOne(
+  data: Uint8Array,
+  start: number,
+  out: string[],
+  indentLevel: number,
+  annotate: number,
+): number {
   const stack: StackItem[] = [];
   const memo = new Map<string, StackItem>();
   const markstack: number[] = [];
@@ -128,7 +134,10 @@ function disOne(data: Uint8Array, start: number, out: string[], indentLevel: num
     let markMsg: string | undefined;
     let errorMsg: string | undefined;
 
-    if (before.includes(MARK) || (op.name === 'POP' && stack.length > 0 && stack[stack.length - 1] === MARK)) {
+    if (
+      before.includes(MARK) ||
+      (op.name === 'POP' && stack.length > 0 && stack[stack.length - 1] === MARK)
+    ) {
       const markPos = markstack.pop();
       if (markPos !== undefined) {
         markMsg = `(MARK at ${markPos})`;

@@ -67,7 +67,9 @@ function readUint4(c: Cursor, what = 'uint4'): number {
   need(c, 4, what);
   const d = c.data;
   const p = c.pos;
-  const v = ((d[p] as number) | ((d[p + 1] as number) << 8) | ((d[p + 2] as number) << 16)) + (d[p + 3] as number) * 0x1000000;
+  const v =
+    ((d[p] as number) | ((d[p + 1] as number) << 8) | ((d[p + 2] as number) << 16)) +
+    (d[p + 3] as number) * 0x1000000;
   c.pos += 4;
   return v;
 }
@@ -76,7 +78,11 @@ function readInt4(c: Cursor): number {
   need(c, 4, 'int4');
   const d = c.data;
   const p = c.pos;
-  const v = (d[p] as number) | ((d[p + 1] as number) << 8) | ((d[p + 2] as number) << 16) | ((d[p + 3] as number) << 24);
+  const v =
+    (d[p] as number) |
+    ((d[p + 1] as number) << 8) |
+    ((d[p + 2] as number) << 16) |
+    ((d[p + 3] as number) << 24);
   c.pos += 4;
   return v;
 }
@@ -250,7 +256,8 @@ export function decodeUtf8SurrogatePass(src: Uint8Array, lenient = false): strin
     // An encoded surrogate (ED A0..BF 80..BF) is what surrogatepass accepts; strict UTF-8 rejects it.
     const b0 = src[s] as number;
     if (s + 3 <= end && (b0 & 0xf0) === 0xe0 && isCont(src[s + 1]) && isCont(src[s + 2])) {
-      const cp = ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
+      const cp =
+        ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
       if (cp >= 0xd800 && cp <= 0xdfff) {
         units.push(cp);
         i = s + 3;
@@ -363,7 +370,8 @@ function rawUnicodeEscapeDecode(src: Uint8Array, lenient: boolean): string {
     else units.push(cp);
   }
   let out = '';
-  for (let k = 0; k < units.length; k += 8192) out += String.fromCharCode.apply(null, units.slice(k, k + 8192));
+  for (let k = 0; k < units.length; k += 8192)
+    out += String.fromCharCode.apply(null, units.slice(k, k + 8192));
   return out;
 }
 
@@ -507,7 +515,7 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return takeCounted(c, count8(c, 'bytes8'), 'bytes8');
     case 'bytearray8': {
       const view = takeCounted(c, count8(c, 'bytearray8'), 'bytearray8');
-      return new ByteArray(view.buffer, view.byteOffset, view.length);
+      return new ByteArray(view.buffer as ArrayBuffer, view.byteOffset, view.length);
     }
     case 'unicodestring1':
       return decodeUtf8SurrogatePass(takeCounted(c, readUint1(c), 'unicodestring1'), lenient);
@@ -517,7 +525,8 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return decodeUtf8SurrogatePass(takeCounted(c, count8(c, 'unicodestring8'), 'unicodestring8'), lenient);
     case 'decimalnl_short': {
       const line = readLine(c, 'stringnl');
-      if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31)) return line[1] === 0x31;
+      if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
+        return line[1] === 0x31;
       return lenient ? lenientNumber(() => smallest(pyInt(line))) : smallest(pyInt(line));
     }
     case 'decimalnl_long': {
@@ -533,7 +542,9 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return readStringnl(c, 'stringnl', true, lenient);
     case 'stringnl_noescape':
       // The C unpickler takes these lines as raw UTF-8; pickletools runs them through escape_decode.
-      return lenient ? decodeUtf8SurrogatePass(readLine(c, 'stringnl'), true) : readStringnl(c, 'stringnl', false, false);
+      return lenient
+        ? decodeUtf8SurrogatePass(readLine(c, 'stringnl'), true)
+        : readStringnl(c, 'stringnl', false, false);
     case 'stringnl_noescape_pair': {
       if (lenient) {
         const a = decodeUtf8SurrogatePass(readLine(c, 'stringnl'), true);
@@ -556,7 +567,10 @@ export function readOp(data: Uint8Array, pos: number, options: ReadOptions = {})
   const code = data[pos] as number;
   const op = OPCODE_BY_CODE[code];
   if (op === undefined) {
-    throw new UnpicklingError(`at position ${pos}, opcode ${reprBytes(data.subarray(pos, pos + 1))} unknown`, pos);
+    throw new UnpicklingError(
+      `at position ${pos}, opcode ${reprBytes(data.subarray(pos, pos + 1))} unknown`,
+      pos,
+    );
   }
   const c: Cursor = { data, pos: pos + 1 };
   let arg: unknown;
@@ -573,7 +587,11 @@ export function readOp(data: Uint8Array, pos: number, options: ReadOptions = {})
  * Every opcode of the pickle that starts at `start`, through its STOP (pickletools.genops).
  * Throws UnpicklingError for bytes that are not a pickle, including running out before STOP.
  */
-export function* genops(data: Uint8Array, start = 0, options: ReadOptions = {}): Generator<GenOp, void, undefined> {
+export function* genops(
+  data: Uint8Array,
+  start = 0,
+  options: ReadOptions = {},
+): Generator<GenOp, void, undefined> {
   let pos = start;
   for (;;) {
     const item = readOp(data, pos, options);
@@ -585,6 +603,11 @@ export function* genops(data: Uint8Array, start = 0, options: ReadOptions = {}):
 
 /** The message UnpicklingError was built with, without the location suffix it appends. */
 export function baseMessage(err: UnpicklingError): string {
-  const suffix = err.offset >= 0 ? (err.opcode ? ` (opcode ${err.opcode} at byte ${err.offset})` : ` (at byte ${err.offset})`) : '';
+  const suffix =
+    err.offset >= 0
+      ? err.opcode
+        ? ` (opcode ${err.opcode} at byte ${err.offset})`
+        : ` (at byte ${err.offset})`
+      : '';
   return suffix && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
 }
