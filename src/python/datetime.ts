@@ -9,6 +9,7 @@
 
 const US_PER_SECOND = 1_000_000n;
 const US_PER_DAY = 86_400_000_000n;
+const MAX_EXACT = 2n ** 53n;
 /** timedelta's limits: |days| <= 999999999. */
 const MAX_DAYS = 999_999_999;
 
@@ -57,12 +58,16 @@ export class PyTimedelta {
 
   /** Python's `total_seconds()` (a float, like Python's). */
   totalSeconds(): number {
-    return Number(this.totalMicroseconds()) / 1e6;
+    const us = this.totalMicroseconds();
+    // Exact operands give a correctly rounded quotient, as Python's true division does.
+    if (us >= -MAX_EXACT && us <= MAX_EXACT) return Number(us) / 1e6;
+    const [q, r] = divmod(us, US_PER_SECOND);
+    return Number(q) + Number(r) / 1e6;
   }
 
-  /** The duration in milliseconds (microseconds truncated toward zero). */
+  /** The duration in whole milliseconds (floored, like Python's `td // timedelta(milliseconds=1)`). */
   toMilliseconds(): number {
-    return Number(this.totalMicroseconds() / 1000n);
+    return Number(divmod(this.totalMicroseconds(), 1000n)[0]);
   }
 
   /** Python's `str(td)`: `-1 day, 23:59:59.000001`. */
@@ -420,16 +425,11 @@ export class PyDateTime {
   toDate(): Date {
     const off = this.utcoffset();
     if (off === undefined) throw new Error(`cannot compute the UTC offset of ${this.isoformat()}`);
-    const ms = utcMs(
-      this.year,
-      this.month,
-      this.day,
-      this.hour,
-      this.minute,
-      this.second,
-      Math.floor(this.microsecond / 1000),
-    );
-    return new Date(off === null ? ms : ms - Number(off.totalMicroseconds() / 1000n));
+    // Exact in microseconds, then floored to milliseconds (the instant's ms, as Python's `//`).
+    const wallMs = utcMs(this.year, this.month, this.day, this.hour, this.minute, this.second, 0);
+    let us = BigInt(wallMs) * 1000n + BigInt(this.microsecond);
+    if (off !== null) us -= off.totalMicroseconds();
+    return new Date(Number(divmod(us, 1000n)[0]));
   }
 
   /** The date part. */

@@ -42,7 +42,10 @@ export class PyDecimal {
     return this.value;
   }
 
-  /** The nearest JS number (NaN for quiet and signalling NaNs, ±Infinity for infinities). */
+  /**
+   * The nearest JS number: NaN for NaNs (also for signalling NaNs, where Python's `float()` raises),
+   * ±Infinity for infinities and out-of-range exponents.
+   */
   toNumber(): number {
     const s = this.value.trim().replace(/_/g, '').toLowerCase();
     const neg = s.startsWith('-');
@@ -233,8 +236,9 @@ export class PyUUID {
     return out;
   }
 
-  /** The version number (meaningful only for RFC 4122 variant UUIDs). */
-  get version(): number {
+  /** The version number, or null when the UUID is not of the RFC 4122 variant (as Python's `version`). */
+  get version(): number | null {
+    if (((this.#int >> 62n) & 0x3n) !== 0x2n) return null;
     return Number((this.#int >> 76n) & 0xfn);
   }
 
@@ -622,8 +626,18 @@ function decodeCounter(args: Tuple, ctx: DecodeContext): Counter {
   const src = args[0];
   if (src === undefined || src === null) return c;
   const entries = dictEntries(src);
-  if (!entries) throw ctx.error('collections.Counter argument must be a dict');
-  for (const [k, v] of entries) c.set(k, v);
+  if (entries) {
+    for (const [k, v] of entries) c.set(k, v);
+  } else if (Array.isArray(src) || typeof src === 'string') {
+    // Counter(iterable) counts the elements (CPython pickles a dict; other writers may not).
+    const one = ctx.lossless ? 1n : 1;
+    for (const item of src) {
+      const prev = c.get(item);
+      c.set(item, prev === undefined ? one : typeof prev === 'bigint' ? prev + 1n : (prev as number) + 1);
+    }
+  } else {
+    throw ctx.error('collections.Counter argument must be a dict or a list');
+  }
   return c;
 }
 
