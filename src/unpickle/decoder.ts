@@ -3,7 +3,7 @@
  * and memo as locals. It executes nothing: globals become inert references, and the registry decides
  * which of them are rebuilt as JS values.
  */
-import { UnpicklingError } from '../errors.js';
+import { PickleError, UnpicklingError } from '../errors.js';
 import { opcodeName } from '../opcodes.js';
 import { decodeAscii, decodeLatin1, decodeUtf8, TextError } from '../bytes/text.js';
 import { IMPORT_MAPPING, NAME_MAPPING } from '../python/compat.js';
@@ -278,6 +278,18 @@ export class Machine implements DecodeContext {
 
   /** Decode one pickle starting at `start`. */
   run(start: number): Decoded {
+    try {
+      return this.loop(start);
+    } catch (e) {
+      if (e instanceof PickleError) throw e;
+      // A handler (or a user constructor) failed: report it as a decoding failure at this opcode.
+      const err = new UnpicklingError(`${(e as Error)?.message ?? String(e)}`, this.offset, this.opcode || undefined);
+      (err as Error & { cause?: unknown }).cause = e;
+      throw err;
+    }
+  }
+
+  private loop(start: number): Decoded {
     const data = this.data;
     const view = this.view;
     const len = data.length;
