@@ -36,8 +36,7 @@ export class PyTimedelta {
 
   /** Any combination of parts; the result is normalized as Python does. Throws RangeError out of range. */
   constructor(days: number | bigint = 0, seconds: number | bigint = 0, microseconds: number | bigint = 0) {
-    const total =
-      BigInt(days) * US_PER_DAY + BigInt(seconds) * US_PER_SECOND + BigInt(microseconds);
+    const total = BigInt(days) * US_PER_DAY + BigInt(seconds) * US_PER_SECOND + BigInt(microseconds);
     const [d, rest] = divmod(total, US_PER_DAY);
     const [s, us] = divmod(rest, US_PER_SECOND);
     if (d > BigInt(MAX_DAYS) || d < BigInt(-MAX_DAYS)) {
@@ -51,9 +50,7 @@ export class PyTimedelta {
 
   /** The whole duration in microseconds, exactly. */
   totalMicroseconds(): bigint {
-    return (
-      BigInt(this.days) * US_PER_DAY + BigInt(this.seconds) * US_PER_SECOND + BigInt(this.microseconds)
-    );
+    return BigInt(this.days) * US_PER_DAY + BigInt(this.seconds) * US_PER_SECOND + BigInt(this.microseconds);
   }
 
   /** Python's `total_seconds()` (a float, like Python's). */
@@ -167,7 +164,15 @@ function zoneFormatter(key: string): Intl.DateTimeFormat | null {
 }
 
 /** Build a UTC millisecond timestamp from fields, valid for years 0-99 too (Date.UTC maps those to 19xx). */
-function utcMs(year: number, month: number, day: number, h: number, mi: number, s: number, ms: number): number {
+function utcMs(
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+): number {
   const d = new Date(Date.UTC(2000, month - 1, day, h, mi, s, ms));
   d.setUTCFullYear(year);
   return d.getTime();
@@ -357,9 +362,7 @@ export class PyTime {
   /** `HH:MM:SS[.ffffff][+HH:MM]`, exactly as Python's `isoformat()` (offset omitted when unknown). */
   isoformat(): string {
     const off = this.utcoffset();
-    return (
-      timePart(this.hour, this.minute, this.second, this.microsecond) + (off ? formatOffset(off) : '')
-    );
+    return timePart(this.hour, this.minute, this.second, this.microsecond) + (off ? formatOffset(off) : '');
   }
 
   toISOString(): string {

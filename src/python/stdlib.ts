@@ -4,12 +4,7 @@
  * here), the decoder handlers that rebuild them (`registerStdlib`), and the table of how CPython
  * pickles each of them (`stdlibReduce`, for the encoder).
  */
-import {
-  GlobalRegistry,
-  SET_STATE,
-  type DecodeContext,
-  type GlobalHandler,
-} from '../unpickle/registry.js';
+import { GlobalRegistry, SET_STATE, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from './values.js';
 import { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
 
@@ -142,7 +137,7 @@ export class PyFraction {
     const k = d.toString(2).length - a.toString(2).length + 66;
     const q = k >= 0 ? (a << BigInt(k)) / d : a / (d << BigInt(-k));
     let r = Number(q);
-    for (let e = -k; e !== 0; ) {
+    for (let e = -k; e !== 0;) {
       const step = Math.max(-1000, Math.min(1000, e));
       r *= 2 ** step;
       e -= step;
@@ -644,7 +639,8 @@ function decodeCounter(args: Tuple, ctx: DecodeContext): Counter {
 function decodeDeque(args: Tuple, ctx: DecodeContext): Deque {
   checkArity(args, 0, 2, ctx, 'collections.deque');
   const [items, maxlen] = args;
-  if (items !== undefined && !Array.isArray(items)) throw ctx.error('collections.deque items must be a list or tuple');
+  if (items !== undefined && !Array.isArray(items))
+    throw ctx.error('collections.deque items must be a list or tuple');
   let max: number | null = null;
   if (maxlen !== undefined && maxlen !== null) {
     max = intArg(maxlen, ctx, 'collections.deque maxlen');
@@ -807,7 +803,12 @@ export function stdlibReduce(value: unknown, protocol = 4): StdlibReduction | un
     return { module: 'decimal', name: 'Decimal', args: [value.value], kind: 'reduce' };
   }
   if (value instanceof PyFraction) {
-    return { module: 'fractions', name: 'Fraction', args: [value.numerator, value.denominator], kind: 'reduce' };
+    return {
+      module: 'fractions',
+      name: 'Fraction',
+      args: [value.numerator, value.denominator],
+      kind: 'reduce',
+    };
   }
   if (value instanceof PyUUID) {
     const state = new Map<unknown, unknown>([['int', value.int]]);
