@@ -6,7 +6,15 @@
 import { UnpicklingError } from '../errors.js';
 import type { OpcodeInfo, StackItem } from '../opcodes.js';
 import { baseMessage, readOp, type GenOp } from './genops.js';
-import { ReprError, reprByteArray, reprBytes, reprFloat, reprInt, reprStr } from './pyrepr.js';
+import {
+  ReprError,
+  reprByteArray,
+  reprBytes,
+  reprCodePoints,
+  reprFloat,
+  reprInt,
+  reprStr,
+} from './pyrepr.js';
 
 export interface DisassembleOptions {
   /**
@@ -47,7 +55,8 @@ function codeRepr(code: number): string {
 }
 
 /** Python `repr()` of a decoded argument, by the argument's kind. */
-export function reprArg(op: OpcodeInfo, arg: unknown): string {
+export function reprArg(op: OpcodeInfo, arg: unknown, codePoints?: readonly number[]): string {
+  if (codePoints !== undefined) return reprCodePoints(codePoints);
   if (typeof arg === 'boolean') return arg ? 'True' : 'False';
   switch (op.arg) {
     case 'float8':
@@ -176,7 +185,7 @@ function disOne(
       line += ' '.repeat(Math.max(0, 10 - op.name.length));
       if (arg !== undefined) {
         try {
-          line += ' ' + reprArg(op, arg);
+          line += ' ' + reprArg(op, arg, item.codePoints);
         } catch (e) {
           if (e instanceof ReprError) fail(e.message, item.pos, op.name);
           throw e;

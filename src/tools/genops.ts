@@ -24,6 +24,11 @@ export interface GenOp {
   readonly pos: number;
   /** Offset just past the argument. */
   readonly end: number;
+  /**
+   * For str arguments holding surrogate code points only: Python's exact code points (a JS string
+   * cannot tell two lone surrogates from the astral character they would pair into).
+   */
+  readonly codePoints?: readonly number[];
 }
 
 export interface ReadOptions {
@@ -44,6 +49,7 @@ const MAX_SSIZE = (1n << 63n) - 1n;
 interface Cursor {
   readonly data: Uint8Array;
   pos: number;
+  codePoints?: number[];
 }
 
 function need(c: Cursor, n: number, what: string): void {
@@ -240,16 +246,12 @@ const isCont = (b: number | undefined): boolean => b !== undefined && (b & 0xc0)
  * Errors carry CPython's message and byte range; with `lenient`, each bad sequence becomes U+FFFD.
  */
 export function decodeUtf8SurrogatePass(src: Uint8Array, lenient = false): string {
-  let ascii = true;
-  for (let i = 0; i < src.length; i++) {
-    if ((src[i] as number) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return latin1(src);
+  return fromCodePoints(utf8CodePoints(src, lenient));
+}
+
+/** The code points of surrogatepass UTF-8 (encoded surrogates stay separate code points). */
+function utf8CodePoints(src: Uint8Array, lenient: boolean): number[] {
   const units: number[] = [];
-  let out = '';
   const end = src.length;
   let i = 0;
   const fail = (s: number, e: number, reason: string): void => {
@@ -310,23 +312,18 @@ export function decodeUtf8SurrogatePass(src: Uint8Array, lenient = false): strin
           (((b1 as number) & 0x3f) << 12) |
           (((src[i + 2] as number) & 0x3f) << 6) |
           ((src[i + 3] as number) & 0x3f);
-        units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+        units.push(cp);
         i += 4;
       }
     } else {
       fail(i, i + 1, 'invalid start byte');
     }
-    if (units.length >= 8192) {
-      out += String.fromCharCode.apply(null, units);
-      units.length = 0;
-    }
   }
-  return out + String.fromCharCode.apply(null, units);
+  return units;
 }
 
 /** Python's `raw-unicode-escape` decoding (Latin-1 except `\uXXXX`/`\UXXXXXXXX` after an odd backslash run). */
-function rawUnicodeEscapeDecode(src: Uint8Array, lenient: boolean): string {
-  if (src.indexOf(0x5c) < 0) return latin1(src);
+function rawUnicodeEscapeCodePoints(src: Uint8Array, lenient: boolean): number[] {
   const units: number[] = [];
   let i = 0;
   const err = (start: number, end: number, reason: string): ArgError =>
@@ -365,14 +362,30 @@ function rawUnicodeEscapeDecode(src: Uint8Array, lenient: boolean): string {
       if (!lenient) throw err(escStart, i, '\\Uxxxxxxxx out of range');
       ok = false;
     }
-    if (!ok) units.push(0xfffd);
-    else if (cp >= 0x10000) units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-    else units.push(cp);
+    units.push(ok ? cp : 0xfffd);
   }
+  return units;
+}
+
+/** A JS string from code points (lone surrogates kept). */
+function fromCodePoints(cps: readonly number[]): string {
   let out = '';
-  for (let k = 0; k < units.length; k += 8192)
-    out += String.fromCharCode.apply(null, units.slice(k, k + 8192));
+  for (let k = 0; k < cps.length; k += 8192) out += String.fromCodePoint(...cps.slice(k, k + 8192));
   return out;
+}
+
+function hasSurrogate(cps: readonly number[]): boolean {
+  for (const cp of cps) if (cp >= 0xd800 && cp <= 0xdfff) return true;
+  return false;
+}
+
+/**
+ * A str argument. When it holds surrogate code points, Python may have two lone surrogates where a
+ * JS string can only show a pair (one astral character), so the exact code points are kept aside.
+ */
+function textArg(c: Cursor, cps: number[]): string {
+  if (hasSurrogate(cps)) c.codePoints = cps;
+  return fromCodePoints(cps);
 }
 
 /** Python's bytes whitespace (what int()/float() strip). */
@@ -518,11 +531,14 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return new ByteArray(view.buffer as ArrayBuffer, view.byteOffset, view.length);
     }
     case 'unicodestring1':
-      return decodeUtf8SurrogatePass(takeCounted(c, readUint1(c), 'unicodestring1'), lenient);
+      return textArg(c, utf8CodePoints(takeCounted(c, readUint1(c), 'unicodestring1'), lenient));
     case 'unicodestring4':
-      return decodeUtf8SurrogatePass(takeCounted(c, readUint4(c), 'unicodestring4'), lenient);
+      return textArg(c, utf8CodePoints(takeCounted(c, readUint4(c), 'unicodestring4'), lenient));
     case 'unicodestring8':
-      return decodeUtf8SurrogatePass(takeCounted(c, count8(c, 'unicodestring8'), 'unicodestring8'), lenient);
+      return textArg(
+        c,
+        utf8CodePoints(takeCounted(c, count8(c, 'unicodestring8'), 'unicodestring8'), lenient),
+      );
     case 'decimalnl_short': {
       const line = readLine(c, 'stringnl');
       if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
@@ -554,7 +570,7 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return `${a} ${readStringnl(c, 'stringnl', false, false)}`;
     }
     case 'unicodestringnl':
-      return rawUnicodeEscapeDecode(readLine(c, 'unicodestringnl'), lenient);
+      return textArg(c, rawUnicodeEscapeCodePoints(readLine(c, 'unicodestringnl'), lenient));
   }
 }
 
@@ -580,7 +596,7 @@ export function readOp(data: Uint8Array, pos: number, options: ReadOptions = {})
     if (e instanceof ArgError) throw new UnpicklingError(e.message, pos, op.name);
     throw e;
   }
-  return { op, arg, pos, end: c.pos };
+  return c.codePoints ? { op, arg, pos, end: c.pos, codePoints: c.codePoints } : { op, arg, pos, end: c.pos };
 }
 
 /**

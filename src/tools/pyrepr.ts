@@ -25,47 +25,51 @@ function escapeCodePoint(cp: number): string {
 
 /** Python `repr(s)` for a str (JS strings may hold lone surrogates, which Python escapes as `\udxxx`). */
 export function reprStr(s: string): string {
-  // Python prefers single quotes and switches to double quotes only when the text has ' but no ".
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  let plainStart = 0;
-  let i = 0;
-  const flush = (end: number): void => {
-    if (end > plainStart) out += s.slice(plainStart, end);
-  };
-  while (i < s.length) {
-    const unit = s.charCodeAt(i);
-    // Fast path: printable ASCII other than quote and backslash needs no escaping.
-    if (unit >= 0x20 && unit < 0x7f && unit !== 0x5c && unit !== quote.charCodeAt(0)) {
-      i++;
-      continue;
+  // Fast path: printable ASCII without the quote or backslash needs no escaping.
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const u = s.charCodeAt(i);
+    if (u < 0x20 || u >= 0x7f || u === 0x5c || s[i] === quote) {
+      plain = false;
+      break;
     }
-    let cp = unit;
-    let width = 1;
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        cp = 0x10000 + ((unit - 0xd800) << 10) + (next - 0xdc00);
-        width = 2;
-      }
-    }
-    let escaped: string | undefined;
-    if (cp === 0x5c) escaped = '\\\\';
-    else if (cp === quote.charCodeAt(0)) escaped = '\\' + quote;
-    else if (cp === 0x09) escaped = '\\t';
-    else if (cp === 0x0a) escaped = '\\n';
-    else if (cp === 0x0d) escaped = '\\r';
-    else if (cp < 0x20 || cp === 0x7f) escaped = '\\x' + hex2(cp);
-    else if (cp >= 0x80 && NON_PRINTABLE.test(String.fromCodePoint(cp))) escaped = escapeCodePoint(cp);
-    if (escaped !== undefined) {
-      flush(i);
-      out += escaped;
-      plainStart = i + width;
-    }
-    i += width;
   }
-  flush(s.length);
-  return out + quote;
+  if (plain) return quote + s + quote;
+  const cps: number[] = [];
+  for (const ch of s) cps.push(ch.codePointAt(0) as number);
+  return reprCodePoints(cps);
+}
+
+/**
+ * Python `repr()` of the str made of these code points. Use it when the code points are known
+ * exactly: Python can hold two lone surrogates side by side, which a JS string would merge.
+ */
+export function reprCodePoints(cps: readonly number[]): string {
+  // Python prefers single quotes and switches to double quotes only when the text has ' but no ".
+  const hasSingle = cps.includes(0x27);
+  const quoteCp = hasSingle && !cps.includes(0x22) ? 0x22 : 0x27;
+  const parts: string[] = [];
+  let chunk = '';
+  for (const cp of cps) {
+    if (cp === 0x5c) chunk += '\\\\';
+    else if (cp === quoteCp) chunk += '\\' + String.fromCharCode(cp);
+    else if (cp === 0x09) chunk += '\\t';
+    else if (cp === 0x0a) chunk += '\\n';
+    else if (cp === 0x0d) chunk += '\\r';
+    else if (cp < 0x20 || cp === 0x7f) chunk += '\\x' + hex2(cp);
+    else if (cp < 0x7f) chunk += String.fromCharCode(cp);
+    else if ((cp >= 0xd800 && cp <= 0xdfff) || NON_PRINTABLE.test(String.fromCodePoint(cp)))
+      chunk += escapeCodePoint(cp);
+    else chunk += String.fromCodePoint(cp);
+    if (chunk.length > 8192) {
+      parts.push(chunk);
+      chunk = '';
+    }
+  }
+  parts.push(chunk);
+  const q = String.fromCharCode(quoteCp);
+  return q + parts.join('') + q;
 }
 
 /** The body of a bytes literal, without the `b` prefix: quotes included. */
