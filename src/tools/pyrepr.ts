@@ -72,8 +72,11 @@ export function reprCodePoints(cps: readonly number[]): string {
   return q + parts.join('') + q;
 }
 
-/** The body of a bytes literal, without the `b` prefix: quotes included. */
-function bytesLiteral(data: Uint8Array): string {
+/**
+ * The body of a bytes literal, without the `b` prefix: quotes included. bytearray's repr escapes
+ * every `'`, even inside double quotes (`bytearray(b"\\'")`); bytes' repr escapes only its quote.
+ */
+function bytesLiteral(data: Uint8Array, escapeAllSingle = false): string {
   let hasSingle = false;
   let hasDouble = false;
   for (let i = 0; i < data.length; i++) {
@@ -86,7 +89,7 @@ function bytesLiteral(data: Uint8Array): string {
   let chunk = '';
   for (let i = 0; i < data.length; i++) {
     const b = data[i] as number;
-    if (b === quote || b === 0x5c) chunk += '\\' + String.fromCharCode(b);
+    if (b === quote || b === 0x5c || (b === 0x27 && escapeAllSingle)) chunk += '\\' + String.fromCharCode(b);
     else if (b === 0x09) chunk += '\\t';
     else if (b === 0x0a) chunk += '\\n';
     else if (b === 0x0d) chunk += '\\r';
@@ -109,7 +112,7 @@ export function reprBytes(data: Uint8Array): string {
 
 /** Python `repr(bytearray(b))`: `bytearray(b'...')`. */
 export function reprByteArray(data: Uint8Array): string {
-  return 'bytearray(b' + bytesLiteral(data) + ')';
+  return 'bytearray(b' + bytesLiteral(data, true) + ')';
 }
 
 /**
