@@ -74,7 +74,7 @@ export function reprCodePoints(cps: readonly number[]): string {
 
 /**
  * The body of a bytes literal, without the `b` prefix: quotes included. bytearray's repr escapes
- * every `'`, even inside double quotes (`bytearray(b"\\'")`); bytes' repr escapes only its quote.
+ * every `'`, even inside double quotes (`bytearray(b"\'")`); bytes' repr escapes only its quote.
  */
 function bytesLiteral(data: Uint8Array, escapeAllSingle = false): string {
   let hasSingle = false;
