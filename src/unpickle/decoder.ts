@@ -97,9 +97,6 @@ export function resolveOptions(
   };
 }
 
-/** Marker for a MARK-delimited slice popped off the stack. */
-type Slice = unknown[];
-
 function isHashable(k: unknown): boolean {
   if (k === null || typeof k !== 'object') return true;
   if (k instanceof Tuple || k instanceof FrozenSet || k instanceof PyObject || k instanceof PyGlobal) return true;
@@ -289,707 +286,812 @@ export class Machine implements DecodeContext {
     }
   }
 
+  // ---- helpers of the loop (methods, so the loop's locals stay in registers) -------------------
+
+  private fail(message: string, opPos: number, code: number): UnpicklingError {
+    return new UnpicklingError(message, opPos, code < 0 ? undefined : opcodeName(code));
+  }
+
+  private underflow(opPos: number, code: number): UnpicklingError {
+    return this.fail('unpickling stack underflow', opPos, code);
+  }
+
+  /** Index of the newline ending the text line that starts at `pos`. */
+  private lineEnd(pos: number, opPos: number, code: number): number {
+    const nl = this.data.indexOf(0x0a, pos);
+    if (nl < 0) throw this.fail('pickle data was truncated (no newline)', opPos, code);
+    return nl;
+  }
+
+  private lineUtf8(pos: number, nl: number, opPos: number, code: number): string {
+    try {
+      return decodeUtf8(this.data, pos, nl);
+    } catch (e) {
+      throw this.fail(`invalid UTF-8 in text argument: ${(e as Error).message}`, opPos, code);
+    }
+  }
+
+  /** A length-prefixed payload of n bytes at pos: checked against the limit and the input. */
+  private checkObject(n: number, pos: number, opPos: number, code: number): void {
+    const max = this.opts.limits.maxObjectBytes;
+    if (n > max) {
+      throw this.fail(`object of ${n} bytes exceeds limits.maxObjectBytes (${max}); raise it to allow more`, opPos, code);
+    }
+    if (n > this.data.length - pos) {
+      throw this.fail(`pickle data was truncated (need ${n} bytes, ${this.data.length - pos} left)`, opPos, code);
+    }
+  }
+
+  /** An 8-byte little-endian length at pos (FRAME, *8 opcodes). */
+  private length8(pos: number, opPos: number, code: number): number {
+    if (8 > this.data.length - pos) throw this.fail('pickle data was truncated', opPos, code);
+    const lo = this.view.getUint32(pos, true);
+    const hi = this.view.getUint32(pos + 4, true);
+    if (hi >= 0x200000) throw this.fail('length prefix exceeds 2**53', opPos, code);
+    return hi * 0x100000000 + lo;
+  }
+
+  private str(start: number, end: number, opPos: number, code: number): string {
+    try {
+      return decodeUtf8(this.data, start, end);
+    } catch (e) {
+      if (e instanceof TextError) throw this.fail(`invalid UTF-8 in str: ${e.message}`, opPos, code);
+      throw e;
+    }
+  }
+
+  private py2string(raw: Uint8Array, opPos: number, code: number): unknown {
+    const enc = this.opts.encoding;
+    if (enc === 'bytes') return raw;
+    try {
+      if (enc === 'latin1') return decodeLatin1(raw, 0, raw.length);
+      if (enc === 'ascii') return decodeAscii(raw, 0, raw.length);
+      return decodeUtf8(raw, 0, raw.length);
+    } catch (e) {
+      throw this.fail(`cannot decode Python 2 str with encoding '${enc}': ${(e as Error).message}`, opPos, code);
+    }
+  }
+
+  private int(v: bigint): number | bigint {
+    return this.lossless ? v : v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+  }
+
+  private textInt(text: string, opPos: number, code: number): bigint {
+    let v: bigint | undefined;
+    try {
+      v = code === 0x4c ? parseIntBase0(text, this.opts.limits.maxIntDigits) : parseIntBase10(text, this.opts.limits.maxIntDigits);
+    } catch (e) {
+      throw this.fail((e as Error).message, opPos, code);
+    }
+    if (v === undefined) throw this.fail(`invalid literal for int(): ${JSON.stringify(text)}`, opPos, code);
+    return v;
+  }
+
+  private memoIndexOf(text: string, opPos: number, code: number): number {
+    const v = parseIntBase10(text, 20);
+    if (v === undefined) throw this.fail(`invalid memo index ${JSON.stringify(text)}`, opPos, code);
+    if (v < 0n) throw this.fail(`negative ${opcodeName(code)} argument`, opPos, code);
+    if (v > 0xffffffffn) throw this.fail(`memo index ${text} out of range`, opPos, code);
+    return Number(v);
+  }
+
+  /** Keep the plain-object → memo-slot index current once an upgrade needed it. */
+  private indexMemo(v: unknown, idx: number): void {
+    if (this.memoIndex !== undefined && isPlainObject(v)) {
+      const list = this.memoIndex.get(v);
+      if (list) list.push(idx);
+      else this.memoIndex.set(v, [idx]);
+    }
+  }
+
+  private memo: unknown[] = [];
+  private memoIndex: Map<object, number[]> | undefined;
+  private upgraded: Map<object, Map<unknown, unknown>> | undefined;
+
+  /** Default mode: the plain-object dict at stack[at] gets a non-string key, so it becomes a Map. */
+  private upgrade(obj: Record<string, unknown>, stack: unknown[], at: number): Map<unknown, unknown> {
+    const map = new Map<unknown, unknown>(Object.entries(obj));
+    if (this.memoIndex === undefined) {
+      this.memoIndex = new Map();
+      const memo = this.memo;
+      for (const k of Object.keys(memo)) this.indexMemo(memo[k as unknown as number], Number(k));
+    }
+    for (const idx of this.memoIndex.get(obj) ?? []) this.memo[idx] = map;
+    this.memoIndex.delete(obj);
+    if (at >= 0) stack[at] = map;
+    (this.upgraded ??= new Map()).set(obj, map);
+    return map;
+  }
+
+  /** SETITEM(S)/DICT: set stack[from..to) as key/value pairs on `target` (at stack[at]). */
+  private setItems(target: unknown, stack: unknown[], at: number, from: number, to: number, opPos: number, code: number): void {
+    if ((to - from) % 2 !== 0) throw this.fail(`odd number of items for ${opcodeName(code)}`, opPos, code);
+    if (target instanceof Map) {
+      for (let i = from; i < to; i += 2) {
+        const k = stack[i];
+        if (typeof k === 'object' && k !== null && !isHashable(k)) throw this.fail(`unhashable dict key: ${describeType(k)}`, opPos, code);
+        target.set(k, stack[i + 1]);
+      }
+      return;
+    }
+    if (isPlainObject(target)) {
+      for (let i = from; i < to; i += 2) {
+        const k = stack[i];
+        if (typeof k === 'string') {
+          if (k === '__proto__') setOwn(target, k, stack[i + 1]);
+          else target[k] = stack[i + 1];
+        } else {
+          this.setItems(this.upgrade(target, stack, at), stack, at, i, to, opPos, code);
+          return;
+        }
+      }
+      return;
+    }
+    if (target instanceof PyObject) {
+      const d = (target.__dictitems__ ??= new Map());
+      for (let i = from; i < to; i += 2) {
+        if (!isHashable(stack[i])) throw this.fail(`unhashable dict key: ${describeType(stack[i])}`, opPos, code);
+        d.set(stack[i], stack[i + 1]);
+      }
+      return;
+    }
+    throw this.fail(`cannot set items on ${describeType(target)}`, opPos, code);
+  }
+
+  /** APPEND(S): stack[from..to) onto `target`. */
+  private appendItems(target: unknown, stack: unknown[], from: number, to: number, opPos: number, code: number): void {
+    if (Array.isArray(target) && !(target instanceof Tuple)) {
+      for (let i = from; i < to; i++) target.push(stack[i]);
+    } else if (target instanceof PyObject) {
+      const l = (target.__items__ ??= []);
+      for (let i = from; i < to; i++) l.push(stack[i]);
+    } else throw this.fail(`cannot append to ${describeType(target)}`, opPos, code);
+  }
+
+  /** ADDITEMS: stack[from..to) into a set. */
+  private addItems(target: unknown, stack: unknown[], from: number, to: number, opPos: number, code: number): void {
+    if (target instanceof Set && !(target instanceof FrozenSet)) {
+      for (let i = from; i < to; i++) {
+        if (!isHashable(stack[i])) throw this.fail(`unhashable set element: ${describeType(stack[i])}`, opPos, code);
+        target.add(stack[i]);
+      }
+    } else if (target instanceof PyObject) {
+      const l = (target.__items__ ??= []);
+      for (let i = from; i < to; i++) l.push(stack[i]);
+    } else throw this.fail(`cannot add items to ${describeType(target)}`, opPos, code);
+  }
+
+  private sync(pos: number, opPos: number, code: number): void {
+    this.pos = pos;
+    this.offset = opPos;
+    this.opcode = opcodeName(code);
+  }
+
+  private checkLimits(stackLen: number, memoCount: number, ops: number, opPos: number, code: number): void {
+    const limits = this.opts.limits;
+    if (stackLen > limits.maxStack) throw this.fail(`stack exceeds limits.maxStack (${limits.maxStack}); raise it to allow more`, opPos, code);
+    if (memoCount > limits.maxMemo) throw this.fail(`memo exceeds limits.maxMemo (${limits.maxMemo}); raise it to allow more`, opPos, code);
+    if (ops > limits.maxOpcodes) throw this.fail(`more than limits.maxOpcodes (${limits.maxOpcodes}) opcodes; raise it to allow more`, opPos, code);
+  }
+
+  private ext(ext: number, opPos: number, code: number): unknown {
+    if (ext <= 0) throw this.fail('EXT specifies code <= 0', opPos, code);
+    const entry = this.opts.extensions?.[ext];
+    if (!entry || !Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') {
+      throw this.fail(`unregistered extension code ${ext}`, opPos, code);
+    }
+    return this.resolveGlobal(entry[0], entry[1]);
+  }
+
+  private nextBuffer(opPos: number, code: number): PickleBuffer {
+    const it = this.opts.buffers;
+    if (!it) throw this.fail('pickle stream refers to out-of-band data but no buffers option was given', opPos, code);
+    const next = it.next();
+    if (next.done) throw this.fail('not enough out-of-band buffers', opPos, code);
+    const b = next.value as unknown;
+    if (!(b instanceof Uint8Array)) throw this.fail('out-of-band buffers must be Uint8Arrays', opPos, code);
+    return new PickleBuffer(b, false);
+  }
+
+  private readonlyBuffer(top: unknown, opPos: number, code: number): unknown {
+    if (top instanceof PickleBuffer) return new PickleBuffer(top.data, true);
+    if (top instanceof ByteArray) return new Uint8Array(top.buffer as ArrayBuffer, top.byteOffset, top.length);
+    if (top instanceof Uint8Array) return top;
+    throw this.fail(`READONLY_BUFFER on ${describeType(top)}`, opPos, code);
+  }
+
+  private dictFromSlice(stack: unknown[], m: number, end: number, opPos: number, code: number): unknown {
+    let allStr = !this.lossless;
+    for (let i = m; allStr && i < end; i += 2) allStr = typeof stack[i] === 'string';
+    const d: unknown = allStr ? {} : new Map();
+    // The pairs sit at stack[m..end); the dict is pushed after they are consumed.
+    this.setItems(d, stack, -1, m, end, opPos, code);
+    return d;
+  }
+
+  private stringOpcode(pos: number, nl: number, opPos: number, code: number): unknown {
+    const data = this.data;
+    let end = nl;
+    if (end > pos && data[end - 1] === 0x0d) end--; // tolerate CRLF files written on Windows
+    const q = data[pos];
+    if (end - pos < 2 || (q !== 0x22 && q !== 0x27) || data[end - 1] !== q) {
+      throw this.fail('the STRING opcode argument must be quoted', opPos, code);
+    }
+    let raw: Uint8Array;
+    try {
+      raw = escapeDecode(data.subarray(pos + 1, end - 1));
+    } catch (e) {
+      throw this.fail(`bad STRING argument: ${(e as Error).message}`, opPos, code);
+    }
+    return this.py2string(raw, opPos, code);
+  }
+
+  private invalidKey(opPos: number, code: number): UnpicklingError {
+    return new UnpicklingError(
+      code >= 0x20 && code < 0x7f
+        ? `invalid load key, '${String.fromCharCode(code)}'`
+        : `invalid load key, '\\x${code.toString(16).padStart(2, '0')}'`,
+      opPos,
+    );
+  }
+
   private loop(start: number): Decoded {
     const data = this.data;
     const view = this.view;
     const len = data.length;
-    const opts = this.opts;
-    const lossless = opts.lossless;
-    const limits = opts.limits;
+    const lossless = this.lossless;
+    const maxDepth = this.opts.limits.maxDepth;
     const stack: unknown[] = [];
     const marks: number[] = [];
+    const memo: unknown[] = (this.memo = []);
+    this.memoIndex = undefined;
+    this.upgraded = undefined;
     let fence = 0; // stack index of the innermost mark: items below it are out of reach
-    const memo: unknown[] = [];
+    // An explicit top index: shrinking a JS array's length makes V8 trim and regrow its store (GC churn).
+    let sp = 0;
     let memoCount = 0;
     let ops = 0;
     let pos = start;
     let opPos = start;
-    let code = 0;
-    // Default mode: dicts start as plain objects and become Maps when a non-string key arrives.
-    let upgraded: Map<object, Map<unknown, unknown>> | undefined;
-    let memoIndex: Map<object, number[]> | undefined;
+    let code = -1;
 
-    const fail = (message: string): never => {
-      throw new UnpicklingError(message, opPos, opcodeName(code));
-    };
-    const need = (n: number): void => {
-      if (n > len - pos) fail('pickle data was truncated');
-    };
-    const pop = (): unknown => {
-      if (stack.length <= fence) fail('unpickling stack underflow');
-      return stack.pop();
-    };
-    const popMark = (): Slice => {
-      const m = marks.pop();
-      if (m === undefined) return fail('could not find MARK');
-      fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
-      const items = stack.slice(m);
-      stack.length = m;
-      return items;
-    };
-    const readLine = (): number => {
-      // Returns the index of the '\n' ending the line that starts at pos.
-      const nl = data.indexOf(0x0a, pos);
-      if (nl < 0) fail('pickle data was truncated (no newline)');
-      return nl;
-    };
-    const lineAscii = (): string => {
-      const nl = readLine();
-      const s = decodeLatin1(data, pos, nl);
-      pos = nl + 1;
-      return s;
-    };
-    const lineUtf8 = (): string => {
-      const nl = readLine();
-      let s: string;
-      try {
-        s = decodeUtf8(data, pos, nl);
-      } catch (e) {
-        return fail(`invalid UTF-8 in text argument: ${(e as Error).message}`);
-      }
-      pos = nl + 1;
-      return s;
-    };
-    const int = (v: bigint): number | bigint =>
-      lossless ? v : v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
-    const length8 = (): number => {
-      need(8);
-      const lo = view.getUint32(pos, true);
-      const hi = view.getUint32(pos + 4, true);
-      pos += 8;
-      if (hi >= 0x200000) fail('length prefix exceeds 2**53');
-      return hi * 0x100000000 + lo;
-    };
-    const checkObject = (n: number): void => {
-      if (n > limits.maxObjectBytes) {
-        fail(`object of ${n} bytes exceeds limits.maxObjectBytes (${limits.maxObjectBytes}); raise it to allow more`);
-      }
-      if (n > len - pos) fail(`pickle data was truncated (need ${n} bytes, ${len - pos} left)`);
-    };
-    const text = (n: number): string => {
-      checkObject(n);
-      let s: string;
-      try {
-        s = decodeUtf8(data, pos, pos + n);
-      } catch (e) {
-        if (e instanceof TextError) return fail(`invalid UTF-8 in str: ${e.message}`);
-        throw e;
-      }
-      pos += n;
-      return s;
-    };
-    const bytes = (n: number): Uint8Array => {
-      checkObject(n);
-      const b = data.subarray(pos, pos + n);
-      pos += n;
-      return b;
-    };
-    const py2string = (raw: Uint8Array): unknown => {
-      const enc = opts.encoding;
-      if (enc === 'bytes') return raw;
-      try {
-        if (enc === 'latin1') return decodeLatin1(raw, 0, raw.length);
-        if (enc === 'ascii') return decodeAscii(raw, 0, raw.length);
-        return decodeUtf8(raw, 0, raw.length);
-      } catch (e) {
-        return fail(`cannot decode Python 2 str with encoding '${enc}': ${(e as Error).message}`);
-      }
-    };
-    const memoPut = (idx: number, v: unknown): void => {
-      if (memo[idx] === undefined) memoCount++;
-      memo[idx] = v;
-      if (memoIndex !== undefined && isPlainObject(v)) {
-        const list = memoIndex.get(v);
-        if (list) list.push(idx);
-        else memoIndex.set(v, [idx]);
-      }
-    };
-    const memoGet = (idx: number): unknown => {
-      const v = memo[idx];
-      if (v === undefined) fail(`memo value not found at index ${idx}`);
-      return v;
-    };
-    /** Turn the plain-object dict at stack[at] into a Map (default mode, first non-string key). */
-    const upgrade = (obj: Record<string, unknown>, at: number): Map<unknown, unknown> => {
-      const map = new Map<unknown, unknown>(Object.entries(obj));
-      if (memoIndex === undefined) {
-        memoIndex = new Map();
-        for (const k of Object.keys(memo)) {
-          const v = memo[k as unknown as number];
-          if (isPlainObject(v)) {
-            const list = memoIndex.get(v);
-            if (list) list.push(Number(k));
-            else memoIndex.set(v, [Number(k)]);
-          }
-        }
-      }
-      for (const idx of memoIndex.get(obj) ?? []) memo[idx] = map;
-      memoIndex.delete(obj);
-      stack[at] = map;
-      (upgraded ??= new Map()).set(obj, map);
-      return map;
-    };
-    const setItems = (target: unknown, at: number, items: Slice, from: number): void => {
-      if ((items.length - from) % 2 !== 0) fail('odd number of items for SETITEMS');
-      if (target instanceof Map) {
-        for (let i = from; i < items.length; i += 2) {
-          const k = items[i];
-          if (!isHashable(k)) fail(`unhashable dict key: ${describeType(k)}`);
-          target.set(k, items[i + 1]);
-        }
-        return;
-      }
-      if (isPlainObject(target)) {
-        for (let i = from; i < items.length; i += 2) {
-          const k = items[i];
-          if (typeof k === 'string') {
-            if (k === '__proto__') setOwn(target, k, items[i + 1]);
-            else target[k] = items[i + 1];
-          } else {
-            const map = upgrade(target, at);
-            setItems(map, at, items, i);
-            return;
-          }
-        }
-        return;
-      }
-      if (target instanceof PyObject) {
-        const d = (target.__dictitems__ ??= new Map());
-        for (let i = from; i < items.length; i += 2) {
-          if (!isHashable(items[i])) fail(`unhashable dict key: ${describeType(items[i])}`);
-          d.set(items[i], items[i + 1]);
-        }
-        return;
-      }
-      fail(`cannot set items on ${describeType(target)}`);
-    };
-    const appendItems = (target: unknown, items: Slice): void => {
-      if (Array.isArray(target) && !(target instanceof Tuple)) {
-        for (let i = 0; i < items.length; i++) target.push(items[i]);
-      } else if (target instanceof PyObject) {
-        const l = (target.__items__ ??= []);
-        for (let i = 0; i < items.length; i++) l.push(items[i]);
-      } else fail(`cannot append to ${describeType(target)}`);
-    };
-    const addItems = (target: unknown, items: Slice): void => {
-      if (target instanceof Set && !(target instanceof FrozenSet)) {
-        for (const x of items) {
-          if (!isHashable(x)) fail(`unhashable set element: ${describeType(x)}`);
-          target.add(x);
-        }
-      } else if (target instanceof PyObject) {
-        const l = (target.__items__ ??= []);
-        for (const x of items) l.push(x);
-      } else fail(`cannot add items to ${describeType(target)}`);
-    };
-    const sync = (): void => {
-      this.pos = pos;
-      this.offset = opPos;
-      this.opcode = opcodeName(code);
-    };
-    const pushGlobal = (module: string, name: string): void => {
-      sync();
-      stack.push(this.resolveGlobal(module, name));
-    };
-
-    while (true) {
-      if (pos >= len) {
-        opPos = pos;
-        code = -1;
-        throw new UnpicklingError('pickle data was truncated (no STOP opcode)', pos);
-      }
+    for (;;) {
+      if (pos >= len) throw this.fail('pickle data was truncated (no STOP opcode)', pos, -1);
       opPos = pos;
       code = data[pos++] as number;
-      if (++ops % CHECK_EVERY === 0) {
-        if (stack.length > limits.maxStack) fail(`stack exceeds limits.maxStack (${limits.maxStack}); raise it to allow more`);
-        if (memoCount > limits.maxMemo) fail(`memo exceeds limits.maxMemo (${limits.maxMemo}); raise it to allow more`);
-        if (ops > limits.maxOpcodes) fail(`more than limits.maxOpcodes (${limits.maxOpcodes}) opcodes; raise it to allow more`);
-      }
+      if ((++ops & 4095) === 0) this.checkLimits(sp, memoCount, ops, opPos, code);
       switch (code) {
-        // ---- protocol and framing
-        case 0x80: { // PROTO
-          need(1);
-          const p = data[pos++] as number;
-          if (p > 5) fail(`unsupported pickle protocol: ${p}`);
-          this.protocol = p;
-          break;
-        }
-        case 0x95: { // FRAME
-          const n = length8();
-          if (n > len - pos) fail(`pickle data was truncated (frame of ${n} bytes, ${len - pos} left)`);
-          break;
-        }
-        case 0x2e: { // STOP
-          const value = pop();
-          const finalValue = upgraded ? fixUpgraded(value, upgraded) : value;
-          return { value: finalValue, end: pos };
-        }
-
-        // ---- stack manipulation
-        case 0x28: // MARK
-          marks.push(stack.length);
-          fence = stack.length;
-          if (marks.length > limits.maxDepth) fail(`MARK nesting exceeds limits.maxDepth (${limits.maxDepth}); raise it to allow more`);
-          break;
-        case 0x30: // POP
-          if (stack.length > fence) stack.pop();
-          else if (marks.length > 0) popMark();
-          else fail('unpickling stack underflow');
-          break;
-        case 0x31: // POP_MARK
-          popMark();
-          break;
-        case 0x32: { // DUP
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          stack.push(stack[stack.length - 1]);
-          break;
-        }
-
-        // ---- atoms
-        case 0x4e: // NONE
-          stack.push(null);
-          break;
-        case 0x88: // NEWTRUE
-          stack.push(true);
-          break;
-        case 0x89: // NEWFALSE
-          stack.push(false);
-          break;
-        case 0x4b: // BININT1
-          need(1);
-          stack.push(lossless ? BigInt(data[pos++] as number) : (data[pos++] as number));
-          break;
-        case 0x4d: // BININT2
-          need(2);
-          stack.push(lossless ? BigInt(view.getUint16(pos, true)) : view.getUint16(pos, true));
-          pos += 2;
-          break;
-        case 0x4a: // BININT
-          need(4);
-          stack.push(lossless ? BigInt(view.getInt32(pos, true)) : view.getInt32(pos, true));
-          pos += 4;
-          break;
-        case 0x8a: { // LONG1
-          need(1);
+        // ---- strings first: the most frequent opcodes in real pickles
+        case 0x8c: { // SHORT_BINUNICODE
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const n = data[pos++] as number;
-          need(n);
-          stack.push(decodeLong(data, pos, n, lossless));
+          if (n > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = decodeUtf8Or(data, pos, pos + n, opPos, code);
           pos += n;
           break;
         }
+        case 0x94: // MEMOIZE
+          if (sp <= fence) throw this.underflow(opPos, code);
+          if (memo[memoCount] === undefined) {
+            memo[memoCount] = stack[sp - 1];
+            if (this.memoIndex !== undefined) this.indexMemo(stack[sp - 1], memoCount);
+            memoCount++;
+          } else {
+            // A PUT already used this index: Python's memo[len(memo)] overwrites it.
+            memo[memoCount] = stack[sp - 1];
+          }
+          break;
+        case 0x4b: // BININT1
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = lossless ? BigInt(data[pos++] as number) : (data[pos++] as number);
+          break;
+        case 0x4d: // BININT2
+          if (2 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = lossless ? BigInt(view.getUint16(pos, true)) : view.getUint16(pos, true);
+          pos += 2;
+          break;
+        case 0x4a: // BININT
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = lossless ? BigInt(view.getInt32(pos, true)) : view.getInt32(pos, true);
+          pos += 4;
+          break;
+        case 0x8a: { // LONG1
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          const n = data[pos++] as number;
+          if (n > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = decodeLong(data, pos, n, lossless);
+          pos += n;
+          break;
+        }
+        case 0x47: // BINFLOAT
+          if (8 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = view.getFloat64(pos, false);
+          pos += 8;
+          break;
+        case 0x28: // MARK
+          marks.push(sp);
+          fence = sp;
+          if (marks.length > maxDepth) {
+            throw this.fail(`MARK nesting exceeds limits.maxDepth (${maxDepth}); raise it to allow more`, opPos, code);
+          }
+          break;
+        case 0x68: { // BINGET
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          const v = memo[data[pos] as number];
+          if (v === undefined) throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code);
+          pos++;
+          stack[sp++] = v;
+          break;
+        }
+        case 0x71: // BINPUT
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          if (sp <= fence) throw this.underflow(opPos, code);
+          if (memo[data[pos] as number] === undefined) memoCount++;
+          memo[data[pos] as number] = stack[sp - 1];
+          if (this.memoIndex !== undefined) this.indexMemo(stack[sp - 1], data[pos] as number);
+          pos++;
+          break;
+        case 0x7d: // EMPTY_DICT
+          stack[sp++] = lossless ? new Map() : {};
+          break;
+        case 0x5d: // EMPTY_LIST
+          stack[sp++] = [];
+          break;
+        case 0x75: { // SETITEMS
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          if (m <= fence) throw this.underflow(opPos, code);
+          this.setItems(stack[m - 1], stack, m - 1, m, sp, opPos, code);
+          sp = m;
+          break;
+        }
+        case 0x65: { // APPENDS
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          if (m <= fence) throw this.underflow(opPos, code);
+          const target = stack[m - 1];
+          if (Array.isArray(target) && !(target instanceof Tuple)) {
+            for (let i = m; i < sp; i++) target.push(stack[i]);
+          } else this.appendItems(target, stack, m, sp, opPos, code);
+          sp = m;
+          break;
+        }
+        case 0x61: { // APPEND
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
+          const target = stack[sp - 2];
+          if (Array.isArray(target) && !(target instanceof Tuple)) target.push(stack[sp - 1]);
+          else this.appendItems(target, stack, sp - 1, sp, opPos, code);
+          sp--;
+          break;
+        }
+        case 0x73: // SETITEM
+          if (sp - 2 <= fence) throw this.underflow(opPos, code);
+          this.setItems(stack[sp - 3], stack, sp - 3, sp - 2, sp, opPos, code);
+          sp -= 2;
+          break;
+        case 0x95: { // FRAME
+          const n = this.length8(pos, opPos, code);
+          pos += 8;
+          if (n > len - pos) throw this.fail(`pickle data was truncated (frame of ${n} bytes, ${len - pos} left)`, opPos, code);
+          break;
+        }
+        case 0x80: { // PROTO
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          const p = data[pos++] as number;
+          if (p > 5) throw this.fail(`unsupported pickle protocol: ${p}`, opPos, code);
+          this.protocol = p;
+          break;
+        }
+        case 0x2e: { // STOP
+          if (sp <= fence) throw this.underflow(opPos, code);
+          const value = stack[--sp];
+          stack.length = 0;
+          const upgraded = this.upgraded;
+          this.memo = [];
+          this.memoIndex = undefined;
+          this.upgraded = undefined;
+          return { value: upgraded ? fixUpgraded(value, upgraded) : value, end: pos };
+        }
+
+        // ---- stack manipulation
+        case 0x30: // POP
+          if (sp > fence) stack[--sp];
+          else if (marks.length > 0) {
+            // POP with only a mark above: CPython pops the mark.
+            sp = marks.pop() as number;
+            fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          } else throw this.underflow(opPos, code);
+          break;
+        case 0x31: { // POP_MARK
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          sp = m;
+          break;
+        }
+        case 0x32: // DUP
+          if (sp <= fence) throw this.underflow(opPos, code);
+          stack[sp++] = stack[sp - 1];
+          break;
+
+        // ---- atoms
+        case 0x4e: // NONE
+          stack[sp++] = null;
+          break;
+        case 0x88: // NEWTRUE
+          stack[sp++] = true;
+          break;
+        case 0x89: // NEWFALSE
+          stack[sp++] = false;
+          break;
         case 0x8b: { // LONG4
-          need(4);
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           const n = view.getInt32(pos, true);
           pos += 4;
-          if (n < 0) fail('LONG pickle has negative byte count');
-          checkObject(n);
-          stack.push(decodeLong(data, pos, n, lossless));
+          if (n < 0) throw this.fail('LONG pickle has negative byte count', opPos, code);
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = decodeLong(data, pos, n, lossless);
           pos += n;
           break;
         }
         case 0x49: { // INT
-          const s = lineAscii();
-          if (s === '00') stack.push(false);
-          else if (s === '01') stack.push(true);
-          else {
-            let v: bigint | undefined;
-            try {
-              v = parseIntBase10(s, limits.maxIntDigits);
-            } catch (e) {
-              fail((e as Error).message);
-            }
-            if (v === undefined) fail(`invalid literal for int(): ${JSON.stringify(s)}`);
-            stack.push(int(v as bigint));
-          }
+          const nl = this.lineEnd(pos, opPos, code);
+          const s = decodeLatin1(data, pos, nl);
+          pos = nl + 1;
+          if (s === '00') stack[sp++] = false;
+          else if (s === '01') stack[sp++] = true;
+          else stack[sp++] = this.int(this.textInt(s, opPos, code));
           break;
         }
         case 0x4c: { // LONG
-          let s = lineAscii();
+          const nl = this.lineEnd(pos, opPos, code);
+          let s = decodeLatin1(data, pos, nl);
+          pos = nl + 1;
           if (s.endsWith('L')) s = s.slice(0, -1);
-          let v: bigint | undefined;
-          try {
-            v = parseIntBase0(s, limits.maxIntDigits);
-          } catch (e) {
-            fail((e as Error).message);
-          }
-          if (v === undefined) fail(`invalid literal for int() with base 0: ${JSON.stringify(s)}`);
-          stack.push(int(v as bigint));
+          stack[sp++] = this.int(this.textInt(s, opPos, code));
           break;
         }
-        case 0x47: // BINFLOAT
-          need(8);
-          stack.push(view.getFloat64(pos, false));
-          pos += 8;
-          break;
         case 0x46: { // FLOAT
-          const s = lineAscii();
+          const nl = this.lineEnd(pos, opPos, code);
+          const s = decodeLatin1(data, pos, nl);
+          pos = nl + 1;
           const v = parseFloat_(s);
-          if (v === undefined) fail(`could not convert string to float: ${JSON.stringify(s)}`);
-          stack.push(v);
+          if (v === undefined) throw this.fail(`could not convert string to float: ${JSON.stringify(s)}`, opPos, code);
+          stack[sp++] = v;
           break;
         }
 
         // ---- strings and bytes
-        case 0x8c: { // SHORT_BINUNICODE
-          need(1);
-          const n = data[pos++] as number;
-          stack.push(text(n));
-          break;
-        }
         case 0x58: { // BINUNICODE
-          need(4);
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           const n = view.getUint32(pos, true);
           pos += 4;
-          stack.push(text(n));
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = this.str(pos, pos + n, opPos, code);
+          pos += n;
           break;
         }
-        case 0x8d: // BINUNICODE8
-          stack.push(text(length8()));
+        case 0x8d: { // BINUNICODE8
+          const n = this.length8(pos, opPos, code);
+          pos += 8;
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = this.str(pos, pos + n, opPos, code);
+          pos += n;
           break;
+        }
         case 0x56: { // UNICODE
-          const nl = readLine();
+          const nl = this.lineEnd(pos, opPos, code);
           try {
-            stack.push(rawUnicodeEscapeDecode(data.subarray(pos, nl)));
+            stack[sp++] = rawUnicodeEscapeDecode(data.subarray(pos, nl));
           } catch (e) {
-            fail(`bad UNICODE argument: ${(e as Error).message}`);
+            throw this.fail(`bad UNICODE argument: ${(e as Error).message}`, opPos, code);
           }
           pos = nl + 1;
           break;
         }
         case 0x43: { // SHORT_BINBYTES
-          need(1);
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const n = data[pos++] as number;
-          stack.push(bytes(n));
+          if (n > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = data.subarray(pos, pos + n);
+          pos += n;
           break;
         }
         case 0x42: { // BINBYTES
-          need(4);
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           const n = view.getUint32(pos, true);
           pos += 4;
-          stack.push(bytes(n));
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = data.subarray(pos, pos + n);
+          pos += n;
           break;
         }
-        case 0x8e: // BINBYTES8
-          stack.push(bytes(length8()));
+        case 0x8e: { // BINBYTES8
+          const n = this.length8(pos, opPos, code);
+          pos += 8;
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = data.subarray(pos, pos + n);
+          pos += n;
           break;
+        }
         case 0x96: { // BYTEARRAY8
-          const n = length8();
-          checkObject(n);
-          stack.push(new ByteArray(data.buffer as ArrayBuffer, data.byteOffset + pos, n));
+          const n = this.length8(pos, opPos, code);
+          pos += 8;
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = new ByteArray(data.buffer as ArrayBuffer, data.byteOffset + pos, n);
           pos += n;
           break;
         }
         case 0x55: { // SHORT_BINSTRING
-          need(1);
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const n = data[pos++] as number;
-          stack.push(py2string(bytes(n)));
+          if (n > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          stack[sp++] = this.py2string(data.subarray(pos, pos + n), opPos, code);
+          pos += n;
           break;
         }
         case 0x54: { // BINSTRING
-          need(4);
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           const n = view.getInt32(pos, true);
           pos += 4;
-          if (n < 0) fail('BINSTRING pickle has negative byte count');
-          stack.push(py2string(bytes(n)));
+          if (n < 0) throw this.fail('BINSTRING pickle has negative byte count', opPos, code);
+          this.checkObject(n, pos, opPos, code);
+          stack[sp++] = this.py2string(data.subarray(pos, pos + n), opPos, code);
+          pos += n;
           break;
         }
         case 0x53: { // STRING
-          const nl = readLine();
-          let end = nl;
-          if (end > pos && data[end - 1] === 0x0d) end--; // tolerate CRLF files written on Windows
-          const q = data[pos];
-          if (end - pos < 2 || (q !== 0x22 && q !== 0x27) || data[end - 1] !== q) {
-            fail('the STRING opcode argument must be quoted');
-          }
-          let raw: Uint8Array;
-          try {
-            raw = escapeDecode(data.subarray(pos + 1, end - 1));
-          } catch (e) {
-            return fail(`bad STRING argument: ${(e as Error).message}`);
-          }
+          const nl = this.lineEnd(pos, opPos, code);
+          stack[sp++] = this.stringOpcode(pos, nl, opPos, code);
           pos = nl + 1;
-          stack.push(py2string(raw));
           break;
         }
 
         // ---- containers
-        case 0x5d: // EMPTY_LIST
-          stack.push([]);
-          break;
         case 0x29: // EMPTY_TUPLE
-          stack.push(new Tuple());
-          break;
-        case 0x7d: // EMPTY_DICT
-          stack.push(lossless ? new Map() : {});
+          stack[sp++] = new Tuple();
           break;
         case 0x8f: // EMPTY_SET
-          stack.push(new Set());
+          stack[sp++] = new Set();
           break;
         case 0x85: { // TUPLE1
-          const a = pop();
+          if (sp <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(a);
-          stack.push(t);
+          t.push(stack[sp - 1]);
+          stack[sp - 1] = t;
           break;
         }
         case 0x86: { // TUPLE2
-          const b = pop();
-          const a = pop();
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(a, b);
-          stack.push(t);
+          t.push(stack[sp - 2], stack[sp - 1]);
+          sp--;
+          stack[sp - 1] = t;
           break;
         }
         case 0x87: { // TUPLE3
-          const c = pop();
-          const b = pop();
-          const a = pop();
+          if (sp - 2 <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(a, b, c);
-          stack.push(t);
+          t.push(stack[sp - 3], stack[sp - 2], stack[sp - 1]);
+          sp -= 2;
+          stack[sp - 1] = t;
           break;
         }
         case 0x74: // TUPLE
-          stack.push(Tuple.from_(popMark()));
-          break;
         case 0x6c: // LIST
-          stack.push(popMark());
-          break;
-        case 0x64: { // DICT
-          const items = popMark();
-          if (items.length % 2 !== 0) fail('odd number of items for DICT');
-          let allStr = !lossless;
-          for (let i = 0; allStr && i < items.length; i += 2) allStr = typeof items[i] === 'string';
-          const d: unknown = allStr ? {} : new Map();
-          stack.push(d);
-          setItems(d, stack.length - 1, items, 0);
-          break;
-        }
+        case 0x64: // DICT
         case 0x91: { // FROZENSET
-          const items = popMark();
-          for (const x of items) if (!isHashable(x)) fail(`unhashable set element: ${describeType(x)}`);
-          stack.push(new FrozenSet(items));
-          break;
-        }
-        case 0x61: { // APPEND
-          const x = pop();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          appendItems(stack[stack.length - 1], [x]);
-          break;
-        }
-        case 0x65: { // APPENDS
-          const items = popMark();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          appendItems(stack[stack.length - 1], items);
-          break;
-        }
-        case 0x73: { // SETITEM
-          const v = pop();
-          const k = pop();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          setItems(stack[stack.length - 1], stack.length - 1, [k, v], 0);
-          break;
-        }
-        case 0x75: { // SETITEMS
-          const items = popMark();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          setItems(stack[stack.length - 1], stack.length - 1, items, 0);
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          if (code === 0x64) {
+            const d = this.dictFromSlice(stack, m, sp, opPos, code);
+            sp = m;
+            stack[sp++] = d;
+          } else {
+            const items = stack.slice(m, sp);
+            sp = m;
+            if (code === 0x74) stack[sp++] = Tuple.from_(items);
+            else if (code === 0x6c) stack[sp++] = items;
+            else {
+              for (const x of items) if (!isHashable(x)) throw this.fail(`unhashable set element: ${describeType(x)}`, opPos, code);
+              stack[sp++] = new FrozenSet(items);
+            }
+          }
           break;
         }
         case 0x90: { // ADDITEMS
-          const items = popMark();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          addItems(stack[stack.length - 1], items);
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          if (m <= fence) throw this.underflow(opPos, code);
+          this.addItems(stack[m - 1], stack, m, sp, opPos, code);
+          sp = m;
           break;
         }
 
-        // ---- memo
-        case 0x94: { // MEMOIZE
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          memoPut(memoCount, stack[stack.length - 1]);
-          break;
-        }
-        case 0x71: { // BINPUT
-          need(1);
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          memoPut(data[pos++] as number, stack[stack.length - 1]);
-          break;
-        }
+        // ---- memo (rarer forms)
         case 0x72: { // LONG_BINPUT
-          need(4);
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          memoPut(view.getUint32(pos, true), stack[stack.length - 1]);
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          if (sp <= fence) throw this.underflow(opPos, code);
+          const idx = view.getUint32(pos, true);
           pos += 4;
+          if (memo[idx] === undefined) memoCount++;
+          memo[idx] = stack[sp - 1];
+          if (this.memoIndex !== undefined) this.indexMemo(stack[sp - 1], idx);
           break;
         }
         case 0x70: { // PUT
-          const s = lineAscii();
-          const v = parseIntBase10(s, 20);
-          if (v === undefined) fail(`invalid PUT index ${JSON.stringify(s)}`);
-          if ((v as bigint) < 0n) fail('negative PUT argument');
-          if ((v as bigint) > 0xffffffffn) fail('PUT index too large');
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          memoPut(Number(v), stack[stack.length - 1]);
+          const nl = this.lineEnd(pos, opPos, code);
+          const idx = this.memoIndexOf(decodeLatin1(data, pos, nl), opPos, code);
+          pos = nl + 1;
+          if (sp <= fence) throw this.underflow(opPos, code);
+          if (memo[idx] === undefined) memoCount++;
+          memo[idx] = stack[sp - 1];
+          if (this.memoIndex !== undefined) this.indexMemo(stack[sp - 1], idx);
           break;
         }
-        case 0x68: // BINGET
-          need(1);
-          stack.push(memoGet(data[pos++] as number));
-          break;
-        case 0x6a: // LONG_BINGET
-          need(4);
-          stack.push(memoGet(view.getUint32(pos, true)));
+        case 0x6a: { // LONG_BINGET
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          const idx = view.getUint32(pos, true);
           pos += 4;
+          const v = memo[idx];
+          if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, opPos, code);
+          stack[sp++] = v;
           break;
+        }
         case 0x67: { // GET
-          const s = lineAscii();
-          const v = parseIntBase10(s, 20);
-          if (v === undefined) fail(`invalid GET index ${JSON.stringify(s)}`);
-          if ((v as bigint) < 0n || (v as bigint) > 0xffffffffn) fail(`memo value not found at index ${s}`);
-          stack.push(memoGet(Number(v)));
+          const nl = this.lineEnd(pos, opPos, code);
+          const text = decodeLatin1(data, pos, nl);
+          pos = nl + 1;
+          const v = memo[this.memoIndexOf(text, opPos, code)];
+          if (v === undefined) throw this.fail(`memo value not found at index ${text}`, opPos, code);
+          stack[sp++] = v;
           break;
         }
 
         // ---- objects
         case 0x63: { // GLOBAL
-          const module = lineUtf8();
-          const name = lineUtf8();
-          pushGlobal(module, name);
+          const nl1 = this.lineEnd(pos, opPos, code);
+          const module = this.lineUtf8(pos, nl1, opPos, code);
+          const nl2 = this.lineEnd(nl1 + 1, opPos, code);
+          const name = this.lineUtf8(nl1 + 1, nl2, opPos, code);
+          pos = nl2 + 1;
+          this.sync(pos, opPos, code);
+          stack[sp++] = this.resolveGlobal(module, name);
           break;
         }
         case 0x93: { // STACK_GLOBAL
-          const name = pop();
-          const module = pop();
-          if (typeof name !== 'string' || typeof module !== 'string') fail('STACK_GLOBAL requires str');
-          pushGlobal(module as string, name as string);
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
+          const name = stack[--sp];
+          const module = stack[--sp];
+          if (typeof name !== 'string' || typeof module !== 'string') throw this.fail('STACK_GLOBAL requires str', opPos, code);
+          this.sync(pos, opPos, code);
+          stack[sp++] = this.resolveGlobal(module, name);
           break;
         }
         case 0x82: // EXT1
-        case 0x83: // EXT2
-        case 0x84: { // EXT4
-          let ext: number;
-          if (code === 0x82) {
-            need(1);
-            ext = data[pos++] as number;
-          } else if (code === 0x83) {
-            need(2);
-            ext = view.getUint16(pos, true);
-            pos += 2;
-          } else {
-            need(4);
-            ext = view.getInt32(pos, true);
-            pos += 4;
-          }
-          if (ext <= 0) fail('EXT specifies code <= 0');
-          const entry = opts.extensions?.[ext];
-          if (!entry || !Array.isArray(entry) || entry.length !== 2) fail(`unregistered extension code ${ext}`);
-          const [m, n] = entry as readonly [string, string];
-          pushGlobal(m, n);
+          if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
+          this.sync(pos + 1, opPos, code);
+          stack[sp++] = this.ext(data[pos++] as number, opPos, code);
           break;
-        }
+        case 0x83: // EXT2
+          if (2 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          this.sync(pos + 2, opPos, code);
+          stack[sp++] = this.ext(view.getUint16(pos, true), opPos, code);
+          pos += 2;
+          break;
+        case 0x84: // EXT4
+          if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
+          this.sync(pos + 4, opPos, code);
+          stack[sp++] = this.ext(view.getInt32(pos, true), opPos, code);
+          pos += 4;
+          break;
         case 0x52: { // REDUCE
-          const args = pop();
-          const callable = pop();
-          if (!(args instanceof Tuple)) fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`);
-          sync();
-          const r = this.call(callable, args as Tuple, 'reduce');
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
+          const args = stack[--sp];
+          const callable = stack[--sp];
+          if (!(args instanceof Tuple)) throw this.fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`, opPos, code);
+          this.sync(pos, opPos, code);
+          const r = this.call(callable, args, 'reduce');
           pos = this.pos;
-          stack.push(r);
+          stack[sp++] = r;
           break;
         }
         case 0x81: { // NEWOBJ
-          const args = pop();
-          const cls = pop();
-          sync();
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
+          const args = stack[--sp];
+          const cls = stack[--sp];
+          this.sync(pos, opPos, code);
           const r = this.construct(cls, args, undefined, false);
           pos = this.pos;
-          stack.push(r);
+          stack[sp++] = r;
           break;
         }
         case 0x92: { // NEWOBJ_EX
-          const kwargs = pop();
-          const args = pop();
-          const cls = pop();
+          if (sp - 2 <= fence) throw this.underflow(opPos, code);
+          const kwargs = stack[--sp];
+          const args = stack[--sp];
+          const cls = stack[--sp];
           let kw: Map<unknown, unknown>;
           if (kwargs instanceof Map) kw = kwargs;
           else if (isPlainObject(kwargs)) kw = new Map(Object.entries(kwargs));
-          else return fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`);
-          sync();
+          else throw this.fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`, opPos, code);
+          this.sync(pos, opPos, code);
           const r = this.construct(cls, args, kw, true);
           pos = this.pos;
-          stack.push(r);
+          stack[sp++] = r;
           break;
         }
         case 0x69: { // INST
-          const module = lineUtf8();
-          const name = lineUtf8();
-          const args = Tuple.from_(popMark());
-          sync();
-          const cls = this.resolveGlobal(module, name);
-          const r = this.call(cls, args, 'inst');
+          const nl1 = this.lineEnd(pos, opPos, code);
+          const module = this.lineUtf8(pos, nl1, opPos, code);
+          const nl2 = this.lineEnd(nl1 + 1, opPos, code);
+          const name = this.lineUtf8(nl1 + 1, nl2, opPos, code);
+          pos = nl2 + 1;
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          const args = Tuple.from_(stack.slice(m, sp));
+          sp = m;
+          this.sync(pos, opPos, code);
+          const r = this.call(this.resolveGlobal(module, name), args, 'inst');
           pos = this.pos;
-          stack.push(r);
+          stack[sp++] = r;
           break;
         }
         case 0x6f: { // OBJ
-          const items = popMark();
-          if (items.length === 0) fail('OBJ needs a class');
-          sync();
+          const m = marks.pop();
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
+          const items = stack.slice(m, sp);
+          sp = m;
+          if (items.length === 0) throw this.fail('OBJ needs a class', opPos, code);
+          this.sync(pos, opPos, code);
           const r = this.call(items[0], Tuple.from_(items.slice(1)), 'obj');
           pos = this.pos;
-          stack.push(r);
+          stack[sp++] = r;
           break;
         }
         case 0x62: { // BUILD
-          const state = pop();
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          sync();
-          const r = this.build(stack[stack.length - 1], state);
+          if (sp - 1 <= fence) throw this.underflow(opPos, code);
+          const state = stack[--sp];
+          this.sync(pos, opPos, code);
+          const r = this.build(stack[sp - 1], state);
           pos = this.pos;
-          stack[stack.length - 1] = r;
+          stack[sp - 1] = r;
           break;
         }
         case 0x50: { // PERSID
-          const nl = readLine();
+          const nl = this.lineEnd(pos, opPos, code);
           let pid: string;
           try {
             pid = decodeAscii(data, pos, nl);
           } catch {
-            return fail('persistent IDs in protocol 0 must be ASCII strings');
+            throw this.fail('persistent IDs in protocol 0 must be ASCII strings', opPos, code);
           }
           pos = nl + 1;
-          stack.push(this.persistent(pid, opPos, code));
+          this.sync(pos, opPos, code);
+          stack[sp++] = this.persistent(pid, opPos, code);
           break;
         }
         case 0x51: { // BINPERSID
-          const pid = pop();
-          stack.push(this.persistent(pid, opPos, code));
+          if (sp <= fence) throw this.underflow(opPos, code);
+          this.sync(pos, opPos, code);
+          stack[sp++] = this.persistent(stack[--sp], opPos, code);
           break;
         }
-        case 0x97: { // NEXT_BUFFER
-          const it = opts.buffers;
-          if (!it) fail('pickle stream refers to out-of-band data but no buffers option was given');
-          const next = (it as Iterator<Uint8Array>).next();
-          if (next.done) fail('not enough out-of-band buffers');
-          const b = next.value as unknown;
-          if (!(b instanceof Uint8Array)) fail('out-of-band buffers must be Uint8Arrays');
-          stack.push(new PickleBuffer(b as Uint8Array, false));
+        case 0x97: // NEXT_BUFFER
+          stack[sp++] = this.nextBuffer(opPos, code);
           break;
-        }
-        case 0x98: { // READONLY_BUFFER
-          if (stack.length <= fence) fail('unpickling stack underflow');
-          const top = stack[stack.length - 1];
-          if (top instanceof PickleBuffer) stack[stack.length - 1] = new PickleBuffer(top.data, true);
-          else if (top instanceof ByteArray) stack[stack.length - 1] = new Uint8Array(top.buffer as ArrayBuffer, top.byteOffset, top.length);
-          else if (!(top instanceof Uint8Array)) fail(`READONLY_BUFFER on ${describeType(top)}`);
+        case 0x98: // READONLY_BUFFER
+          if (sp <= fence) throw this.underflow(opPos, code);
+          stack[sp - 1] = this.readonlyBuffer(stack[sp - 1], opPos, code);
           break;
-        }
         default:
-          fail(
-            code >= 0x20 && code < 0x7f
-              ? `invalid load key, '${String.fromCharCode(code)}'`
-              : `invalid load key, '\\x${code.toString(16).padStart(2, '0')}'`,
-          );
+          throw this.invalidKey(opPos, code);
       }
     }
   }
@@ -1007,14 +1109,37 @@ export class Machine implements DecodeContext {
   }
 }
 
+/** SHORT_BINUNICODE payloads: decode, turning a TextError into an UnpicklingError at the opcode. */
+function decodeUtf8Or(data: Uint8Array, start: number, end: number, opPos: number, code: number): string {
+  try {
+    return decodeUtf8(data, start, end);
+  } catch (e) {
+    if (e instanceof TextError) throw new UnpicklingError(`invalid UTF-8 in str: ${e.message}`, opPos, opcodeName(code));
+    throw e;
+  }
+}
+
 /** Two's-complement little-endian integer of n bytes (LONG1/LONG4). */
 function decodeLong(data: Uint8Array, start: number, n: number, lossless: boolean): number | bigint {
   if (n === 0) return lossless ? 0n : 0;
-  if (n <= 6 && !lossless) {
-    let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + (data[start + i] as number);
-    if ((data[start + n - 1] as number) & 0x80) v -= 2 ** (8 * n);
-    return v;
+  if (n <= 8) {
+    // Two 32-bit halves in doubles: exact, and no BigInt unless the value needs one.
+    const nlo = n < 4 ? n : 4;
+    let lo = 0;
+    for (let i = nlo - 1; i >= 0; i--) lo = lo * 256 + (data[start + i] as number);
+    let hi = 0;
+    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + (data[start + i] as number);
+    const negative = ((data[start + n - 1] as number) & 0x80) !== 0;
+    if (n <= 4) {
+      if (negative) lo -= 2 ** (8 * n);
+      return lossless ? BigInt(lo) : lo;
+    }
+    if (negative) hi -= 2 ** (8 * (n - 4));
+    if (!lossless && hi >= -0x200000 && hi < 0x200000) {
+      const v = hi * 0x100000000 + lo; // exact in this range; -2**53 itself is not "safe"
+      if (Number.isSafeInteger(v)) return v;
+    }
+    return (BigInt(hi) << 32n) + BigInt(lo);
   }
   let hex = '';
   for (let i = n - 1; i >= 0; i--) hex += HEX[data[start + i] as number];
