@@ -21,3 +21,19 @@ export {
 export type { PyObjectKind } from './python/values.js';
 export { OPCODES, HIGHEST_PROTOCOL, DEFAULT_PROTOCOL } from './opcodes.js';
 export type { OpcodeInfo, ArgKind } from './opcodes.js';
+export {
+  PyDate,
+  PyDateTime,
+  PyTime,
+  PyTimedelta,
+  PyTimezone,
+  PyZoneInfo,
+  PyDecimal,
+  PyFraction,
+  PyUUID,
+  PySafeUUID,
+  OrderedDict,
+  DefaultDict,
+  Counter,
+  Deque,
+} from './python/stdlib.js';
