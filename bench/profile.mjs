@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// CPU profile of the decoder on some workloads, summarised by self time per function and per source line.
+//
+//   node bench/profile.mjs [workload ...]      (default: ints_1m.p4 dicts_200k.p4 strings_500k.p4)
+//
+// For each workload it runs `node --cpu-prof` on a child that calls loads() repeatedly (after warm-up),
+// then reads the .cpuprofile and maps dist/ lines back to src/ through the source maps.
+// Workloads must exist (run `npm run bench` once). Output: bench/out/profile/<name>.{cpuprofile,txt}.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const OUT = join(HERE, 'out');
+const PROF = join(OUT, 'profile');
+
+if (process.argv[2] === '--child') {
+  // Child: decode one workload for about SECONDS seconds.
+  const { loads } = await import('../dist/index.js');
+  const [, , , file, seconds] = process.argv;
+  const b = readFileSync(file);
+  const data = new Uint8Array(b.length);
+  data.set(b);
+  for (let i = 0; i < 3; i++) loads(data);
+  const end = performance.now() + Number(seconds) * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    loads(data);
+    n++;
+  }
+  console.log(JSON.stringify({ runs: n }));
+  process.exit(0);
+}
+
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
+const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
+mkdirSync(PROF, { recursive: true });
+// Lines are mapped to the current src/ text: warn when dist/ is older than the decoder source.
+try {
+  const { statSync } = await import('node:fs');
+  if (statSync(join(ROOT, 'src/unpickle/decoder.ts')).mtimeMs > statSync(join(ROOT, 'dist/unpickle/decoder.js')).mtimeMs) {
+    console.error('warning: src/unpickle/decoder.ts is newer than dist/ (run `npm run build`); line texts may not match');
+  }
+} catch {
+  /* layout changed: no check */
+}
+const seconds = Number(process.env.PROFILE_SECONDS || '4');
+const TOP = Number(process.env.PROFILE_TOP || '15');
+const maps = new Map();
+
+for (const name of names) {
+  const w = manifest.workloads.find((x) => x.name === name);
+  if (!w) {
+    console.error(`no workload ${name}`);
+    continue;
+  }
+  const tmp = join(PROF, `tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  const r = spawnSync(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) {
+    console.error(`${name}: child failed\n${r.stderr}`);
+    continue;
+  }
+  const runs = JSON.parse(r.stdout.trim()).runs;
+  const file = readdirSync(tmp).find((f) => f.endsWith('.cpuprofile'));
+  const dest = join(PROF, `${name}.cpuprofile`);
+  renameSync(join(tmp, file), dest);
+  rmSync(tmp, { recursive: true, force: true });
+  const text = summarise(JSON.parse(readFileSync(dest, 'utf8')), `${name} (${runs} decodes in ${seconds}s, ${((seconds * 1000) / runs).toFixed(1)} ms each incl. profiler overhead)`);
+  writeFileSync(join(PROF, `${name}.txt`), text);
+  console.log(text);
+}
+
+/** Self time per function and per (source-mapped) line. */
+function summarise(profile, title) {
+  const { nodes, samples, timeDeltas } = profile;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const selfUs = new Map();
+  for (let i = 0; i < samples.length; i++) selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + (timeDeltas[i] ?? 0));
+  let total = 0;
+  for (const v of selfUs.values()) total += v;
+
+  const fnTime = new Map();
+  const lineTime = new Map();
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id);
+    const cf = n.callFrame;
+    const where = cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : '';
+    const fnKey = `${cf.functionName || '(anonymous)'} ${where}`.trim();
+    fnTime.set(fnKey, (fnTime.get(fnKey) ?? 0) + us);
+    // positionTicks split a node's self samples over its lines.
+    const ticks = n.positionTicks;
+    const hits = n.hitCount || 1;
+    if (ticks && cf.url) {
+      for (const t of ticks) {
+        const key = mapLine(cf.url, t.line) + `  [${cf.functionName || 'anonymous'}]`;
+        lineTime.set(key, (lineTime.get(key) ?? 0) + (us * t.ticks) / hits);
+      }
+    } else {
+      const key = `${fnKey} (no line info)`;
+      lineTime.set(key, (lineTime.get(key) ?? 0) + us);
+    }
+  }
+  const fmt = (m) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP)
+      .map(([k, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`)
+      .join('\n');
+  return `=== ${title}\n-- self time by function\n${fmt(fnTime)}\n-- self time by line (dist mapped to src)\n${fmt(lineTime)}\n`;
+}
+
+function shortUrl(url) {
+  if (url.startsWith('file://')) return relative(ROOT, fileURLToPath(url));
+  return url;
+}
+
+/** `src/x.ts:LINE: text` for a dist line (1-based), via dist's .js.map; falls back to the dist line. */
+function mapLine(url, line) {
+  const short = shortUrl(url);
+  if (!url.startsWith('file://')) return `${short}:${line}`;
+  const path = fileURLToPath(url);
+  if (!maps.has(path)) {
+    let sm = null;
+    if (existsSync(path + '.map')) {
+      const payload = JSON.parse(readFileSync(path + '.map', 'utf8'));
+      sm = { map: new SourceMap(payload), dir: dirname(path) };
+    }
+    maps.set(path, sm);
+  }
+  const sm = maps.get(path);
+  if (!sm) return `${short}:${line}`;
+  // The last mapping on that generated line (TypeScript keeps statements on their own lines).
+  const e = sm.map.findEntry(line - 1, 10_000);
+  if (!e || e.originalLine === undefined || e.generatedLine !== line - 1) return `${short}:${line}`;
+  const src = resolve(sm.dir, e.originalSource.startsWith('file://') ? fileURLToPath(e.originalSource) : e.originalSource);
+  let textLine = '';
+  try {
+    textLine = readFileSync(src, 'utf8').split('\n')[e.originalLine]?.trim().slice(0, 70) ?? '';
+  } catch {
+    /* source not shipped */
+  }
+  return `${relative(ROOT, src)}:${e.originalLine + 1}: ${textLine}`;
+}
