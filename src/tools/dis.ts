@@ -134,7 +134,8 @@ function disOne(
       throw e;
     }
     const { op, arg } = item;
-    const prefix = `${String(item.pos).padStart(5)}: `;
+    // Python prints the offset column first, so it shows even when the line then fails.
+    out.push(`${String(item.pos).padStart(5)}: `);
     let line = codeRepr(op.code).padEnd(4) + ' ' + indentChunk.repeat(markstack.length) + op.name;
     maxProto = Math.max(maxProto, op.proto);
     const before = op.before;
@@ -199,7 +200,7 @@ function disOne(
       if (annocol > 50) annocol = annotate;
       line += ' ' + (op.doc.split('\n', 1)[0] as string);
     }
-    out.push(prefix + line + '\n');
+    out.push(line + '\n');
 
     // pickletools complains only after printing the offending line.
     if (errorMsg !== undefined) fail(errorMsg, item.pos, op.name);
