@@ -1,0 +1,483 @@
+/**
+ * `toJsonPickle`: write a decoded value as the JSON that Python's jsonpickle 3.x turns back into the
+ * same Python value (`jsonpickle.decode(text, keys=True)`, with `jsonpickle.ext.numpy` handlers
+ * registered for arrays).
+ *
+ * The layout follows what jsonpickle's own pickler writes for the same Python objects wherever that
+ * decodes correctly, and departs from it where jsonpickle 3.0 loses data (bytearray, 0-d arrays,
+ * dict keys that look like tags, numpy dtypes). `py/id` numbers are assigned in exactly the order
+ * jsonpickle's unpickler registers objects (lists, dicts, `py/object` and `py/reduce` values,
+ * pre-order; tuples and sets get none), so shared and cyclic containers come back shared.
+ *
+ * The writer is iterative (an explicit task stack), so deep nesting cannot overflow the JS stack.
+ */
+import { PicklingError } from '../errors.js';
+import {
+  ByteArray,
+  Complex,
+  FrozenSet,
+  PickleBuffer,
+  PyGlobal,
+  PyObject,
+  PyRange,
+  PySlice,
+  Tuple,
+  isPlainObject,
+} from '../python/values.js';
+import {
+  DefaultDict,
+  PyDate,
+  PyDateTime,
+  PyTime,
+  PyUUID,
+  stdlibReduce,
+  type StdlibReduction,
+} from '../python/stdlib.js';
+import { isDangerousGlobal } from '../unpickle/policy.js';
+import { JSON_KEY, RESERVED, TAG, looksLikeType, toBase64 } from './jsonpickle-common.js';
+import { pyFloatText, quoteAscii } from './json-text.js';
+import { numpyForJsonPickle, type NumpyJsonPickle } from './numpy-bridge.js';
+
+export interface ToJsonPickleOptions {
+  /**
+   * Write JS numbers that hold integers as Python ints. Off by default: as in `loads(…, {lossless: true})`,
+   * a JS number is a Python float and a bigint a Python int. Turn it on for values decoded in the default
+   * mode, where safe integers arrive as numbers.
+   */
+  readonly intNumbers?: boolean;
+}
+
+/** Where a value sits, for error messages (rendered only when an error is thrown). */
+interface PathNode {
+  readonly parent: PathNode | null;
+  readonly key: string | number;
+}
+
+function renderPath(p: PathNode | null): string {
+  const keys: (string | number)[] = [];
+  for (let n = p; n !== null; n = n.parent) keys.push(n.key);
+  let out = 'root';
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i] as string | number;
+    out += typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+  }
+  return out;
+}
+
+interface ValueTask {
+  readonly v: unknown;
+  readonly p: PathNode | null;
+}
+/** Leave a tuple/set: it may be met again (shared), just not inside itself. */
+interface ExitTask {
+  readonly exit: object;
+}
+/** Start capturing output (the jsonpickle text of a non-string dict key). */
+interface CaptureTask {
+  readonly capture: true;
+}
+/** Stop capturing and write the captured text as a `"json://…": ` key. */
+interface KeyTask {
+  readonly key: true;
+}
+type Task = string | ValueTask | ExitTask | CaptureTask | KeyTask;
+
+const SEP = ', ';
+
+function val(v: unknown, parent: PathNode | null, key: string | number): ValueTask {
+  return { v, p: { parent, key } };
+}
+
+/** The jsonpickle text of a Python int. */
+function intText(v: number | bigint): string {
+  return typeof v === 'bigint' ? v.toString() : Number.isInteger(v) ? String(BigInt(v)) : pyFloatText(v);
+}
+
+class Writer {
+  private readonly intNumbers: boolean;
+  private out: string[] = [];
+  private readonly captures: string[][] = [];
+  private readonly ids = new Map<object, number>();
+  private nextId = 0;
+  private readonly active = new Set<object>();
+  private readonly tasks: Task[] = [];
+
+  constructor(options: ToJsonPickleOptions | undefined) {
+    this.intNumbers = options?.intNumbers === true;
+  }
+
+  run(value: unknown): string {
+    this.tasks.push({ v: value, p: null });
+    const tasks = this.tasks;
+    while (tasks.length > 0) {
+      const t = tasks.pop() as Task;
+      if (typeof t === 'string') this.out.push(t);
+      else if ('v' in t) this.value(t.v, t.p);
+      else if ('exit' in t) this.active.delete(t.exit);
+      else if ('capture' in t) {
+        this.captures.push(this.out);
+        this.out = [];
+      } else {
+        const text = this.out.join('');
+        this.out = this.captures.pop() as string[];
+        this.out.push(quoteAscii(JSON_KEY + text), ': ');
+      }
+    }
+    return this.out.join('');
+  }
+
+  /** Queue `parts` so that they are processed in order. */
+  private emit(parts: Task[]): void {
+    for (let i = parts.length - 1; i >= 0; i--) this.tasks.push(parts[i] as Task);
+  }
+
+  private register(obj: object): void {
+    this.ids.set(obj, this.nextId++);
+  }
+
+  private fail(message: string, p: PathNode | null): never {
+    throw new PicklingError(message, renderPath(p));
+  }
+
+  private value(v: unknown, p: PathNode | null): void {
+    switch (typeof v) {
+      case 'boolean':
+        this.out.push(v ? 'true' : 'false');
+        return;
+      case 'bigint':
+        this.out.push(v.toString());
+        return;
+      case 'number':
+        this.out.push(this.intNumbers && Number.isInteger(v) ? intText(v) : pyFloatText(v));
+        return;
+      case 'string':
+        this.out.push(quoteAscii(v));
+        return;
+      case 'object':
+        break;
+      default:
+        this.fail(`cannot write a JS ${typeof v} as jsonpickle`, p);
+    }
+    if (v === null) {
+      this.out.push('null');
+      return;
+    }
+    const obj = v as object;
+    const id = this.ids.get(obj);
+    if (id !== undefined) {
+      this.out.push(`{"${TAG.ID}": ${id}}`);
+      return;
+    }
+    if (obj instanceof PyGlobal) return this.global(obj, p);
+    if (obj instanceof PyObject) return this.pyObject(obj, p);
+    if (obj instanceof Tuple) {
+      this.enter(obj, p);
+      return this.emit([`{"${TAG.TUPLE}": [`, ...this.items(obj, p), ']}', { exit: obj }]);
+    }
+    const np = numpyForJsonPickle(obj);
+    if (np !== undefined) return this.numpy(obj, np, p);
+    const red = stdlibReduce(obj, 4);
+    if (red !== undefined) return this.stdlib(obj, red, p);
+    if (Array.isArray(obj)) {
+      this.register(obj);
+      return this.emit(['[', ...this.items(obj, p), ']']);
+    }
+    if (obj instanceof ByteArray) return this.bytearray(obj, obj);
+    if (obj instanceof Uint8Array) {
+      this.out.push(`{"${TAG.B64}": "${toBase64(obj)}"}`);
+      return;
+    }
+    if (obj instanceof PickleBuffer) {
+      if (obj.readonly) this.out.push(`{"${TAG.B64}": "${toBase64(obj.data)}"}`);
+      else this.bytearray(obj, obj.data);
+      return;
+    }
+    if (obj instanceof FrozenSet) {
+      this.register(obj);
+      this.nextId++; // jsonpickle's frozenset reduce carries its items as a list, which gets an id
+      return this.emit([
+        `{"${TAG.REDUCE}": [{"${TAG.TYPE}": "builtins.frozenset"}, {"${TAG.TUPLE}": [[`,
+        ...this.items(obj, p),
+        ']]}]}',
+      ]);
+    }
+    if (obj instanceof Set) {
+      this.enter(obj, p);
+      return this.emit([`{"${TAG.SET}": [`, ...this.items(obj, p), ']}', { exit: obj }]);
+    }
+    if (obj instanceof Map) {
+      this.register(obj);
+      return this.emit(['{', ...this.dictBody(obj.entries(), p, false), '}']);
+    }
+    if (obj instanceof Complex) {
+      this.register(obj);
+      this.out.push(
+        `{"${TAG.OBJECT}": "builtins.complex", "${TAG.NEWARGS}": {"${TAG.TUPLE}": [${pyFloatText(obj.re)}, ${pyFloatText(obj.im)}]}}`,
+      );
+      return;
+    }
+    if (obj instanceof PyRange) {
+      this.register(obj);
+      this.out.push(
+        `{"${TAG.REDUCE}": [{"${TAG.TYPE}": "builtins.range"}, {"${TAG.TUPLE}": [${intText(obj.start)}, ${intText(obj.stop)}, ${intText(obj.step)}]}]}`,
+      );
+      return;
+    }
+    if (obj instanceof PySlice) {
+      this.register(obj);
+      return this.emit([
+        `{"${TAG.REDUCE}": [{"${TAG.TYPE}": "builtins.slice"}, {"${TAG.TUPLE}": [`,
+        val(obj.start, p, 'start'),
+        SEP,
+        val(obj.stop, p, 'stop'),
+        SEP,
+        val(obj.step, p, 'step'),
+        ']}]}',
+      ]);
+    }
+    if (isPlainObject(obj)) {
+      this.register(obj);
+      return this.emit(['{', ...this.dictBody(Object.entries(obj), p, false), '}']);
+    }
+    this.fail(`cannot write a ${(obj as { constructor?: { name?: string } }).constructor?.name ?? 'value'} as jsonpickle`, p);
+  }
+
+  /** Tuples and sets have no jsonpickle id; a cycle through them alone cannot be written. */
+  private enter(obj: object, p: PathNode | null): void {
+    if (this.active.has(obj)) this.fail('a tuple or set contains itself; jsonpickle cannot represent that', p);
+    this.active.add(obj);
+  }
+
+  private items(it: Iterable<unknown>, p: PathNode | null): Task[] {
+    const parts: Task[] = [];
+    let i = 0;
+    for (const x of it) {
+      if (i > 0) parts.push(SEP);
+      parts.push(val(x, p, i));
+      i++;
+    }
+    return parts;
+  }
+
+  /**
+   * The members of a dict. With `keys=True`, jsonpickle's unpickler restores plain string keys first
+   * and `json://` keys second (both in document order), so we write them in that order: the ids we
+   * assign then follow the order Python registers objects. String keys that jsonpickle would read
+   * as tags (`py/…`) or as encoded keys (`json://…`) travel as encoded keys too, which decode back
+   * to the same strings. `inObject`: the dict is a `py/object`'s attribute dict, where
+   * `default_factory` is also special.
+   */
+  private dictBody(entries: Iterable<[unknown, unknown]>, p: PathNode | null, inObject: boolean): Task[] {
+    const plain: Task[] = [];
+    const encoded: Task[] = [];
+    for (const [k, v] of entries) {
+      if (typeof k === 'string' && !needsKeyEscape(k, inObject)) {
+        if (plain.length > 0) plain.push(SEP);
+        plain.push(quoteAscii(k) + ': ', val(v, p, k));
+      } else {
+        if (encoded.length > 0) encoded.push(SEP);
+        encoded.push({ capture: true }, val(k, p, '<key>'), { key: true }, val(v, p, typeof k === 'string' ? k : '<value>'));
+      }
+    }
+    if (plain.length > 0 && encoded.length > 0) plain.push(SEP);
+    return plain.concat(encoded);
+  }
+
+  private bytearray(obj: object, data: Uint8Array): void {
+    this.register(obj);
+    this.out.push(
+      `{"${TAG.REDUCE}": [{"${TAG.TYPE}": "builtins.bytearray"}, {"${TAG.TUPLE}": [{"${TAG.B64}": "${toBase64(data)}"}]}]}`,
+    );
+  }
+
+  private globalRef(g: PyGlobal, p: PathNode | null): string {
+    if (isDangerousGlobal(g.module, g.name)) {
+      this.fail(`refusing to write the global ${g.qualifiedName}: Python would run it when decoding`, p);
+    }
+    const tag = looksLikeType(g.module, g.name) ? TAG.TYPE : TAG.FUNCTION;
+    return `{"${tag}": ${quoteAscii(g.qualifiedName)}}`;
+  }
+
+  private global(g: PyGlobal, p: PathNode | null): void {
+    this.out.push(this.globalRef(g, p));
+  }
+
+  private pyObject(obj: PyObject, p: PathNode | null): void {
+    const cls = obj.__class__;
+    const ref = this.globalRef(cls, p);
+    const attrs = Object.keys(obj);
+    const state = obj.__state__;
+    const items = obj.__items__;
+    const dictitems = obj.__dictitems__;
+    const args = obj.__args__ ?? new Tuple();
+    const kwargs = obj.__kwargs__ !== undefined && obj.__kwargs__.size > 0 ? obj.__kwargs__ : undefined;
+    const kind = obj.__kind__;
+    this.register(obj);
+
+    const created = kind === 'newobj' || kind === 'newobj_ex' || ((kind === 'inst' || kind === 'obj') && args.length === 0);
+    const attrsOk = attrs.every((k) => !needsKeyEscape(k, true) && !k.startsWith('__'));
+    if (created && (items === undefined || items.length === 0) && (dictitems === undefined || dictitems.size === 0) && attrsOk) {
+      // jsonpickle's own form for instances: class, `__new__` arguments, then attributes or state.
+      const parts: Task[] = [`{"${TAG.OBJECT}": ${quoteAscii(cls.qualifiedName)}`];
+      if (kwargs !== undefined) {
+        parts.push(`, "${TAG.NEWARGSEX}": [{"${TAG.TUPLE}": [`, ...this.items(args, p), ']}, ');
+        this.nextDict(parts, kwargs, p);
+        parts.push(']');
+      } else if (args.length > 0) {
+        parts.push(`, "${TAG.NEWARGS}": {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}');
+      }
+      if (state !== undefined) {
+        parts.push(`, "${TAG.STATE}": `, val(state, p, '__state__'));
+      } else {
+        for (const k of attrs) parts.push(SEP + quoteAscii(k) + ': ', val(obj[k], p, k));
+      }
+      parts.push('}');
+      return this.emit(parts);
+    }
+
+    // Otherwise the pickle protocol's own recipe, which jsonpickle's `py/reduce` replays faithfully:
+    // callable + arguments, then state (`__setstate__` or `__dict__`), list items, dict items.
+    const parts: Task[] = [`{"${TAG.REDUCE}": [`];
+    if ((kind === 'newobj' || kind === 'newobj_ex') && kwargs === undefined) {
+      parts.push(`"${TAG.NEWOBJ}", {"${TAG.TUPLE}": [${ref}`);
+      for (let i = 0; i < args.length; i++) parts.push(SEP, val(args[i], p, i));
+      parts.push(']}');
+    } else if (kwargs !== undefined) {
+      parts.push(`{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}, ');
+      this.nextDict(parts, kwargs, p);
+      parts.push(']}');
+    } else {
+      parts.push(ref, `, {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}');
+    }
+    const tail: Task[][] = [];
+    if (state !== undefined) tail[0] = [val(state, p, '__state__')];
+    else if (attrs.length > 0) {
+      // The attribute dict is a fresh dict (it takes an id where the unpickler meets it).
+      tail[0] = [{ v: new Map(attrs.map((k) => [k, obj[k]] as [unknown, unknown])), p }];
+    }
+    if (items !== undefined && items.length > 0) tail[1] = [`{"${TAG.TUPLE}": [`, ...this.items(items, p), ']}'];
+    if (dictitems !== undefined && dictitems.size > 0) tail[2] = this.pairs(dictitems.entries(), p);
+    this.reduceTail(parts, tail);
+    return this.emit(parts);
+  }
+
+  /**
+   * Append the kwargs dict of a `__new__` call. It is a real dict on the Python side (it takes an id),
+   * but not one of our objects, so it can never be referenced.
+   */
+  private nextDict(parts: Task[], d: Map<unknown, unknown>, p: PathNode | null): void {
+    parts.push({ v: new Map(d), p });
+  }
+
+  /** `state, listitems, dictitems` of a `py/reduce`, with jsonpickle's trailing-None trimming. */
+  private reduceTail(parts: Task[], tail: Task[][]): void {
+    let last = -1;
+    for (let i = 0; i < 3; i++) if (tail[i] !== undefined) last = i;
+    for (let i = 0; i <= last; i++) {
+      parts.push(SEP);
+      const t = tail[i];
+      if (t === undefined) parts.push('null');
+      else parts.push(...t);
+    }
+    parts.push(']}');
+  }
+
+  private pairs(entries: Iterable<[unknown, unknown]>, p: PathNode | null): Task[] {
+    const parts: Task[] = [`{"${TAG.TUPLE}": [`];
+    let i = 0;
+    for (const [k, v] of entries) {
+      if (i > 0) parts.push(SEP);
+      parts.push(`{"${TAG.TUPLE}": [`, val(k, p, `<key ${i}>`), SEP, val(v, p, `<value ${i}>`), ']}');
+      i++;
+    }
+    parts.push(']}');
+    return parts;
+  }
+
+  private stdlib(obj: object, red: StdlibReduction, p: PathNode | null): void {
+    this.register(obj);
+    const qual = `${red.module}.${red.name}`;
+    if (obj instanceof PyDateTime || obj instanceof PyDate || obj instanceof PyTime) {
+      // jsonpickle's DatetimeHandler: the packed bytes in base64, then the tzinfo.
+      const [packed, tz] = red.args as [Uint8Array, unknown];
+      const parts: Task[] = [
+        `{"${TAG.OBJECT}": "${qual}", "__reduce__": [{"${TAG.TYPE}": "${qual}"}, ["${toBase64(packed)}"`,
+      ];
+      if (red.args.length > 1) parts.push(SEP, val(tz, p, 'tzinfo'));
+      parts.push(']]}');
+      return this.emit(parts);
+    }
+    if (obj instanceof PyUUID && obj.isSafe.value === null) {
+      this.out.push(`{"${TAG.OBJECT}": "uuid.UUID", "hex": "${obj.hex}"}`);
+      return;
+    }
+    if (obj instanceof DefaultDict) {
+      const f = obj.defaultFactory;
+      const keys = [...obj.keys()];
+      if ((f === null || f === undefined || f instanceof PyGlobal) && !keys.includes('__dict__')) {
+        // jsonpickle's form for dict subclasses: items as members, the factory last (restored first).
+        const body = this.dictBody(obj.entries(), p, true);
+        const parts: Task[] = [`{"${TAG.OBJECT}": "collections.defaultdict"`];
+        if (body.length > 0) parts.push(SEP, ...body);
+        if (f instanceof PyGlobal) parts.push(`, "default_factory": ${this.globalRef(f, p)}`);
+        parts.push('}');
+        return this.emit(parts);
+      }
+    }
+    const parts: Task[] = [`{"${TAG.REDUCE}": [`];
+    if (red.kind === 'newobj') {
+      parts.push(`"${TAG.NEWOBJ}", {"${TAG.TUPLE}": [{"${TAG.TYPE}": "${qual}"}`);
+      for (let i = 0; i < red.args.length; i++) parts.push(SEP, val(red.args[i], p, i));
+      parts.push(']}');
+    } else {
+      const callable = red.attr !== undefined ? `{"${TAG.FUNCTION}": "${qual}.${red.attr}"}` : this.globalRef(new PyGlobal(red.module, red.name), p);
+      parts.push(callable, `, {"${TAG.TUPLE}": [`, ...this.items(red.args, p), ']}');
+    }
+    const tail: Task[][] = [];
+    if (red.state !== undefined) tail[0] = [val(red.state, p, '__state__')];
+    if (red.listitems !== undefined) {
+      const items = [...red.listitems];
+      if (items.length > 0) tail[1] = [`{"${TAG.TUPLE}": [`, ...this.items(items, p), ']}'];
+    }
+    if (red.dictitems !== undefined) {
+      const entries = [...red.dictitems];
+      if (entries.length > 0) tail[2] = this.pairs(entries, p);
+    }
+    this.reduceTail(parts, tail);
+    this.emit(parts);
+  }
+
+  private numpy(obj: object, np: NumpyJsonPickle, p: PathNode | null): void {
+    this.register(obj);
+    const parts: Task[] = [`{"${TAG.OBJECT}": ${quoteAscii(np.className)}`];
+    for (const [k, v] of np.fields) {
+      parts.push(SEP + quoteAscii(k) + ': ');
+      if (v.kind === 'raw') parts.push(v.text);
+      else {
+        // Values that jsonpickle restores through its unpickler (nested lists take ids).
+        parts.push(val(v.value, p, k));
+      }
+    }
+    parts.push('}');
+    this.emit(parts);
+  }
+}
+
+/** String keys that cannot be written as-is (see `dictBody`). */
+function needsKeyEscape(k: string, inObject: boolean): boolean {
+  if (k.startsWith('py/') || k.startsWith(JSON_KEY)) return true;
+  if (inObject && (RESERVED.has(k) || k === 'default_factory')) return true;
+  return false;
+}
+
+/**
+ * Write `value` as jsonpickle JSON: `jsonpickle.decode(text, keys=True)` in Python (with
+ * `jsonpickle.ext.numpy.register_handlers()` for numpy values) gives back the Python value the
+ * pickle held. Python ints are bigints, floats numbers (see `intNumbers`), dicts Maps or plain objects.
+ * Globals Python would refuse to run safely (os.system, eval, ...) are refused with a PicklingError.
+ * @example
+ * toJsonPickle(new Map([[1n, tuple('a', 2.5)]])) // '{"json://1": {"py/tuple": ["a", 2.5]}}'
+ */
+export function toJsonPickle(value: unknown, options?: ToJsonPickleOptions): string {
+  return new Writer(options).run(value);
+}
