@@ -6,7 +6,8 @@ The describer hook below implements the stdlib rows of test/helpers/DESCRIPTION_
   * datetime/time: `"tz"` is present for every non-None tzinfo (not only `timezone`), and `"fold"`
     is what the pickle carries: CPython writes fold only at protocol >= 4, so below it is 0;
   * OrderedDict/defaultdict/Counter/deque: `"state"` (a Desc) when the instance has attributes;
-  * `uuid.SafeUUID` members: `{"t":"SafeUUID","v":"<name>"}`.
+  * `uuid.SafeUUID` members: `{"t":"SafeUUID","v":"<name>"}`;
+  * pytz tzinfos: `{"t":"pytz","func":"_p"|"_UTC"|"FixedOffset","args":[Desc...]}` (the pickled call).
 """
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ try:
     HAVE_ZONEINFO = True
 except Exception:  # noqa: BLE001 - no zoneinfo module or no tz database: skip those fixtures
     HAVE_ZONEINFO = False
+
+try:
+    import pytz
+    PYTZ_FUNCS = {pytz._p: '_p', pytz._UTC: '_UTC', pytz.FixedOffset: 'FixedOffset'}
+except ImportError:
+    pytz = None
+    PYTZ_FUNCS = {}
 
 _EXACT_COLLECTIONS = {
     collections.OrderedDict: 'OrderedDict',
@@ -66,6 +74,10 @@ def describe_stdlib(v: Any, child) -> Any:
         return {'t': 'uuid', 'v': str(v)}
     if t is uuid.SafeUUID:
         return {'t': 'SafeUUID', 'v': v.name}
+    if pytz is not None and isinstance(v, dt.tzinfo) and type(v).__module__.startswith('pytz'):
+        func, args = v.__reduce__()[:2]
+        if func in PYTZ_FUNCS:
+            return {'t': 'pytz', 'func': PYTZ_FUNCS[func], 'args': [child(a) for a in args]}
     if t in _EXACT_COLLECTIONS:
         n, ref = child.track(v)
         if ref is not None:
@@ -132,6 +144,20 @@ def generate(writer) -> None:
         value('datetime_zoneinfo_gap', dt.datetime(2021, 3, 28, 2, 30, tzinfo=paris))
         value('datetime_zoneinfo_lmt', dt.datetime(1850, 6, 1, 12, 0, tzinfo=paris))
         value('datetime_zoneinfo_new_york', dt.datetime(2024, 1, 1, tzinfo=zoneinfo.ZoneInfo('America/New_York')))
+
+    if pytz is not None:
+        paris_pytz = pytz.timezone('Europe/Paris')
+        value('datetime_pytz_summer', paris_pytz.localize(dt.datetime(2020, 7, 1, 12, 0, 0, 5)))
+        value('datetime_pytz_winter', paris_pytz.localize(dt.datetime(2020, 1, 1, 12)))
+        value('datetime_pytz_utc', dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=pytz.utc))
+        value('datetime_pytz_fixed', dt.datetime(2020, 1, 2, tzinfo=pytz.FixedOffset(-330)))
+        value('datetime_pytz_static', dt.datetime(2020, 7, 1, tzinfo=pytz.timezone('EST')))
+        value('datetime_pytz_unlocalized', dt.datetime(2020, 7, 1, tzinfo=paris_pytz),
+              note='tzinfo=pytz zone without localize(): the LMT variant, as pytz users get by mistake')
+        value('time_pytz_dst_variant', dt.time(1, 0, tzinfo=paris_pytz),
+              note='a pytz DST-zone variant gives no offset without a date')
+        value('time_pytz_fixed', dt.time(1, 0, tzinfo=pytz.FixedOffset(90)))
+        value('pytz_zones', [pytz.utc, pytz.FixedOffset(90), pytz.timezone('EST'), paris_pytz])
 
     # -- date, time ----------------------------------------------------------------------------------
     value('date', dt.date(2020, 1, 31))

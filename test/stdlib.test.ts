@@ -1,6 +1,17 @@
 // Tests for the stdlib family (src/python/stdlib.ts, src/python/datetime.ts). Expected strings and
 // numbers below were produced by CPython 3.11 (isoformat(), str(), float(), timestamps).
 import { describe, expect, test } from 'vitest';
+import { describe as describeValue } from './helpers/describe.js';
+import {
+  expectedDesc,
+  fixturesOf,
+  loadOptionsFor,
+  pickleFiles,
+  readFixtureBytes,
+  readMeta,
+  type Encoding,
+  type FixtureMeta,
+} from './helpers/fixtures.js';
 import { loads, UnpicklingError } from '../src/index.js';
 import {
   Counter,
@@ -51,16 +62,36 @@ describe('datetime isoformat / str / toDate match Python', () => {
       '2020-01-02 03:04:05.000006+00:00',
       null,
     ],
-    [new PyDateTime(2020, 1, 2, 0, 0, 0, 0, tz(19800, 0, 'IST')), '2020-01-02T00:00:00+05:30', '2020-01-02 00:00:00+05:30', 1577903400000],
-    [new PyDateTime(2020, 1, 2, 0, 0, 0, 0, tz(-8 * 3600)), '2020-01-02T00:00:00-08:00', '2020-01-02 00:00:00-08:00', 1577952000000],
+    [
+      new PyDateTime(2020, 1, 2, 0, 0, 0, 0, tz(19800, 0, 'IST')),
+      '2020-01-02T00:00:00+05:30',
+      '2020-01-02 00:00:00+05:30',
+      1577903400000,
+    ],
+    [
+      new PyDateTime(2020, 1, 2, 0, 0, 0, 0, tz(-8 * 3600)),
+      '2020-01-02T00:00:00-08:00',
+      '2020-01-02 00:00:00-08:00',
+      1577952000000,
+    ],
     [
       new PyDateTime(2020, 1, 2, 0, 0, 0, 0, tz(-5 * 3600 - 3, -1)),
       '2020-01-02T00:00:00-05:00:03.000001',
       '2020-01-02 00:00:00-05:00:03.000001',
       1577941203000,
     ],
-    [new PyDateTime(1, 1, 1, 0, 0, 0, 0, tz(86340)), '0001-01-01T00:00:00+23:59', '0001-01-01 00:00:00+23:59', -62135683140000],
-    [new PyDateTime(50, 3, 1, 0, 0, 0, 0, PyTimezone.utc), '0050-03-01T00:00:00+00:00', '0050-03-01 00:00:00+00:00', -60584198400000],
+    [
+      new PyDateTime(1, 1, 1, 0, 0, 0, 0, tz(86340)),
+      '0001-01-01T00:00:00+23:59',
+      '0001-01-01 00:00:00+23:59',
+      -62135683140000,
+    ],
+    [
+      new PyDateTime(50, 3, 1, 0, 0, 0, 0, PyTimezone.utc),
+      '0050-03-01T00:00:00+00:00',
+      '0050-03-01 00:00:00+00:00',
+      -60584198400000,
+    ],
     [
       new PyDateTime(2020, 1, 2, 3, 4, 5, 999, tz(19800)),
       '2020-01-02T03:04:05.000999+05:30',
@@ -88,7 +119,11 @@ describe('datetime isoformat / str / toDate match Python', () => {
         '2024-07-01T12:00:00-04:00',
         1719849600000,
       ],
-      [new PyDateTime(2024, 1, 1, 0, 0, 0, 0, new PyZoneInfo('Asia/Kolkata')), '2024-01-01T00:00:00+05:30', 1704047400000],
+      [
+        new PyDateTime(2024, 1, 1, 0, 0, 0, 0, new PyZoneInfo('Asia/Kolkata')),
+        '2024-01-01T00:00:00+05:30',
+        1704047400000,
+      ],
       [new PyDateTime(9999, 12, 31, 0, 0, 0, 0, paris), '9999-12-31T00:00:00+01:00', 253402210800000],
     ];
     for (const [dt, iso, ms] of c) {
@@ -225,7 +260,9 @@ describe('decoding through loads', () => {
   test('UUID with is_safe (protocol 2 NEWOBJ + BUILD)', () => {
     // pickle.dumps(uuid.UUID(int=5, is_safe=uuid.SafeUUID.safe), 2)
     const u = loads(
-      hex('800263757569640a555549440a7100298171017d7102285803000000696e7471034b05580700000069735f7361666571044b0075622e'),
+      hex(
+        '800263757569640a555549440a7100298171017d7102285803000000696e7471034b05580700000069735f7361666571044b0075622e',
+      ),
       { lossless: true },
     );
     expect(u).toBeInstanceOf(PyUUID);
@@ -236,10 +273,14 @@ describe('decoding through loads', () => {
   test('SafeUUID: Python 3.11 getattr form and the 3.4-3.10 value form', () => {
     // pickle.dumps(uuid.SafeUUID.unsafe, 4) on 3.11
     const a = loads(
-      hex('80049539000000000000008c086275696c74696e73948c07676574617474729493948c0475756964948c0853616665555549449493948c06756e7361666594869452942e'),
+      hex(
+        '80049539000000000000008c086275696c74696e73948c07676574617474729493948c0475756964948c0853616665555549449493948c06756e7361666594869452942e',
+      ),
     );
     expect(a).toBe(PySafeUUID.unsafe);
-    const b = loads(hex('8004951d000000000000008c0475756964948c0853616665555549449493944affffffff859452942e'));
+    const b = loads(
+      hex('8004951d000000000000008c0475756964948c0853616665555549449493944affffffff859452942e'),
+    );
     expect(b).toBe(PySafeUUID.unsafe);
   });
 
@@ -253,8 +294,12 @@ describe('decoding through loads', () => {
     expect(() => loads(hex(dtP2))).toThrow(UnpicklingError); // ascii, as Python's UnicodeDecodeError
     const dtP0 =
       '636461746574696d650a6461746574696d650a70300a2853275c7830375c7865345c7830315c7830325c7830335c7830345c7830355c6e5b5c786635270a70310a7470320a5270330a2e';
-    expect((loads(hex(dtP0), { encoding: 'latin1' }) as PyDateTime).isoformat()).toBe('2020-01-02T03:04:05.678901');
-    const date = loads(hex('8002636461746574696d650a646174650a7100550407e4011f71018571025271032e'), { encoding: 'latin1' });
+    expect((loads(hex(dtP0), { encoding: 'latin1' }) as PyDateTime).isoformat()).toBe(
+      '2020-01-02T03:04:05.678901',
+    );
+    const date = loads(hex('8002636461746574696d650a646174650a7100550407e4011f71018571025271032e'), {
+      encoding: 'latin1',
+    });
     expect(String(date)).toBe('2020-01-31');
     const time = loads(hex('8002636461746574696d650a74696d650a7100550601020300000471018571025271032e'));
     expect(String(time)).toBe('01:02:03.000004');
@@ -272,34 +317,59 @@ describe('decoding through loads', () => {
       ]);
     }
     // deque.__reduce__ of Python 2 / early Python 3: (deque, (list, maxlen?))
-    const dq = loads(hex('800263636f6c6c656374696f6e730a64657175650a71005d7101284b014b024b03658571025271032e')) as Deque;
+    const dq = loads(
+      hex('800263636f6c6c656374696f6e730a64657175650a71005d7101284b014b024b03658571025271032e'),
+    ) as Deque;
     expect([...dq, dq.maxlen]).toEqual([1, 2, 3, null]);
-    const dq2 = loads(hex('800263636f6c6c656374696f6e730a64657175650a71005d7101284b014b02654b058671025271032e')) as Deque;
+    const dq2 = loads(
+      hex('800263636f6c6c656374696f6e730a64657175650a71005d7101284b014b02654b058671025271032e'),
+    ) as Deque;
     expect([...dq2, dq2.maxlen]).toEqual([1, 2, 5]);
     // Fraction and Decimal from Python 2 str arguments
-    expect(String(loads(hex('636672616374696f6e730a4672616374696f6e0a70300a2853272d332f34270a70310a7470320a5270330a2e')))).toBe('-3/4');
-    expect(String(loads(hex('63646563696d616c0a446563696d616c0a70300a285327312e3130270a70310a7470320a5270330a2e')))).toBe('1.10');
+    expect(
+      String(
+        loads(
+          hex('636672616374696f6e730a4672616374696f6e0a70300a2853272d332f34270a70310a7470320a5270330a2e'),
+        ),
+      ),
+    ).toBe('-3/4');
+    expect(
+      String(
+        loads(hex('63646563696d616c0a446563696d616c0a70300a285327312e3130270a70310a7470320a5270330a2e')),
+      ),
+    ).toBe('1.10');
     // Python 2 UUID at protocol 2: copy_reg.__newobj__ → NEWOBJ, state {'int': N} with a Python 2 str key
     const u = loads(
-      hex('800263757569640a555549440a7100298171017d71025503696e7471038a107856341278563412785634127856341273622e'),
+      hex(
+        '800263757569640a555549440a7100298171017d71025503696e7471038a107856341278563412785634127856341273622e',
+      ),
     ) as PyUUID;
     expect(String(u)).toBe('12345678-1234-5678-1234-567812345678');
     // defaultdict and Counter
     const dd = loads(
-      hex('800263636f6c6c656374696f6e730a64656661756c74646963740a7100635f5f6275696c74696e5f5f0a6c6973740a71018571025271035501615d71044b0161732e'),
+      hex(
+        '800263636f6c6c656374696f6e730a64656661756c74646963740a7100635f5f6275696c74696e5f5f0a6c6973740a71018571025271035501615d71044b0161732e',
+      ),
       { lossless: true },
     ) as DefaultDict;
     expect(dd.defaultFactory).toEqual(new PyGlobal('builtins', 'list'));
     expect([...dd]).toEqual([['a', [1n]]]);
-    const ctr = loads(hex('800263636f6c6c656374696f6e730a436f756e7465720a71007d71015501614b02738571025271032e')) as Counter;
+    const ctr = loads(
+      hex('800263636f6c6c656374696f6e730a436f756e7465720a71007d71015501614b02738571025271032e'),
+    ) as Counter;
     expect([...ctr]).toEqual([['a', 2]]);
   });
 
   test('Counter from an iterable counts its elements (Python accepts that too)', () => {
     // pickle of (collections.Counter, ([1, 2],)): Python loads Counter({1: 1, 2: 1})
-    const c = loads(hex('80049527000000000000008c0b636f6c6c656374696f6e73948c07436f756e7465729493945d94284b014b0265859452942e'), {
-      lossless: true,
-    }) as Counter;
+    const c = loads(
+      hex(
+        '80049527000000000000008c0b636f6c6c656374696f6e73948c07436f756e7465729493945d94284b014b0265859452942e',
+      ),
+      {
+        lossless: true,
+      },
+    ) as Counter;
     expect([...c]).toEqual([
       [1n, 1n],
       [2n, 1n],
@@ -308,19 +378,43 @@ describe('decoding through loads', () => {
 
   // Malformed arguments: Python raises too (message noted); we raise UnpicklingError at the REDUCE.
   test.each([
-    ['datetime bytes too short', '80049523000000000000008c086461746574696d65948c086461746574696d65949394430307e40194859452942e'],
-    ['datetime month 13', '8004952a000000000000008c086461746574696d65948c086461746574696d65949394430a07e40d0100000000000094859452942e'],
+    [
+      'datetime bytes too short',
+      '80049523000000000000008c086461746574696d65948c086461746574696d65949394430307e40194859452942e',
+    ],
+    [
+      'datetime month 13',
+      '8004952a000000000000008c086461746574696d65948c086461746574696d65949394430a07e40d0100000000000094859452942e',
+    ],
     ['date from a str', '8004951d000000000000008c086461746574696d65948c04646174659493948c017894859452942e'],
-    ['timedelta from a str', '80049522000000000000008c086461746574696d65948c0974696d6564656c74619493948c013194859452942e'],
-    ['timedelta days overflow', '80049523000000000000008c086461746574696d65948c0974696d6564656c74619493944a00ca9a3b859452942e'],
-    ['timezone of an int', '8004951f000000000000008c086461746574696d65948c0874696d657a6f6e659493944b05859452942e'],
+    [
+      'timedelta from a str',
+      '80049522000000000000008c086461746574696d65948c0974696d6564656c74619493948c013194859452942e',
+    ],
+    [
+      'timedelta days overflow',
+      '80049523000000000000008c086461746574696d65948c0974696d6564656c74619493944a00ca9a3b859452942e',
+    ],
+    [
+      'timezone of an int',
+      '8004951f000000000000008c086461746574696d65948c0874696d657a6f6e659493944b05859452942e',
+    ],
     [
       'timezone of 24h',
       '80049537000000000000008c086461746574696d65948c0874696d657a6f6e6594939468008c0974696d6564656c74619493944b014b004b0087945294859452942e',
     ],
-    ['Decimal("1.2.3")', '80049523000000000000008c07646563696d616c948c07446563696d616c9493948c05312e322e3394859452942e'],
-    ['Fraction(1, 0)', '80049522000000000000008c096672616374696f6e73948c084672616374696f6e9493944b014b00869452942e'],
-    ['deque maxlen -1', '80049524000000000000008c0b636f6c6c656374696f6e73948c0564657175659493945d944affffffff869452942e'],
+    [
+      'Decimal("1.2.3")',
+      '80049523000000000000008c07646563696d616c948c07446563696d616c9493948c05312e322e3394859452942e',
+    ],
+    [
+      'Fraction(1, 0)',
+      '80049522000000000000008c096672616374696f6e73948c084672616374696f6e9493944b014b00869452942e',
+    ],
+    [
+      'deque maxlen -1',
+      '80049524000000000000008c0b636f6c6c656374696f6e73948c0564657175659493945d944affffffff869452942e',
+    ],
   ])('%s', (_name, h) => {
     let err: unknown;
     try {
@@ -336,7 +430,11 @@ describe('decoding through loads', () => {
   test('a datetime Python would accept with an impossible day (Feb 30) is refused', () => {
     // CPython's pickle path does not validate the day; picklejar keeps its values valid.
     expect(() =>
-      loads(hex('8004952a000000000000008c086461746574696d65948c086461746574696d65949394430a07e4021e00000000000094859452942e')),
+      loads(
+        hex(
+          '8004952a000000000000008c086461746574696d65948c086461746574696d65949394430a07e4021e00000000000094859452942e',
+        ),
+      ),
     ).toThrow(UnpicklingError);
   });
 });
@@ -369,7 +467,11 @@ describe('stdlibReduce: how CPython pickles each class', () => {
     expect(stdlibReduce(new PyDecimal('1.10'))!.args).toEqual(['1.10']);
     expect(stdlibReduce(new PyFraction(3n, 4n))!.args).toEqual([3n, 4n]);
     const u = stdlibReduce(PyUUID.parse('12345678-1234-5678-1234-567812345678'))!;
-    expect([u.kind, u.args, u.state]).toEqual(['newobj', [], new Map([['int', 24197857161011715162171839636988778104n]])]);
+    expect([u.kind, u.args, u.state]).toEqual([
+      'newobj',
+      [],
+      new Map([['int', 24197857161011715162171839636988778104n]]),
+    ]);
     const od = new OrderedDict([['a', 1n]]);
     const r = stdlibReduce(od)!;
     expect([r.name, r.args, [...r.dictitems!], r.state]).toEqual(['OrderedDict', [], [['a', 1n]], undefined]);
@@ -386,4 +488,47 @@ describe('stdlibReduce: how CPython pickles each class', () => {
     expect(stdlibReduce(PySafeUUID.safe)!.args).toEqual([new PyGlobal('uuid', 'SafeUUID'), 'safe']);
     expect(stdlibReduce(new Map())).toBeUndefined();
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures written by scripts/fixtures_stdlib.py (CPython pickles at protocols 0-5 and Python 2 shapes)
+
+const entries = fixturesOf('stdlib');
+
+function decodeDesc(meta: FixtureMeta, data: Uint8Array, encoding?: Encoding) {
+  const { options } = loadOptionsFor(meta, encoding === undefined ? {} : { encoding });
+  return describeValue(loads(data, options));
+}
+
+describe('stdlib fixtures decode to what Python loaded', () => {
+  test('the fixtures exist', () => {
+    expect(entries.length).toBeGreaterThan(100);
+  });
+  for (const entry of entries) {
+    const meta = readMeta(entry);
+    describe(entry.name, () => {
+      for (const file of pickleFiles(entry)) {
+        test(`protocol ${file.protocol}`, () => {
+          const data = readFixtureBytes(file.path);
+          const want = expectedDesc(meta, file.protocol);
+          if (want === null) {
+            // Python refuses this stream with the default (ascii) encoding; so must we.
+            expect(() => decodeDesc(meta, data)).toThrow(UnpicklingError);
+            return;
+          }
+          expect(decodeDesc(meta, data)).toEqual(want);
+        });
+      }
+      for (const [encoding, result] of Object.entries(meta.encodings ?? {})) {
+        test(`encoding ${encoding}`, () => {
+          const data = readFixtureBytes(pickleFiles(entry)[0]!.path);
+          if (result.error !== undefined) {
+            expect(() => decodeDesc(meta, data, encoding as Encoding)).toThrow(UnpicklingError);
+          } else {
+            expect(decodeDesc(meta, data, encoding as Encoding)).toEqual(result.desc);
+          }
+        });
+      }
+    });
+  }
 });

@@ -5,7 +5,7 @@
  * pickles each of them (`stdlibReduce`, for the encoder).
  */
 import { GlobalRegistry, SET_STATE, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
-import { PyGlobal, Tuple, isPlainObject } from './values.js';
+import { PyGlobal, PyObject, Tuple, isPlainObject } from './values.js';
 import { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
 
 export { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
@@ -650,6 +650,112 @@ function decodeDeque(args: Tuple, ctx: DecodeContext): Deque {
 }
 
 // ---------------------------------------------------------------------------------------------
+// pytz time zones (third-party, but the usual tzinfo in pickles written before zoneinfo existed)
+
+/**
+ * A `pytz` tzinfo, kept as the call that rebuilds it: `pytz._UTC()`, `pytz.FixedOffset(minutes)`,
+ * `pytz._p(zone)` (a zone with one fixed offset) or `pytz._p(zone, utcoffset, dst, tzname)` (one
+ * offset variant of a zone with DST: a pytz-localized datetime carries the variant in force).
+ */
+export class PyPytzTimezone {
+  /** The IANA zone name (`UTC` for pytz.utc), or null for a FixedOffset. */
+  readonly zone: string | null;
+  /** The fixed UTC offset in seconds; null for a `_p(zone)` zone (looked up from the runtime's tz data). */
+  readonly offsetSeconds: number | null;
+  /** DST part of the offset in seconds (DST variants only). */
+  readonly dstSeconds: number | null;
+  /** Abbreviation such as `CEST` (DST variants only). */
+  readonly tzname: string | null;
+
+  /** @param func `_UTC`, `FixedOffset` or `_p`; @param args its pickled arguments (ints as number or bigint). */
+  constructor(
+    readonly func: '_UTC' | 'FixedOffset' | '_p',
+    readonly args: readonly unknown[],
+  ) {
+    const num = (v: unknown): number => {
+      if (typeof v === 'bigint' && v >= -MAX_EXACT && v <= MAX_EXACT) return Number(v);
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      throw new RangeError('pytz offsets must be integers');
+    };
+    if (func === '_UTC') {
+      if (args.length !== 0) throw new RangeError('pytz._UTC takes no arguments');
+      [this.zone, this.offsetSeconds, this.dstSeconds, this.tzname] = ['UTC', 0, null, null];
+    } else if (func === 'FixedOffset') {
+      if (args.length !== 1) throw new RangeError('pytz.FixedOffset takes 1 argument');
+      const minutes = num(args[0]);
+      if (Math.abs(minutes) >= 1440) throw new RangeError('absolute offset is too large');
+      [this.zone, this.offsetSeconds, this.dstSeconds, this.tzname] = [null, minutes * 60, null, null];
+    } else {
+      const [zone, off, dst, name] = args;
+      if (typeof zone !== 'string') throw new RangeError('pytz zone must be a str');
+      if (args.length === 1) {
+        [this.zone, this.offsetSeconds, this.dstSeconds, this.tzname] = [zone, null, null, null];
+      } else if (args.length === 4 && typeof name === 'string') {
+        [this.zone, this.offsetSeconds, this.dstSeconds, this.tzname] = [zone, num(off), num(dst), name];
+      } else {
+        throw new RangeError('pytz._p takes (zone) or (zone, utcoffset, dst, tzname)');
+      }
+    }
+    Object.freeze(this);
+  }
+
+  /**
+   * As pytz's `utcoffset(dt)` for a datetime carrying this tzinfo: the pickled offset; for a DST
+   * variant and no datetime (a `time`), null, as pytz; for `_p(zone)`, from the runtime's tz data.
+   */
+  utcoffset(dt: PyDateTime | null): PyTimedelta | null | undefined {
+    if (this.func === '_p' && this.dstSeconds !== null) {
+      return dt === null ? null : new PyTimedelta(0, this.offsetSeconds ?? 0);
+    }
+    if (this.offsetSeconds !== null) return new PyTimedelta(0, this.offsetSeconds);
+    // A pytz StaticTzInfo has one offset at all times: ask at the datetime, or any fixed instant.
+    return new PyZoneInfo(this.zone as string).utcoffset(dt ?? new PyDateTime(2000, 1, 1));
+  }
+
+  toString(): string {
+    return this.zone ?? `pytz.FixedOffset(${(this.offsetSeconds ?? 0) / 60})`;
+  }
+}
+
+function pytzHandler(func: '_UTC' | 'FixedOffset' | '_p'): GlobalHandler {
+  return callable(
+    (args, ctx) => build(ctx, `pytz.${func}`, () => new PyPytzTimezone(func, [...args])),
+    `pytz.${func}`,
+  );
+}
+
+/** Classes of this family that protocol 0-1 pickles create with `copyreg._reconstructor(cls, object, None)`. */
+const RECONSTRUCTED: ReadonlyMap<string, () => object> = new Map([['uuid.UUID', () => new PyUUID()]]);
+
+/**
+ * Protocols 0-1 write `uuid.UUID` as `copyreg._reconstructor(uuid.UUID, object, None)` + BUILD (the
+ * NEWOBJ of protocol 2+). Route that form to our class; every other call goes to the handler that
+ * was registered before (the builtins family's), or stays an inert object when there is none.
+ */
+function routeReconstructor(registry: GlobalRegistry): void {
+  const prev = registry.get('copyreg', '_reconstructor');
+  registry.register('copyreg._reconstructor', {
+    ...prev,
+    call(args, ctx) {
+      const [cls, base, state] = args;
+      if (
+        args.length === 3 &&
+        cls instanceof PyGlobal &&
+        base instanceof PyGlobal &&
+        base.module === 'builtins' &&
+        base.name === 'object' &&
+        state === null
+      ) {
+        const make = RECONSTRUCTED.get(cls.qualifiedName);
+        if (make) return make();
+      }
+      if (prev?.call) return prev.call(args, ctx);
+      return new PyObject(new PyGlobal('copyreg', '_reconstructor'), 'reduce', args);
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 
 /**
@@ -685,6 +791,9 @@ export function registerStdlib(registry: GlobalRegistry): GlobalRegistry {
   registry.register('collections.defaultdict', callable(decodeDefaultDict, 'collections.defaultdict'));
   registry.register('collections.Counter', callable(decodeCounter, 'collections.Counter'));
   registry.register('collections.deque', callable(decodeDeque, 'collections.deque'));
+  for (const func of ['_UTC', 'FixedOffset', '_p'] as const)
+    registry.register(`pytz.${func}`, pytzHandler(func));
+  routeReconstructor(registry);
   return registry;
 }
 
@@ -731,6 +840,7 @@ function be3(n: number): [number, number, number] {
  * - Fraction  → REDUCE fractions.Fraction (numerator, denominator)
  * - UUID      → NEWOBJ uuid.UUID () + BUILD {'int': N[, 'is_safe': 0|-1]}
  * - SafeUUID  → REDUCE builtins.getattr (uuid.SafeUUID, name)   (3.11+ enum form)
+ * - pytz      → REDUCE pytz._UTC () | pytz.FixedOffset (minutes,) | pytz._p (zone[, utcoffset, dst, tzname])
  * - OrderedDict → REDUCE collections.OrderedDict () + dictitems [+ BUILD attrs dict]
  * - defaultdict → REDUCE collections.defaultdict (factory,) or () for None + dictitems
  * - Counter   → REDUCE collections.Counter ({…},)  (a plain dict of the counts; no items after)
@@ -814,6 +924,11 @@ export function stdlibReduce(value: unknown, protocol = 4): StdlibReduction | un
     const state = new Map<unknown, unknown>([['int', value.int]]);
     if (value.isSafe.value !== null) state.set('is_safe', BigInt(value.isSafe.value));
     return { module: 'uuid', name: 'UUID', args: [], state, kind: 'newobj' };
+  }
+  if (value instanceof PyPytzTimezone) {
+    // Python ints travel as bigint (a JS number would be written as a float).
+    const args = value.args.map((a) => (typeof a === 'number' ? BigInt(a) : a));
+    return { module: 'pytz', name: value.func, args, kind: 'reduce' };
   }
   if (value instanceof PySafeUUID) {
     return {

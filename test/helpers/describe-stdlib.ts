@@ -1,6 +1,6 @@
 // Owned by the stdlib family: describes src/python/stdlib.ts values (see DESCRIPTION_FORMAT.md).
 // Mirrors `describe_stdlib` in scripts/fixtures_stdlib.py, including its additions: "tz" for every
-// tzinfo, "state" for collections carrying instance attributes, and SafeUUID members.
+// tzinfo, "state" for collections carrying instance attributes, SafeUUID members and pytz zones.
 import type { Desc, DescribeChild } from './describe.js';
 import {
   Counter,
@@ -11,6 +11,7 @@ import {
   PyDateTime,
   PyDecimal,
   PyFraction,
+  PyPytzTimezone,
   PySafeUUID,
   PyTime,
   PyTimedelta,
@@ -72,6 +73,9 @@ export function describeStdlib(value: unknown, child: DescribeChild): Desc | und
   }
   if (value instanceof PyUUID) return { t: 'uuid', v: value.toString() } as Desc;
   if (value instanceof PySafeUUID) return { t: 'SafeUUID', v: value.name } as Desc;
+  if (value instanceof PyPytzTimezone) {
+    return { t: 'pytz', func: value.func, args: value.args.map((a) => child(a)) } as Desc;
+  }
   if (value instanceof OrderedDict || value instanceof DefaultDict || value instanceof Counter) {
     const tr = track(value, child);
     if ('ref' in tr) return tr.ref;
