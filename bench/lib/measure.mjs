@@ -20,6 +20,8 @@ export function readBytes(path) {
 
 /**
  * Median of N runs of `fn` after warm-up, with a forced GC before every run (outside the timed region).
+ * Wall-clock time is the result (`ms`); process CPU time (`cpuMs`, all threads, so V8's parallel GC
+ * helpers count too) is kept as a cross-check for machines where other work competes for the cores.
  * `check(result)` runs on the first result and returns undefined or a problem; a throw or a problem
  * gives `{ na: reason }` instead of a time. `note` (from check returning {note}) is kept with the time.
  */
@@ -44,17 +46,25 @@ export function measure(fn, check) {
     fn();
   }
   const times = [];
+  const cpu = [];
   const n = runsFor(first);
   for (let i = 0; i < n; i++) {
     globalThis.gc();
+    const c = process.cpuUsage();
     const t = performance.now();
     fn();
     times.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const ms = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-  return { ms, runs: n, minMs: times[0], maxMs: times[times.length - 1], ...(note ? { note } : {}) };
+  return { ms: median(times), cpuMs: median(cpu), runs: n, minMs: times[0], maxMs: times[times.length - 1], ...(note ? { note } : {}) };
+}
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 function keysOf(v) {
