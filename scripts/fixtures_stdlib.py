@@ -106,12 +106,45 @@ def _attrs(v: Any, d: dict, child) -> None:
         d['state'] = child(state)
 
 
+def writer_probe(writer):
+    """A throwaway describer, only to ask the hook whether a value belongs to this family."""
+    import gen_fixtures
+    return gen_fixtures.Describer(4)
+
+
+def reduce_desc(writer, v: Any, protocol: int) -> dict:
+    """`v.__reduce_ex__(protocol)` as JSON: the callable (`module.qualname`, plus `attr` when it is a
+    classmethod reached through getattr), REDUCE or NEWOBJ, and each part described on its own."""
+    import gen_fixtures
+    rv = tuple(v.__reduce_ex__(protocol)) + (None,) * 5
+    func, args, state, listitems, dictitems = rv[:5]
+    attr = None
+    if getattr(func, '__name__', '') == '__newobj__':
+        kind, target, args = 'newobj', args[0], tuple(args[1:])
+    else:
+        kind, target = 'reduce', func
+        owner = getattr(func, '__self__', None)
+        if isinstance(owner, type):  # a classmethod such as ZoneInfo._unpickle: getattr(cls, name)
+            target, attr = owner, func.__name__
+    d = lambda x: writer.describe(x, protocol)  # noqa: E731 - one fresh id space per part
+    return {
+        'callable': gen_fixtures.global_name(target), 'attr': attr, 'kind': kind,
+        'args': d(tuple(args)),
+        'state': None if state is None else d(state),
+        'listitems': None if listitems is None else d(list(listitems)),
+        'dictitems': None if dictitems is None else d([tuple(kv) for kv in dictitems]),
+    }
+
+
 def register(writer) -> None:
     writer.register_describer(describe_stdlib)
 
 
 def generate(writer) -> None:
     def value(name: str, v: Any, **kw: Any) -> None:
+        if describe_stdlib(v, writer_probe(writer)) is not None:
+            # How CPython reduces the value itself: the encoder's table (stdlibReduce) must agree.
+            kw['reduce'] = {str(p): reduce_desc(writer, v, p) for p in (2, 4)}
         writer.value(FAMILY, name, v, **kw)
 
     utc = dt.timezone.utc
@@ -216,6 +249,7 @@ def generate(writer) -> None:
     value('uuid_safe', uuid.UUID('16fd2706-8baf-433b-82eb-8c7fada847da', is_safe=uuid.SafeUUID.safe))
     value('uuid_unsafe', uuid.UUID(int=7, is_safe=uuid.SafeUUID.unsafe))
     value('safeuuid_members', [uuid.SafeUUID.safe, uuid.SafeUUID.unsafe, uuid.SafeUUID.unknown])
+    value('safeuuid_unsafe', uuid.SafeUUID.unsafe)
 
     # -- collections ---------------------------------------------------------------------------------
     od = collections.OrderedDict([('b', 1), ('a', 2), ('c', [1, 2])])

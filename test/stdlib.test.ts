@@ -22,6 +22,7 @@ import {
   PyDateTime,
   PyDecimal,
   PyFraction,
+  PyPytzTimezone,
   PySafeUUID,
   PyTime,
   PyTimedelta,
@@ -531,4 +532,133 @@ describe('stdlib fixtures decode to what Python loaded', () => {
       }
     });
   }
+});
+
+describe('stdlibReduce agrees with CPython __reduce_ex__ on every single-value fixture', () => {
+  const withReduce = entries
+    .map((e) => ({ entry: e, meta: readMeta(e) }))
+    .filter(({ meta }) => meta['reduce'] !== undefined);
+
+  test('fixtures carry the CPython reductions', () => {
+    expect(withReduce.length).toBeGreaterThan(80);
+  });
+
+  for (const { entry, meta } of withReduce) {
+    const want = meta['reduce'] as Record<string, unknown>;
+    for (const protocol of [2, 4]) {
+      test(`${entry.name} at protocol ${protocol}`, () => {
+        const file = pickleFiles(entry).find((f) => f.protocol === 4)!;
+        const value = loads(readFixtureBytes(file.path), { lossless: true });
+        const r = stdlibReduce(value, protocol);
+        expect(r).toBeDefined();
+        const got = {
+          callable: `${r!.module}.${r!.name}`,
+          attr: r!.attr ?? null,
+          kind: r!.kind,
+          args: describeValue(Tuple.from_(r!.args)),
+          state: r!.state === undefined ? null : describeValue(r!.state),
+          listitems: r!.listitems ? describeValue([...r!.listitems]) : null,
+          dictitems: r!.dictitems
+            ? describeValue([...r!.dictitems].map(([k, v]) => Tuple.from_([k, v])))
+            : null,
+        };
+        expect(got).toEqual(want[String(protocol)]);
+      });
+    }
+  }
+});
+
+describe('stdlib values in default (non-lossless) mode and JS conversions of fixtures', () => {
+  const fixture = (name: string, protocol = 4): Uint8Array => {
+    const entry = entries.find((e) => e.name === name);
+    expect(entry, name).toBeDefined();
+    return readFixtureBytes(pickleFiles(entry!).find((f) => f.protocol === protocol)!.path);
+  };
+
+  test('a record mixing every type', () => {
+    for (const protocol of [0, 2, 4]) {
+      const r = loads(fixture('mixed_record', protocol)) as Record<string, unknown>;
+      expect(Object.keys(r)).toEqual([
+        'id',
+        'created',
+        'updated',
+        'price',
+        'ratio',
+        'duration',
+        'day',
+        'tags',
+        'history',
+        'by_day',
+        'meta',
+      ]);
+      expect(String(r['id'])).toBe('16fd2706-8baf-433b-82eb-8c7fada847da');
+      expect(r['created']).toBeInstanceOf(PyDateTime);
+      expect(r['updated']).toBe(r['created']); // one Python object, memoized
+      expect((r['created'] as PyDateTime).toDate().toISOString()).toBe('2020-05-17T08:30:00.000Z');
+      expect(String(r['price'])).toBe('19.99');
+      expect(String(r['ratio'])).toBe('2/3');
+      expect((r['duration'] as PyTimedelta).totalSeconds()).toBe(5400);
+      expect(String(r['day'])).toBe('2020-05-17');
+      const tags = r['tags'] as Counter;
+      expect(tags).toBeInstanceOf(Counter);
+      expect([...tags]).toEqual([
+        ['a', 2],
+        ['b', 1],
+      ]);
+      const history = r['history'] as Deque;
+      expect(history.maxlen).toBe(30);
+      expect(history.map(String)).toEqual(['2020-05-16', '2020-05-17']);
+      const byDay = r['by_day'] as DefaultDict;
+      expect(byDay.defaultFactory).toEqual(new PyGlobal('builtins', 'list'));
+      const [[key, list]] = [...byDay] as [[PyDate, unknown[]]];
+      expect(String(key)).toBe('2020-05-17');
+      expect(list[0]).toBe(r['created']);
+      const meta = r['meta'] as OrderedDict;
+      expect((meta.get('zone') as PyTimezone).tzname()).toBe('CEST');
+    }
+  });
+
+  test('OrderedDict attributes (torch-style _metadata) land in __state__', () => {
+    const lossless = loads(fixture('ordereddict_attribute'), { lossless: true }) as OrderedDict;
+    expect([...lossless.keys()]).toEqual(['weight', 'bias']);
+    const state = lossless.__state__ as Map<string, OrderedDict>;
+    expect([...state.get('_metadata')!]).toEqual([['', new Map([['version', 1n]])]]);
+    const plain = loads(fixture('ordereddict_attribute')) as OrderedDict;
+    const attrs = plain.__state__ as { _metadata: OrderedDict };
+    expect(attrs._metadata).toBeInstanceOf(OrderedDict);
+    expect([...attrs._metadata]).toEqual([['', { version: 1 }]]);
+    expect(Object.keys(plain)).toEqual([]); // entries live in the Map, not as properties
+  });
+
+  test('Counter with mixed keys and a count beyond 2**53', () => {
+    const c = loads(fixture('counter_mixed')) as Counter;
+    const entriesOf = [...c];
+    expect(entriesOf.slice(0, 3)).toEqual([
+      [1, 3],
+      ['x', -2],
+      ['zero', 0],
+    ]);
+    expect(entriesOf[3]![0]).toEqual(Tuple.from_([1, 2]));
+    expect(entriesOf[3]![1]).toBe(2n ** 70n);
+  });
+
+  test('tz-aware datetimes convert to the instant Python computes', () => {
+    const ms: [string, number][] = [
+      ['datetime_pytz_summer', 1593597600000],
+      ['datetime_pytz_static', 1593579600000],
+      ['datetime_pytz_fixed', 1577943000000],
+      ['datetime_zoneinfo_gap', 1616895000000],
+    ];
+    for (const [name, want] of ms) {
+      expect((loads(fixture(name)) as PyDateTime).toDate().getTime()).toBe(want);
+    }
+  });
+
+  test('a pytz DST variant gives a time no offset, as pytz does', () => {
+    const t = loads(fixture('time_pytz_dst_variant')) as PyTime;
+    expect(t.tzinfo).toBeInstanceOf(PyPytzTimezone);
+    expect((t.tzinfo as PyPytzTimezone).zone).toBe('Europe/Paris');
+    expect(t.utcoffset()).toBeNull();
+    expect(t.isoformat()).toBe('01:00:00');
+  });
 });
