@@ -191,9 +191,8 @@ class Describer:
         return self._object(v, stack)
 
     def _object(self, v: Any, stack: list) -> Any:
-        n, ref = self.track(v)
-        if ref is not None:
-            return ref
+        if id(v) in self._ids:
+            return {'t': 'ref', 'id': self._ids[id(v)]}
         p = self.protocol
         reducer = copyreg.dispatch_table.get(type(v))
         rv = reducer(v) if reducer is not None else v.__reduce_ex__(p)
@@ -218,10 +217,15 @@ class Describer:
             # as cls with args (base, state).
             cls, base, initial = args
             args = () if base is object else (base, initial)
+        elif (func is getattr and len(args) == 2 and is_global(args[0]) and isinstance(args[1], str)
+              and state is None and listitems is None and dictitems is None):
+            # `getattr(cls, name)` (Enum members) is resolved, without running it, to the global cls.name.
+            return {'t': 'global', 'v': f'{global_name(args[0])}.{args[1]}'}
         else:
             cls = func
         if not is_global(cls):
             raise Unsupported(f'{type(v)!r}: reduce callable {cls!r} is not a global')
+        n, _ = self.track(v)  # only now: globals above are atoms and get no id
         d: dict[str, Any] = {
             't': 'object', 'id': n, 'cls': global_name(cls),
             'args': [None] * len(args), 'state': None, 'items': [], 'dictitems': [],
