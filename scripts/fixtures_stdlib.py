@@ -380,3 +380,6 @@ def _raw_streams(writer) -> None:
         b"\x80\x04\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x0bcollections\x94\x8c\x05deque\x94\x93\x94]\x94(K\x01K\x02e"
         b'K\x03\x86\x94R\x94.',
         collections.deque([1, 2], maxlen=3), 'older Python 3 releases reduced deque to (deque, (list, maxlen))')
+    raw('deque_overflow_appends',
+        b'\x80\x02ccollections\ndeque\n)K\x02\x86R(K\x01K\x02K\x03e.',
+        collections.deque([2, 3], maxlen=2), 'APPENDS beyond maxlen: deque.extend drops items from the left')

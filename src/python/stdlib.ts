@@ -328,14 +328,20 @@ export class Deque<T = unknown> extends Array<T> {
     const d = new Deque<T>();
     Object.defineProperty(d, 'maxlen', { ...HIDDEN, writable: false, value: maxlen });
     for (const item of items) d.push(item);
-    // Python drops items from the left beyond maxlen.
-    if (maxlen !== null && d.length > maxlen) d.splice(0, d.length - maxlen);
     return d;
   }
 
   // Derived arrays (map, filter, slice) are plain arrays.
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
+  }
+
+  /** Appends like Python's `deque.append`/`extend`: beyond `maxlen`, items fall off the left. */
+  override push(...items: T[]): number {
+    const n = super.push(...items);
+    const max = this.maxlen;
+    if (max !== null && n > max) this.splice(0, n - max);
+    return this.length;
   }
 
   [SET_STATE](state: unknown): undefined {
