@@ -6,7 +6,7 @@
  */
 import { GlobalRegistry, SET_STATE, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from '../python/values.js';
-import { checkShape, isDType, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
+import { NDArray, checkShape, isDType, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
 import { readZFile } from './compress.js';
 
 const MODULE = 'joblib.numpy_pickle';
@@ -118,15 +118,20 @@ class NDArrayWrapper implements SetStateable {
   [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
     const s = stateEntries(state, 'NDArrayWrapper', ctx);
     const name = siblingName(s.get('filename'), ctx);
+    const subclass = subclassName(s.get('subclass'));
     const data = readSiblingFile(name, ctx);
+    let arr: unknown;
     try {
       // Old joblib pickled object arrays inline, so a side file never needs the unpickler.
-      return readNpy(data, () => {
+      arr = readNpy(data, () => {
         throw ctx.error('object arrays in joblib side files are not supported');
       });
     } catch (e) {
       throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
     }
+    // np.load gives a plain array; joblib then re-wraps it in the recorded subclass (numpy.matrix).
+    if (subclass !== undefined && arr instanceof NDArray) arr.subclass = subclass;
+    return arr;
   }
 }
 
