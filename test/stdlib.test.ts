@@ -234,6 +234,7 @@ describe('Decimal, Fraction, UUID', () => {
     expect(new PyFraction(10n ** 400n, 10n ** 400n + 1n).toNumber()).toBe(1.0);
     expect(new PyFraction(2n ** 1100n + 1n, 3n).toNumber()).toBe(Infinity); // Python raises OverflowError
     expect(() => PyFraction.parse('1/0')).toThrow(RangeError);
+    expect(() => PyFraction.parse('1e999999999')).toThrow(RangeError); // refused rather than computed
   });
 
   test('UUID text forms, int, bytes and version', () => {

@@ -69,6 +69,8 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
+const MAX_EXPONENT = 100_000n;
+
 // Python's Fraction string grammar: `[sign] num [/ den]` or a decimal with optional exponent.
 const FRACTION_RE = new RegExp(
   String.raw`^\s*([+-]?)(?=\d|\.\d)(\d*(?:_\d+)*)(?:/(${DIGITS})|(?:\.(\d*(?:_\d+)*))?(?:e([+-]?${DIGITS}))?)\s*$`,
@@ -111,6 +113,8 @@ export class PyFraction {
       }
       if (expText !== undefined) {
         const e = BigInt(expText.replace(/_/g, ''));
+        // A hostile pickle could ask for 10**(10**9): refuse exponents no real value needs.
+        if (e > MAX_EXPONENT || e < -MAX_EXPONENT) throw new RangeError('Fraction exponent is too large');
         if (e >= 0n) num *= 10n ** e;
         else den *= 10n ** -e;
       }
