@@ -1,14 +1,15 @@
-/** The built-in families wired into one registry: builtins, stdlib, numpy, joblib. */
+/** The built-in families wired into one registry: builtins, stdlib, numpy, joblib, pandas. */
 import { GlobalRegistry } from './unpickle/registry.js';
 import { registerBuiltins } from './python/builtins.js';
 import { registerStdlib } from './python/stdlib.js';
 import { registerNumpy } from './numpy/index.js';
 import { registerJoblib } from './joblib/index.js';
+import { registerPandas } from './pandas/index.js';
 
 let cached: GlobalRegistry | undefined;
 
 /** The registry `loads` uses when no `registry` option is given. Extend a copy with `.merge()`. */
 export function defaultRegistry(): GlobalRegistry {
-  cached ??= registerJoblib(registerNumpy(registerStdlib(registerBuiltins(new GlobalRegistry()))));
+  cached ??= registerPandas(registerJoblib(registerNumpy(registerStdlib(registerBuiltins(new GlobalRegistry())))));
   return cached;
 }

@@ -1,0 +1,122 @@
+/**
+ * scikit-learn and pandas artifacts (fixtures/ml, written by scripts/fixtures_ml.py from live Python
+ * objects): what a JS user reads from a decoded DataFrame, Series or fitted estimator equals what
+ * Python reports for the same object.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loads, load, PyObject, Tuple } from '../src/index.js';
+import { DataFrame, Series } from '../src/pandas/index.js';
+import { NDArray } from '../src/numpy/index.js';
+
+const ROOT = join(__dirname, '..', 'fixtures');
+interface Entry {
+  family: string;
+  name: string;
+  json: string;
+  files: { path: string; kind: string; protocol?: number }[];
+}
+const index = JSON.parse(readFileSync(join(ROOT, 'index.json'), 'utf8')).fixtures as Entry[];
+const ml = index.filter((e) => e.family === 'ml');
+
+/** Normalise a decoded cell to the JSON form scripts/fixtures_ml.py writes. */
+function cell(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? v : { float: Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf' };
+  if (v instanceof Date) return { datetime: v.toISOString().replace(/\.000Z$/, '').replace('Z', '') };
+  if (Array.isArray(v)) return v.map(cell);
+  return v;
+}
+
+function arr(a: unknown): { shape: number[]; values: unknown[] } {
+  expect(a).toBeInstanceOf(NDArray);
+  const n = a as NDArray;
+  return { shape: [...n.shape], values: n.toArray().map(cell) };
+}
+
+function attr(o: unknown, name: string): unknown {
+  expect(o).toBeInstanceOf(PyObject);
+  return (o as PyObject)[name];
+}
+
+function check(value: unknown, expected: Record<string, unknown>): void {
+  switch (expected['kind']) {
+    case 'DataFrame': {
+      expect(value).toBeInstanceOf(DataFrame);
+      const df = value as DataFrame;
+      expect(df.columns.map(cell)).toEqual(expected['columns']);
+      expect(df.index.map(cell)).toEqual(expected['index']);
+      const data = expected['data'] as Record<string, unknown[]>;
+      for (const [label, values] of Object.entries(data)) {
+        const column = df.column(df.columns.find((c) => String(c) === label));
+        expect(column?.map(cell), label).toEqual(values);
+      }
+      expect(Object.keys(df.toColumns()).sort()).toEqual(Object.keys(data).sort());
+      expect(df.toRecords().length).toBe((expected['index'] as unknown[]).length);
+      break;
+    }
+    case 'Series': {
+      expect(value).toBeInstanceOf(Series);
+      const s = value as Series;
+      expect(cell(s.name)).toEqual(expected['name']);
+      expect(s.index.map(cell)).toEqual(expected['index']);
+      expect(s.values().map(cell)).toEqual(expected['values']);
+      break;
+    }
+    case 'LinearRegression':
+      expect((value as PyObject).__qualname__).toBe(expected['cls']);
+      expect(arr(attr(value, 'coef_'))).toEqual(expected['coef_']);
+      expect(Number(attr(value, 'intercept_')?.valueOf())).toBeCloseTo(expected['intercept_'] as number, 12);
+      expect(Number(attr(value, 'n_features_in_'))).toBe(expected['n_features_in_']);
+      break;
+    case 'Pipeline': {
+      expect((value as PyObject).__qualname__).toBe(expected['cls']);
+      const steps = attr(value, 'steps') as Tuple[];
+      expect(steps.map((s) => s[0])).toEqual(expected['steps']);
+      const [scaler, clf] = steps.map((s) => s[1]);
+      const es = expected['scaler'] as Record<string, unknown>;
+      expect(arr(attr(scaler, 'mean_'))).toEqual(es['mean_']);
+      expect(arr(attr(scaler, 'scale_'))).toEqual(es['scale_']);
+      expect(Number(attr(scaler, 'n_samples_seen_')?.valueOf())).toBe(es['n_samples_seen_']);
+      const ec = expected['clf'] as Record<string, unknown>;
+      expect(arr(attr(clf, 'coef_'))).toEqual(ec['coef_']);
+      expect(arr(attr(clf, 'intercept_'))).toEqual(ec['intercept_']);
+      expect(arr(attr(clf, 'classes_'))).toEqual(ec['classes_']);
+      break;
+    }
+    case 'DecisionTreeClassifier': {
+      expect((value as PyObject).__qualname__).toBe(expected['cls']);
+      expect(arr(attr(value, 'classes_'))).toEqual(expected['classes_']);
+      const tree = attr(value, 'tree_');
+      expect(Number(attr(tree, 'node_count'))).toBe(expected['node_count']);
+      expect(Number(attr(tree, 'max_depth'))).toBe(expected['max_depth']);
+      const nodes = attr(tree, 'nodes') as NDArray;
+      expect(nodes.field('left_child').toArray().map(cell)).toEqual(expected['left_child']);
+      expect(nodes.field('right_child').toArray().map(cell)).toEqual(expected['right_child']);
+      expect(nodes.field('feature').toArray().map(cell)).toEqual(expected['feature']);
+      expect(nodes.field('threshold').toArray().map(cell)).toEqual(expected['threshold']);
+      expect(arr(attr(tree, 'values'))).toEqual(expected['value']);
+      break;
+    }
+    default:
+      throw new Error(`unknown expectation kind ${String(expected['kind'])}`);
+  }
+}
+
+describe('scikit-learn and pandas artifacts', () => {
+  it('has the ml fixtures', () => {
+    expect(ml.length).toBeGreaterThanOrEqual(9);
+  });
+  for (const entry of ml) {
+    const meta = JSON.parse(readFileSync(join(ROOT, entry.json), 'utf8'));
+    for (const file of entry.files) {
+      it(`${entry.name} (${file.path})`, async () => {
+        const bytes = new Uint8Array(readFileSync(join(ROOT, file.path)));
+        check(loads(bytes), meta.expect);
+        if (file.kind === 'joblib') check(await load(join(ROOT, file.path)), meta.expect);
+      });
+    }
+  }
+});
