@@ -7,20 +7,22 @@
 // then reads the .cpuprofile and maps dist/ lines back to src/ through the source maps.
 // Workloads must exist (run `npm run bench` once). Output: bench/out/profile/<name>.{cpuprofile,txt}.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const OUT = join(HERE, 'out');
 const PROF = join(OUT, 'profile');
+// The profiled code is a private copy of dist/ so that a rebuild during profiling cannot shift the lines.
+const SNAP = join(PROF, 'dist');
 
 if (process.argv[2] === '--child') {
   // Child: decode one workload for about SECONDS seconds.
-  const { loads } = await import('../dist/index.js');
-  const [, , , file, seconds] = process.argv;
+  const [, , , file, seconds, dist] = process.argv;
+  const { loads } = await import(pathToFileURL(join(dist, 'index.js')).href);
   const b = readFileSync(file);
   const data = new Uint8Array(b.length);
   data.set(b);
@@ -38,7 +40,10 @@ if (process.argv[2] === '--child') {
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
 const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
 mkdirSync(PROF, { recursive: true });
+rmSync(SNAP, { recursive: true, force: true });
+cpSync(join(ROOT, 'dist'), SNAP, { recursive: true });
 // Lines are mapped to the current src/ text: warn when dist/ is older than the decoder source.
+// (Build first: `npx tsc -p tsconfig.build.json`.)
 try {
   const { statSync } = await import('node:fs');
   if (statSync(join(ROOT, 'src/unpickle/decoder.ts')).mtimeMs > statSync(join(ROOT, 'dist/unpickle/decoder.js')).mtimeMs) {
@@ -61,7 +66,7 @@ for (const name of names) {
   rmSync(tmp, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds)],
+    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds), SNAP],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) {
@@ -100,7 +105,12 @@ function summarise(profile, title) {
     const hits = n.hitCount || 1;
     if (ticks && cf.url) {
       for (const t of ticks) {
-        const key = mapLine(cf.url, t.line) + `  [${cf.functionName || 'anonymous'}]`;
+        // V8 reports ticks of inlined callees with the callee's own line numbers under the caller's node;
+        // a line above the caller's first line must be such a callee: name the likely one instead.
+        const key =
+          t.line - 1 < cf.lineNumber
+            ? `${inlinedCallee(nodes, cf, t.line)}  [in ${cf.functionName || 'anonymous'}]`
+            : mapLine(cf.url, t.line) + `  [${cf.functionName || 'anonymous'}]`;
         lineTime.set(key, (lineTime.get(key) ?? 0) + (us * t.ticks) / hits);
       }
     } else {
@@ -117,8 +127,36 @@ function summarise(profile, title) {
   return `=== ${title}\n-- self time by function\n${fmt(fnTime)}\n-- self time by line (dist mapped to src)\n${fmt(lineTime)}\n`;
 }
 
+/**
+ * Guess the inlined callee a tick line belongs to: among functions the caller calls (its descendants up
+ * to 3 levels anywhere in the call tree, from other scripts), the one starting nearest at or before `line`.
+ */
+function inlinedCallee(nodes, caller, line) {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const same = (a, b) => a.url === b.url && a.lineNumber === b.lineNumber && a.functionName === b.functionName;
+  const callees = [];
+  const visit = (n, depth) => {
+    if (depth > 3) return;
+    for (const c of n.children ?? []) {
+      const child = byId.get(c);
+      if (!child) continue;
+      callees.push(child.callFrame);
+      visit(child, depth + 1);
+    }
+  };
+  for (const n of nodes) if (same(n.callFrame, caller)) visit(n, 1);
+  let best;
+  for (const cf of callees) {
+    if (!cf.url.startsWith('file://') || cf.url === caller.url) continue;
+    const start = cf.lineNumber + 1;
+    if (start <= line && (!best || start > best.lineNumber + 1)) best = cf;
+  }
+  if (!best) return `(inlined code, line ${line} of another script)`;
+  return `${mapLine(best.url, line)} (${best.functionName}, inlined)`;
+}
+
 function shortUrl(url) {
-  if (url.startsWith('file://')) return relative(ROOT, fileURLToPath(url));
+  if (url.startsWith('file://')) return relative(ROOT, fileURLToPath(url).replace(SNAP, join(ROOT, 'dist')));
   return url;
 }
 
@@ -131,7 +169,8 @@ function mapLine(url, line) {
     let sm = null;
     if (existsSync(path + '.map')) {
       const payload = JSON.parse(readFileSync(path + '.map', 'utf8'));
-      sm = { map: new SourceMap(payload), dir: dirname(path) };
+      // Sources are relative to the real dist/ folder, not to the snapshot.
+      sm = { map: new SourceMap(payload), dir: dirname(path.replace(SNAP, join(ROOT, 'dist'))) };
     }
     maps.set(path, sm);
   }
