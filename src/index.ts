@@ -37,3 +37,5 @@ export {
   Counter,
   Deque,
 } from './python/stdlib.js';
+export { dumps, dump, PyFloat, PyName, Reduced, reduceCall } from './pickle/index.js';
+export type { DumpOptions, Protocol, Reduction, ReductionKind, Reducer, ReduceContext, ReducerFamily } from './pickle/index.js';

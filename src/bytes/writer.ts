@@ -1,0 +1,288 @@
+/**
+ * A growable byte buffer with pickle protocol-4 framing, laid out as CPython's C pickler does it:
+ * a frame opens lazily at the first write after the previous one closed (9 header bytes are
+ * reserved), and closing it either fills in `FRAME <len>` or, for content under 4 bytes, slides the
+ * content back over the reserved header (no FRAME opcode at all).
+ */
+
+const FRAME = 0x95;
+const FRAME_HEADER = 9;
+/** Frames are closed at the first object boundary once they hold this much (CPython's target). */
+export const FRAME_SIZE_TARGET = 65536;
+const FRAME_SIZE_MIN = 4;
+
+const encoder = new TextEncoder();
+
+export class ByteWriter {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  /** Writes up to here need no growth and no frame opening (-1 forces the slow path). */
+  private limit: number;
+  /** Start of the open frame's reserved header, or -1 when no frame is open. */
+  frameStart = -1;
+  framing = false;
+
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+    this.limit = this.buf.length;
+  }
+
+  /** Turn framing on (after the PROTO header): the next write opens the first frame. */
+  startFraming(): void {
+    this.framing = true;
+    this.frameStart = -1;
+    this.limit = -1;
+  }
+
+  /** Make room for `n` more bytes, opening a frame first when one is due. */
+  ensure(n: number): void {
+    if (this.pos + n > this.limit) this.slow(n);
+  }
+
+  private slow(n: number): void {
+    if (this.framing && this.frameStart < 0) {
+      this.grow(FRAME_HEADER + n);
+      this.frameStart = this.pos;
+      this.pos += FRAME_HEADER;
+      this.limit = this.buf.length;
+    } else {
+      this.grow(n);
+    }
+  }
+
+  /** Capacity for `n` more bytes without opening a frame (unframed payloads). */
+  private grow(n: number): void {
+    const need = this.pos + n;
+    if (need > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, this.pos));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    if (!this.framing || this.frameStart >= 0) this.limit = this.buf.length;
+  }
+
+  /** Close the open frame if it has reached the target size (called at every object boundary). */
+  boundary(): void {
+    if (this.frameStart >= 0 && this.pos - this.frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET) this.commitFrame();
+  }
+
+  /** Close the open frame: write its header, or drop the reserved bytes when it is too small. */
+  commitFrame(): void {
+    const start = this.frameStart;
+    if (start < 0) return;
+    const len = this.pos - start - FRAME_HEADER;
+    if (len >= FRAME_SIZE_MIN) {
+      this.buf[start] = FRAME;
+      this.view.setUint32(start + 1, len % 0x100000000, true);
+      this.view.setUint32(start + 5, Math.floor(len / 0x100000000), true);
+    } else {
+      this.buf.copyWithin(start, start + FRAME_HEADER, this.pos);
+      this.pos -= FRAME_HEADER;
+    }
+    this.frameStart = -1;
+    this.limit = -1;
+  }
+
+  /**
+   * Write `header` + `payload` outside any frame when framing and the payload is large (CPython
+   * writes payloads of >= 64 KiB unframed); otherwise as ordinary framed bytes.
+   */
+  headerAndPayload(header: Uint8Array, payload: Uint8Array): void {
+    if (this.framing && payload.length >= FRAME_SIZE_TARGET) {
+      this.commitFrame();
+      this.grow(header.length + payload.length);
+      this.buf.set(header, this.pos);
+      this.pos += header.length;
+      this.buf.set(payload, this.pos);
+      this.pos += payload.length;
+      return;
+    }
+    this.ensure(header.length + payload.length);
+    this.buf.set(header, this.pos);
+    this.pos += header.length;
+    this.buf.set(payload, this.pos);
+    this.pos += payload.length;
+  }
+
+  /**
+   * Start an unframed large write: closes the open frame and makes room for `n` bytes that will not
+   * be counted in any frame. Follow with the `*Raw` writers.
+   */
+  beginUnframed(n: number): void {
+    this.commitFrame();
+    this.grow(n);
+  }
+
+  byte(b: number): void {
+    if (this.pos + 1 > this.limit) this.slow(1);
+    this.buf[this.pos++] = b;
+  }
+
+  byte2(a: number, b: number): void {
+    if (this.pos + 2 > this.limit) this.slow(2);
+    this.buf[this.pos++] = a;
+    this.buf[this.pos++] = b;
+  }
+
+  /** Opcode + uint8. */
+  opU8(op: number, v: number): void {
+    this.byte2(op, v);
+  }
+
+  /** Opcode + little-endian uint16. */
+  opU16(op: number, v: number): void {
+    if (this.pos + 3 > this.limit) this.slow(3);
+    const p = this.pos;
+    this.buf[p] = op;
+    this.buf[p + 1] = v & 0xff;
+    this.buf[p + 2] = v >>> 8;
+    this.pos = p + 3;
+  }
+
+  /** Opcode + little-endian uint32. */
+  opU32(op: number, v: number): void {
+    if (this.pos + 5 > this.limit) this.slow(5);
+    this.buf[this.pos] = op;
+    this.view.setUint32(this.pos + 1, v, true);
+    this.pos += 5;
+  }
+
+  /** Opcode + little-endian int32. */
+  opI32(op: number, v: number): void {
+    if (this.pos + 5 > this.limit) this.slow(5);
+    this.buf[this.pos] = op;
+    this.view.setInt32(this.pos + 1, v, true);
+    this.pos += 5;
+  }
+
+  /** Opcode + little-endian uint64 (n < 2**53). */
+  opU64(op: number, v: number): void {
+    if (this.pos + 9 > this.limit) this.slow(9);
+    this.buf[this.pos] = op;
+    this.view.setUint32(this.pos + 1, v % 0x100000000, true);
+    this.view.setUint32(this.pos + 5, Math.floor(v / 0x100000000), true);
+    this.pos += 9;
+  }
+
+  /** Opcode + big-endian float64. */
+  opF64(op: number, v: number): void {
+    if (this.pos + 9 > this.limit) this.slow(9);
+    this.buf[this.pos] = op;
+    this.view.setFloat64(this.pos + 1, v, false);
+    this.pos += 9;
+  }
+
+  bytes(data: Uint8Array): void {
+    if (this.pos + data.length > this.limit) this.slow(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** Text whose chars are all < 0x100 (opcode lines at protocol 0), one byte per char. */
+  latin1(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.limit) this.slow(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  // ---- raw writers: no capacity or frame checks; the caller reserved room ---------------------
+
+  rawByte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  rawU32(v: number): void {
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  rawU64(v: number): void {
+    this.view.setUint32(this.pos, v % 0x100000000, true);
+    this.view.setUint32(this.pos + 4, Math.floor(v / 0x100000000), true);
+    this.pos += 8;
+  }
+
+  rawBytes(data: Uint8Array): void {
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /**
+   * Write `s` as UTF-8 with surrogatepass at pos (room for `utf8Bytes` bytes reserved, where
+   * utf8Bytes is at least the encoded length). Returns nothing; pos advances by the encoded length.
+   */
+  rawUtf8(s: string, utf8Bytes: number): void {
+    const n = s.length;
+    const buf = this.buf;
+    let p = this.pos;
+    if (n < 64) {
+      // Short strings: a JS loop beats the TextEncoder call; bail out at the first non-ASCII char.
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      this.pos = i === n ? p : writeUtf8From(s, i, buf, p);
+      return;
+    }
+    if (isWellFormed(s)) {
+      const r = encoder.encodeInto(s, buf.subarray(p, p + utf8Bytes));
+      this.pos = p + r.written;
+    } else {
+      this.pos = writeUtf8From(s, 0, buf, p);
+    }
+  }
+
+  /** The bytes written so far (a copy sized exactly). */
+  result(): Uint8Array {
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
+  }
+}
+
+const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Does `s` hold no lone surrogate (so a standard UTF-8 encoder gives surrogatepass bytes)? */
+export function isWellFormed(s: string): boolean {
+  return hasIsWellFormed ? (s as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(s);
+}
+
+/** Surrogatepass UTF-8 of `s` from index `start`, into `out` at `pos`; returns the new position. */
+export function writeUtf8From(s: string, start: number, out: Uint8Array, pos: number): number {
+  const n = s.length;
+  for (let i = start; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[pos++] = c;
+    } else if (c < 0x800) {
+      out[pos++] = 0xc0 | (c >> 6);
+      out[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          out[pos++] = 0xf0 | (c >> 18);
+          out[pos++] = 0x80 | ((c >> 12) & 0x3f);
+          out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+          out[pos++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+      }
+      out[pos++] = 0xe0 | (c >> 12);
+      out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      out[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}

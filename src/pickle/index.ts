@@ -1,0 +1,45 @@
+/** Public encoding entry points: `dumps` (bytes) and `dump` (a file, written atomically). */
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { encode } from './encoder.js';
+import type { DumpOptions } from './options.js';
+
+export type { DumpOptions, Protocol } from './options.js';
+export type { Reduction, ReductionKind, Reducer, ReduceContext, ReducerFamily } from './reducers.js';
+export { PyFloat, PyName, Reduced, reduceCall } from './reducers.js';
+
+/**
+ * Pickle `value` as CPython's `pickle.dumps(value, protocol)` would (default protocol 4).
+ * @example
+ * dumps({ a: [1, 2.5, 'x'] }) // Python: {'a': [1, 2.5, 'x']}
+ * dumps(x, { protocol: 2, lossless: true }) // numbers are floats, bigints ints
+ * @throws PicklingError for values with no Python equivalent, with the path to the value.
+ */
+export function dumps(value: unknown, options?: DumpOptions): Uint8Array {
+  return encode(value, options);
+}
+
+/**
+ * Pickle `value` into the file at `path`. The bytes go to a temporary file in the same directory
+ * that is then renamed over `path`, so readers never see a half-written file; on any failure the
+ * temporary file is removed and `path` is left as it was.
+ */
+export async function dump(path: string, value: unknown, options?: DumpOptions): Promise<void> {
+  const data = encode(value, options);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    const fh = await open(tmp, 'wx', 0o666);
+    created = true;
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    created = false;
+  } finally {
+    if (created) await unlink(tmp).catch(() => undefined);
+  }
+}
