@@ -124,9 +124,10 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
     call: (args, ctx) => {
       const [cls, base, state] = args;
       if (!(cls instanceof PyGlobal)) throw ctx.error('_reconstructor expects a class');
-      if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object') {
-        // object.__new__(cls): an instance with no arguments; BUILD supplies its __dict__.
-        return new PyObject(cls, 'newobj', new Tuple());
+      if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object' && state === null) {
+        // object.__new__(cls): the same object NEWOBJ with () makes at protocol >= 2 (a handler's
+        // value for known classes such as uuid.UUID, else an inert instance); BUILD supplies its state.
+        return ctx.newObject ? ctx.newObject(cls, new Tuple()) : new PyObject(cls, 'newobj', new Tuple());
       }
       // Subclass of a builtin (dict, list, int...): keep the base and its initial value as arguments.
       const obj = new PyObject(cls, 'reduce', Tuple.from_([base, state]));

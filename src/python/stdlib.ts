@@ -734,37 +734,6 @@ function pytzHandler(func: '_UTC' | 'FixedOffset' | '_p'): GlobalHandler {
   );
 }
 
-/** Classes of this family that protocol 0-1 pickles create with `copyreg._reconstructor(cls, object, None)`. */
-const RECONSTRUCTED: ReadonlyMap<string, () => object> = new Map([['uuid.UUID', () => new PyUUID()]]);
-
-/**
- * Protocols 0-1 write `uuid.UUID` as `copyreg._reconstructor(uuid.UUID, object, None)` + BUILD (the
- * NEWOBJ of protocol 2+). Route that form to our class; every other call goes to the handler that
- * was registered before (the builtins family's), or stays an inert object when there is none.
- */
-function routeReconstructor(registry: GlobalRegistry): void {
-  const prev = registry.get('copyreg', '_reconstructor');
-  registry.register('copyreg._reconstructor', {
-    ...prev,
-    call(args, ctx) {
-      const [cls, base, state] = args;
-      if (
-        args.length === 3 &&
-        cls instanceof PyGlobal &&
-        base instanceof PyGlobal &&
-        base.module === 'builtins' &&
-        base.name === 'object' &&
-        state === null
-      ) {
-        const make = RECONSTRUCTED.get(cls.qualifiedName);
-        if (make) return make();
-      }
-      if (prev?.call) return prev.call(args, ctx);
-      return new PyObject(new PyGlobal('copyreg', '_reconstructor'), 'reduce', args);
-    },
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Registration
 
@@ -803,7 +772,6 @@ export function registerStdlib(registry: GlobalRegistry): GlobalRegistry {
   registry.register('collections.deque', callable(decodeDeque, 'collections.deque'));
   for (const func of ['_UTC', 'FixedOffset', '_p'] as const)
     registry.register(`pytz.${func}`, pytzHandler(func));
-  routeReconstructor(registry);
   return registry;
 }
 

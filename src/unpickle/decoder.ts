@@ -240,6 +240,10 @@ export class Machine implements DecodeContext {
     return new PyObject(callable, kind, args);
   }
 
+  newObject(cls: unknown, args: Tuple): unknown {
+    return this.construct(cls, args, undefined, false);
+  }
+
   /** NEWOBJ / NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`. */
   private construct(cls: unknown, args: unknown, kwargs: Map<unknown, unknown> | undefined, ex: boolean): unknown {
     if (!(args instanceof Tuple)) throw this.error(`NEWOBJ arguments must be a tuple, got ${describeType(args)}`);

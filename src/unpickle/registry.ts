@@ -36,6 +36,11 @@ export interface DecodeContext {
    * dangerous globals, registry); returns the value a GLOBAL pushes.
    */
   resolveGlobal(module: string, name: string): unknown;
+  /**
+   * `cls.__new__(cls, *args)` exactly as a NEWOBJ opcode would do it (the class's handler, or an
+   * inert PyObject). `copyreg._reconstructor` uses it for objects pickled at protocol 0/1.
+   */
+  newObject?(cls: unknown, args: Tuple): unknown;
 }
 
 /** How a handler rebuilds the values of one global. Every member is optional. */
