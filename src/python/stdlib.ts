@@ -5,7 +5,7 @@
  * pickles each of them (`stdlibReduce`, for the encoder).
  */
 import { GlobalRegistry, SET_STATE, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
-import { PyGlobal, PyObject, Tuple, isPlainObject } from './values.js';
+import { PyGlobal, Tuple, isPlainObject } from './values.js';
 import { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
 
 export { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
