@@ -511,6 +511,18 @@ export class DType {
     return arrayDescr(this) as DescrEntry[];
   }
 
+  /** True when the data needs no byte swapping on this machine (`|`, or the native order). */
+  get isNativeOrder(): boolean {
+    return this.byteorder === '|' || this.byteorder === NATIVE_ORDER;
+  }
+
+  /** A copy with another byte order (kinds without one keep `|`; fields are not changed, as in numpy). */
+  withByteOrder(order: '<' | '>'): DType {
+    const dt = copyDType(this);
+    if (!orderless(dt.kind, dt.itemsize)) dt.byteorder = order;
+    return dt;
+  }
+
   /** The fields in `names` order (empty for non-structured dtypes). */
   fieldList(): DTypeField[] {
     return this.fields ? [...this.fields.values()] : [];

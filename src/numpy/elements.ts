@@ -395,3 +395,22 @@ function readNested(
   for (let i = 0; i < len; i++) out.push(readNested(base, shape, dim + 1, raw, view, cursor, opts));
   return out;
 }
+
+/**
+ * Bytes of `count` elements of a non-structured `dt` with every value byte-swapped (complex swaps
+ * each half, `U` each code unit): non-native data converted to the other byte order.
+ */
+export function swapBytes(dt: DType, raw: Uint8Array, count: number): Uint8Array {
+  const unit = dt.kind === 'c' ? dt.itemsize / 2 : dt.kind === 'U' ? 4 : dt.itemsize;
+  const out = new Uint8Array(raw.length);
+  if (unit <= 1 || dt.kind === 'S' || dt.kind === 'V' || dt.kind === 'b') {
+    out.set(raw);
+    return out;
+  }
+  const units = (count * dt.itemsize) / unit;
+  for (let u = 0; u < units; u++) {
+    const base = u * unit;
+    for (let k = 0; k < unit; k++) out[base + k] = raw[base + unit - 1 - k] as number;
+  }
+  return out;
+}

@@ -26,11 +26,12 @@
 import { UnpicklingError } from '../errors.js';
 import { ByteArray, Complex, PickleBuffer, PyGlobal, Tuple, setOwn } from '../python/values.js';
 import { SET_STATE, type DecodeContext } from '../unpickle/registry.js';
-import { DType, isDType } from './dtype.js';
+import { DType, NATIVE_ORDER, isDType } from './dtype.js';
 import {
   numericLayout,
   readElement,
   stripNuls,
+  swapBytes,
   typedFromRaw,
   decodeUcs4,
   type NumericTypedArray,
@@ -462,6 +463,25 @@ export class NDArray {
     return this.elementAt(p) as Record<string, unknown>;
   }
 
+  /**
+   * This array with native-endian data: itself when already native (or structured/object), else a
+   * byte-swapped copy with the dtype's order flipped (what numpy does when unpickling).
+   */
+  toNative(): NDArray {
+    const c = toNativeContent({
+      dtype: this.dtype,
+      shape: this.shape,
+      order: this.order,
+      raw: this.raw,
+      objects: this.objects,
+    });
+    if (c.raw === this.raw) return this;
+    const a = new NDArray();
+    a[ASSIGN](c);
+    a.subclass = this.subclass;
+    return a;
+  }
+
   toString(): string {
     return `NDArray(${this.subclass === 'numpy.ndarray' ? '' : this.subclass + ', '}shape=(${this.shape.join(', ')}${this.shape.length === 1 ? ',' : ''}), dtype=${this.dtype.str})`;
   }
@@ -521,7 +541,19 @@ function parseArrayState(state: unknown, ctx: DecodeContext): ArrayContent {
   if (!isDType(dtypeV)) throw ctx.error('numpy array state: the dtype is not a numpy.dtype');
   const shape = parseShape(shapeV, ctx);
   const order: ArrayOrder = truthy(fortranV, ctx) ? 'F' : 'C';
-  return contentFrom(dtypeV, shape, order, rawV, ctx);
+  return toNativeContent(contentFrom(dtypeV, shape, order, rawV, ctx));
+}
+
+/**
+ * numpy's ndarray `__setstate__` byte-swaps non-native data on load and gives the array a native
+ * dtype (structured dtypes, whose own order is `|`, are kept as they are); `_frombuffer` and `.npy`
+ * loading keep the stored order.
+ */
+function toNativeContent(c: ArrayContent): ArrayContent {
+  if (c.objects || c.dtype.isNativeOrder || c.dtype.names !== null) return c;
+  let size = 1;
+  for (const d of c.shape) size *= d;
+  return { ...c, dtype: c.dtype.withByteOrder(NATIVE_ORDER), raw: swapBytes(c.dtype, c.raw, size) };
 }
 
 function contentFrom(
@@ -565,7 +597,7 @@ export class MaskedArray extends NDArray {
     if (dtypeV.hasObject) throw ctx.error('masked arrays of object dtypes are not supported');
     const shape = parseShape(shapeV, ctx);
     const order: ArrayOrder = truthy(fortranV, ctx) ? 'F' : 'C';
-    const content = contentFrom(dtypeV, shape, order, dataV, ctx);
+    const content = toNativeContent(contentFrom(dtypeV, shape, order, dataV, ctx));
     const maskDt = maskDType(content.dtype);
     const mask = new NDArray({
       dtype: maskDt,
@@ -666,12 +698,19 @@ export function scalarFromReduce(args: Tuple, ctx: DecodeContext): NumpyScalar {
     throw ctx.error('numpy scalar: structured scalars with object fields are not supported');
   }
   if (args.length !== 2) throw ctx.error('numpy scalar expects (dtype, data)');
-  const raw = bytesOf(data, 'numpy scalar data', ctx);
-  if (raw.length !== dt.itemsize)
+  let raw = bytesOf(data, 'numpy scalar data', ctx);
+  if (raw.length !== dt.itemsize) {
     throw ctx.error(`numpy scalar data has ${raw.length} bytes, ${dt.str} needs ${dt.itemsize}`);
+  }
+  // numpy scalars are always native-endian: a non-native dtype is converted, as numpy does.
+  let sdt = dt;
+  if (!dt.isNativeOrder && dt.names === null && !dt.subarray) {
+    raw = swapBytes(dt, raw, 1);
+    sdt = dt.withByteOrder(NATIVE_ORDER);
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const value = readElement(dt, raw, view, 0, { safeNumbers: !ctx.lossless });
-  return new NumpyScalar(dt, raw, value);
+  const value = readElement(sdt, raw, view, 0, { safeNumbers: !ctx.lossless });
+  return new NumpyScalar(sdt, raw, value);
 }
 
 /** `_frombuffer(buf, dtype, shape, order[, axis_order])` (protocol 5, FORMATS.md §4.2). */
