@@ -133,7 +133,7 @@ describeWithPython('live: files written here load in joblib', () => {
       const got = JSON.parse(stdout) as Record<string, Record<string, unknown>>;
       expect(Object.keys(got)).toHaveLength(paths.length);
       for (const p of paths) {
-        const r = got[p] as Record<string, any>;
+        const r = got[p] as Record<string, unknown>;
         expect(r['f8']).toEqual({ cls: 'ndarray', dtype: '<f8', shape: [2, 3], data: Buffer.from(f8([0, 0.5, 1, 1.5, 2, 2.5])).toString('hex'), F: false });
         expect(r['fortran']).toMatchObject({ shape: [2, 3], F: true, data: '000001000200030004000500' });
         expect(r['big']).toMatchObject({ dtype: '<i8', data: '0100000000000000feffffffffffffff' });
