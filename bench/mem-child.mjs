@@ -1,7 +1,9 @@
 // Peak memory of one picklejar decode in a fresh process: `node --expose-gc mem-child.mjs OUT_DIR NAME`.
-// Prints one JSON line. Peak = the process's RSS high-water mark (getrusage) after the decode, minus the
-// RSS just before the file is read; so it counts the input bytes plus everything the decode allocates.
-import { readFileSync } from 'node:fs';
+// Prints one JSON line. Peak = the RSS high-water mark after the decode minus the RSS just before the file
+// is read, so it counts the input bytes plus everything the decode allocates. The high-water mark is
+// Linux's VmHWM, reset to the current RSS just before reading (/proc/self/clear_refs "5"); getrusage's
+// maxrss is no use here because it survives exec and so starts at the parent's (the harness's) size.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [outDir, name] = process.argv.slice(2);
@@ -9,9 +11,27 @@ const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'))
 const w = manifest.workloads.find((x) => x.name === name);
 const { loads } = await import('../dist/index.js');
 
+function status(field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+function resetPeak() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 globalThis.gc?.();
 const base = process.memoryUsage();
-const maxBefore = process.resourceUsage().maxRSS * 1024;
+const hwmReset = resetPeak();
+const maxBefore = status('VmHWM');
 let ok = false;
 let error;
 let value;
@@ -22,13 +42,14 @@ try {
 } catch (e) {
   error = `${e?.name}: ${String(e?.message).split('\n')[0].slice(0, 160)}`;
 }
-const peak = process.resourceUsage().maxRSS * 1024;
+const peak = (hwmReset ? status('VmHWM') : undefined) ?? process.resourceUsage().maxRSS * 1024;
 globalThis.gc?.();
 const after = process.memoryUsage();
 console.log(
   JSON.stringify({
     baselineRss: base.rss,
-    maxRssBeforeRead: maxBefore,
+    peakSource: hwmReset ? 'VmHWM' : 'maxrss (approximate: inherited across exec)',
+    hwmAfterReset: maxBefore,
     peakRss: peak,
     peakDelta: peak - base.rss,
     retainedDelta: after.rss - base.rss,
