@@ -19,15 +19,24 @@ import {
 
 const entries = fixturesOf('numpy');
 
-function decodeDesc(meta: FixtureMeta, data: Uint8Array, extra: { encoding?: Encoding; lossless?: boolean } = {}) {
+function decodeDesc(
+  meta: FixtureMeta,
+  data: Uint8Array,
+  extra: { encoding?: Encoding; lossless?: boolean } = {},
+) {
   const { options } = loadOptionsFor(meta, extra);
-  return meta.multi ? loadsAll(data, options).map((v) => describeValue(v)) : describeValue(loads(data, options));
+  return meta.multi
+    ? loadsAll(data, options).map((v) => describeValue(v))
+    : describeValue(loads(data, options));
 }
 
 /** Descriptions that do not depend on the decoding mode (no Python ints/dicts inside). */
 function modeIndependent(desc: unknown): boolean {
   const text = JSON.stringify(desc);
-  return !/"(v|metadata|fill_value)":/.test(text.replace(/"t":"dtype","v":/g, '')) && /"t":"(ndarray|npscalar|dtype)"/.test(text);
+  return (
+    !/"(v|metadata|fill_value)":/.test(text.replace(/"t":"dtype","v":/g, '')) &&
+    /"t":"(ndarray|npscalar|dtype)"/.test(text)
+  );
 }
 
 describe('numpy fixtures', () => {
@@ -115,7 +124,11 @@ describe('values decoded from fixtures', () => {
 
   it('element values', () => {
     expect((loads(fixture('arr_b1', 2)) as NDArray).toNested()).toEqual([true, false, true]);
-    expect((loads(fixture('arr_i8', 2)) as NDArray).toArray()).toEqual([-(2n ** 63n), 2n ** 53n + 1n, 2n ** 63n - 1n]);
+    expect((loads(fixture('arr_i8', 2)) as NDArray).toArray()).toEqual([
+      -(2n ** 63n),
+      2n ** 53n + 1n,
+      2n ** 63n - 1n,
+    ]);
     expect((loads(fixture('arr_u8', 5)) as NDArray).toArray()).toEqual([0n, 2n ** 64n - 1n, 2n ** 53n + 1n]);
     const f2 = (loads(fixture('arr_f2', 3)) as NDArray).toArray() as number[];
     expect(f2.slice(0, 4)).toEqual([0.5, -2, 65504, Infinity]);
@@ -125,7 +138,13 @@ describe('values decoded from fixtures', () => {
     expect((loads(fixture('arr_f16', 4)) as NDArray).toArray()).toEqual([1.5, -2.25, 1e300]);
     const c = (loads(fixture('arr_c16', 4)) as NDArray).get(0) as { re: number; im: number };
     expect([c.re, c.im]).toEqual([1, 2]);
-    expect((loads(fixture('arr_U', 4)) as NDArray).toArray()).toEqual(['ab', '', 'h\u00e9llo', '\u{1f600}x', 'a\u0000b']);
+    expect((loads(fixture('arr_U', 4)) as NDArray).toArray()).toEqual([
+      'ab',
+      '',
+      'h\u00e9llo',
+      '\u{1f600}x',
+      'a\u0000b',
+    ]);
     const s = (loads(fixture('arr_S', 4)) as NDArray).toArray() as Uint8Array[];
     expect(s.map((b) => [...b])).toEqual([[0x61, 0x62], [], [0x00, 0xff], [0x61]]);
     const dt = loads(fixture('arr_M8_D', 4)) as NDArray;
@@ -241,7 +260,13 @@ describe('values decoded from fixtures', () => {
         [3, 4],
       ],
     ]);
-    expect(sub.record(0)).toEqual({ m: [[1, 2], [3, 4]], k: -1 });
+    expect(sub.record(0)).toEqual({
+      m: [
+        [1, 2],
+        [3, 4],
+      ],
+      k: -1,
+    });
     const nested = loads(fixture('arr_struct_nested', 5)) as NDArray;
     expect(nested.field('pos').field('y').toArray()).toEqual([2, 4]);
     expect(nested.get(1)).toEqual({ pos: { x: 3, y: 4 }, id: 8 });
@@ -315,7 +340,13 @@ describe('values decoded from fixtures', () => {
   it('dtype objects', () => {
     const d = loads(fixture('dtype_struct_aligned', 4)) as DType;
     expect(d).toBeInstanceOf(DType);
-    expect([d.str, d.itemsize, d.alignment, d.isAlignedStruct, d.hasObject]).toEqual(['|V24', 24, 8, true, false]);
+    expect([d.str, d.itemsize, d.alignment, d.isAlignedStruct, d.hasObject]).toEqual([
+      '|V24',
+      24,
+      8,
+      true,
+      false,
+    ]);
     expect(d.descr).toEqual([
       ['a', '<f4', [2]],
       ['b', '|u1'],

@@ -678,8 +678,8 @@ export function applyDTypeState(dt: DType, state: unknown, ctx: DecodeContext): 
   let subarray: unknown;
   let names: unknown;
   let fields: unknown;
-  let elsize: unknown = -1;
-  let alignment: unknown = -1;
+  let elsize: unknown;
+  let alignment: unknown;
   let flags: unknown = 0;
   let metadata: unknown = null;
   const s = state;

@@ -47,14 +47,18 @@ function nonEmptyMetadata(md: unknown): boolean {
 }
 
 export function dtypeDesc(dt: DType): unknown {
-  const plain = dt.names === null && dt.subarray === null && !nonEmptyMetadata(dt.metadata) && dt.scalarType === null;
+  const plain =
+    dt.names === null && dt.subarray === null && !nonEmptyMetadata(dt.metadata) && dt.scalarType === null;
   if (plain) return dt.str;
   const d: Record<string, unknown> = {
     str: dt.str,
     itemsize: dt.itemsize,
     alignment: dt.alignment,
     aligned: dt.isAlignedStruct,
-    fields: dt.names === null ? null : dt.fieldList().map((f) => [f.name, f.title ?? null, f.offset, dtypeDesc(f.dtype)]),
+    fields:
+      dt.names === null
+        ? null
+        : dt.fieldList().map((f) => [f.name, f.title ?? null, f.offset, dtypeDesc(f.dtype)]),
     subarray: dt.subarray === null ? null : [dtypeDesc(dt.subarray.base), [...dt.subarray.shape]],
   };
   if (dt.kind === 'V' && dt.scalarType !== null) d['type'] = dt.scalarType;
