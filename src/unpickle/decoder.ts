@@ -267,11 +267,12 @@ export class Machine implements DecodeContext {
       applyPyObjectState(obj, state);
       return obj;
     }
-    // Builtin containers of Python subclasses (an OrderedDict with attributes, ...): attributes only.
+    // Anything else (a builtin container, a global, a handler's value without SET_STATE): keep the
+    // state aside. Spreading it could collide with JS members (`length`, `size`) of the object.
     if (state === null) return obj;
-    const attrs = attributeEntries(state);
-    if (!attrs) throw this.error(`cannot BUILD a ${describeType(obj)} from ${describeType(state)} state`);
-    for (const [k, v] of attrs) setOwn(obj, k, v);
+    const previous = Object.getOwnPropertyDescriptor(obj, '__state__');
+    if (previous && !previous.configurable) throw this.error(`cannot BUILD a ${describeType(obj)}`);
+    Object.defineProperty(obj, '__state__', { value: state, enumerable: false, writable: true, configurable: true });
     return obj;
   }
 
@@ -1169,10 +1170,17 @@ function attributeEntries(state: unknown): [string, unknown][] | undefined {
   return undefined;
 }
 
+/** Names a PyObject uses itself; a state dict holding one of them is kept whole in `__state__`. */
+const RESERVED = new Set(['__class__', '__kind__', '__args__', '__kwargs__', '__state__', '__items__', '__dictitems__', '__qualname__', 'attributes']);
+
 /** Python's default `__setstate__` semantics, kept inert. */
 function applyPyObjectState(obj: PyObject, state: unknown): void {
   if (state === null) return;
   const attrs = attributeEntries(state);
+  if (attrs && attrs.some(([k]) => RESERVED.has(k))) {
+    obj.__state__ = state;
+    return;
+  }
   if (attrs) {
     for (const [k, v] of attrs) setOwn(obj, k, v);
     return;
@@ -1181,7 +1189,7 @@ function applyPyObjectState(obj: PyObject, state: unknown): void {
   if (state instanceof Tuple && state.length === 2) {
     const a = state[0] === null ? [] : attributeEntries(state[0]);
     const b = state[1] === null ? [] : attributeEntries(state[1]);
-    if (a && b) {
+    if (a && b && !a.some(([k]) => RESERVED.has(k)) && !b.some(([k]) => RESERVED.has(k))) {
       for (const [k, v] of a) setOwn(obj, k, v);
       for (const [k, v] of b) setOwn(obj, k, v);
       obj.__state__ = state;
