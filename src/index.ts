@@ -39,3 +39,9 @@ export {
 } from './python/stdlib.js';
 export { dumps, dump, PyFloat, PyName, Reduced, reduceCall } from './pickle/index.js';
 export type { DumpOptions, Protocol, Reduction, ReductionKind, Reducer, ReduceContext, ReducerFamily } from './pickle/index.js';
+export { NDArray, DType, NumpyScalar, MaskedArray } from './numpy/index.js';
+export type { NDArrayData, ArrayOrder, NumericTypedArray, DTypeKind, DTypeField } from './numpy/index.js';
+export { DataFrame, Series, PandasIndex, PandasExtensionArray } from './pandas/index.js';
+export { dumpJoblib, dumpsJoblib } from './joblib/write.js';
+export type { JoblibDumpOptions, JoblibCompress } from './joblib/write.js';
+export { PyPytzTimezone } from './python/stdlib.js';
