@@ -4,7 +4,8 @@
 //
 // Environment: PYTHON (a Python with numpy/joblib/sklearn), BENCH_SCALE (joblib model size factor, default 1),
 // BENCH_SCALING=0 (skip the 250k/4M ints scaling files), BENCH_BUDGET (seconds per measurement, default 1),
-// BENCH_ONLY (comma-separated workload names or groups), BENCH_NO_MEM=1 (skip peak-memory children).
+// BENCH_ONLY (comma-separated workload names or groups), BENCH_NO_MEM=1 (skip peak-memory children),
+// BENCH_CLOCK=cpu (judge on process CPU time instead of wall clock: for machines shared with other work).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -28,6 +29,7 @@ if (typeof globalThis.gc !== 'function') {
 const env = process.env;
 const SCALE = Number(env.BENCH_SCALE || '1');
 const SCALING = env.BENCH_SCALING !== '0';
+const CLOCK = env.BENCH_CLOCK === 'cpu' ? 'cpu' : 'wall';
 const ONLY = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined;
 
 const pj = await import('../dist/index.js');
@@ -131,10 +133,10 @@ function child(cmd, args) {
 // ---- 5. report -----------------------------------------------------------------------------------------
 const { renderReport, machineInfo } = await import('./lib/report.mjs');
 const machine = { ...machineInfo({ python, pyResult: pyMeta, cpus, root: ROOT, hasDumps }), loadBefore, loadAfter };
-const md = renderReport({ machine, results, memory, manifest });
+const md = renderReport({ machine, results, memory, manifest, clock: CLOCK });
 console.log(md);
 writeFileSync(join(OUT, 'results.md'), md);
-writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, manifest, results, memory }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
+writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, clock: CLOCK, manifest, results, memory }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
 console.error(`wrote ${join(OUT, 'results.md')} and results.json`);
 
 function fmtM(m) {
