@@ -12,6 +12,12 @@ export const FRAME_SIZE_TARGET = 65536;
 const FRAME_SIZE_MIN = 4;
 
 const encoder = new TextEncoder();
+const INITIAL = 1 << 16;
+/** Buffers up to this size are kept for reuse by the next run. */
+const KEEP_MAX = 1 << 24;
+const EMPTY = new Uint8Array(0);
+/** A finished run's buffer, reused by the next one (taken, so nested runs never share it). */
+let scratch: Uint8Array | undefined;
 
 export class ByteWriter {
   buf: Uint8Array;
@@ -23,10 +29,22 @@ export class ByteWriter {
   frameStart = -1;
   framing = false;
 
-  constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
+  constructor() {
+    // Reuse the buffer of a finished run: most of the cost of small dumps is growing the buffer.
+    const spare = scratch;
+    scratch = undefined;
+    this.buf = spare ?? new Uint8Array(INITIAL);
     this.view = new DataView(this.buf.buffer);
     this.limit = this.buf.length;
+  }
+
+  /** Hand the buffer back for the next run (call once, after `result`). */
+  release(): void {
+    if (this.buf.length <= KEEP_MAX && (scratch === undefined || scratch.length < this.buf.length)) scratch = this.buf;
+    this.buf = EMPTY;
+    this.view = new DataView(EMPTY.buffer);
+    this.pos = 0;
+    this.limit = 0;
   }
 
   /** Turn framing on (after the PROTO header): the next write opens the first frame. */
@@ -244,7 +262,7 @@ export class ByteWriter {
 
   /** The bytes written so far (a copy sized exactly). */
   result(): Uint8Array {
-    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
+    return this.buf.slice(0, this.pos);
   }
 }
 

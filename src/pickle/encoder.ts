@@ -176,21 +176,25 @@ interface Step {
 
 class Frame {
   k = 0;
-  /** The value this frame writes (identity for the memo and recursion checks); undefined if synthesized. */
+  /**
+   * The value this frame writes (identity for the memo and recursion checks; the object whose
+   * properties a SRC_OBJ dict reads); undefined if synthesized.
+   */
   v: unknown = undefined;
   /** Synthesized by the writer (a copy), so never reached again through the memo. */
   fresh = false;
   /** Registered in the encoder's in-progress table (late-memoized values). */
   late = false;
   prevActive = -1;
+  /** Items, keys, pairs, or (K_PROG) the program's steps. */
   a: readonly unknown[] | undefined = undefined;
   it: Iterator<unknown> | undefined = undefined;
-  obj: Record<string, unknown> | undefined = undefined;
   src = 0;
   mode = 0;
   sOp = 0;
   mOp = 0;
   n = 0;
+  /** Next element (K_PROG: next step). */
   i = 0;
   cur = -1;
   gEnd = 0;
@@ -207,9 +211,37 @@ class Frame {
   names = false;
   pk = PK_INDEX;
   prefix = '';
-  prog: Step[] | undefined = undefined;
-  pc = 0;
   trusted = false;
+
+  /** Back to the freshly constructed state (frames are pooled). */
+  reset(): void {
+    this.k = 0;
+    this.v = undefined;
+    this.fresh = false;
+    this.late = false;
+    this.prevActive = -1;
+    this.a = undefined;
+    this.it = undefined;
+    this.src = 0;
+    this.mode = 0;
+    this.sOp = 0;
+    this.mOp = 0;
+    this.n = 0;
+    this.i = 0;
+    this.cur = -1;
+    this.gEnd = 0;
+    this.gOpen = false;
+    this.groups = 0;
+    this.single = false;
+    this.part = 0;
+    this.pathPart = 0;
+    this.key = undefined;
+    this.val = undefined;
+    this.names = false;
+    this.pk = PK_INDEX;
+    this.prefix = '';
+    this.trusted = false;
+  }
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -331,6 +363,7 @@ export class Encoder {
   /** Globals the writer synthesized from trusted reductions (allowed as bare values). */
   private readonly trustedGlobals = new WeakSet<object>();
   private readonly stack: Frame[] = [];
+  private readonly pool: Frame[] = [];
   /** The next save writes a str as an interned name / a dict with name keys. */
   private named = false;
   /** The next save is of a persistent id: do not ask persistentId about it. */
@@ -359,12 +392,16 @@ export class Encoder {
   /** Pickle `root`; returns the bytes. */
   encode(root: unknown): Uint8Array {
     const w = this.w;
-    if (this.proto >= 2) w.byte2(PROTO, this.proto);
-    if (this.proto >= 4) w.startFraming();
-    if (this.save(root)) this.run();
-    w.byte(STOP);
-    w.commitFrame();
-    return w.result();
+    try {
+      if (this.proto >= 2) w.byte2(PROTO, this.proto);
+      if (this.proto >= 4) w.startFraming();
+      if (this.save(root)) this.run();
+      w.byte(STOP);
+      w.commitFrame();
+      return w.result();
+    } finally {
+      w.release();
+    }
   }
 
   // ---- errors ------------------------------------------------------------------------------
@@ -378,7 +415,7 @@ export class Encoder {
 
   private childSegment(f: Frame): string {
     if (f.k === K_PROG) {
-      const step = f.prog?.[f.cur];
+      const step = (f.a as readonly Step[] | undefined)?.[f.cur];
       return step ? step.label : '';
     }
     const i = f.cur;
@@ -452,6 +489,13 @@ export class Encoder {
     }
   }
 
+  /** A reset frame from the pool (frames are reused: wide values push and pop many). */
+  private frame(): Frame {
+    const f = this.pool.pop();
+    if (f === undefined) return new Frame();
+    return f;
+  }
+
   private push(f: Frame): void {
     const stack = this.stack;
     if (f.late) {
@@ -467,6 +511,10 @@ export class Encoder {
     if (f.late) {
       if (f.prevActive < 0) this.active.delete(f.v);
       else this.active.set(f.v, f.prevActive);
+    }
+    if (this.pool.length < 64) {
+      f.reset();
+      this.pool.push(f);
     }
   }
 
@@ -542,9 +590,9 @@ export class Encoder {
       this.w.latin1(`P${pid}\n`);
       return false;
     }
-    const f = new Frame();
+    const f = this.frame();
     f.k = K_PROG;
-    f.prog = [
+    f.a = [
       { s: S_SAVE_NOPID, v: pid, label: '{persistent_id}' },
       { s: S_BYTE, v: BINPERSID, label: '' },
     ];
@@ -912,7 +960,7 @@ export class Encoder {
       case Tuple:
         return this.startTuple(x as Tuple, named);
       case Object:
-        if (isPlainObject(x)) return this.startObjectDict(x, x, named, '');
+        if (isPlainObject(x)) return this.startObjectDict(x, x, true, '');
         break;
       case Map:
         return this.startMapDict(x as Map<unknown, unknown>, named);
@@ -999,7 +1047,7 @@ export class Encoder {
       return false;
     }
     if (x instanceof Date) return this.saveDate(x);
-    if (isPlainObject(x)) return this.startObjectDict(x, x, named, '');
+    if (isPlainObject(x)) return this.startObjectDict(x, x, true, '');
     if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer) {
       throw this.fail(
         `a ${typeName(x)} cannot be pickled: use a Uint8Array for bytes (numpy arrays need the numpy reducers)`,
@@ -1046,7 +1094,7 @@ export class Encoder {
   // ---- containers ----------------------------------------------------------------------------
 
   private newSeq(src: number, mode: number, n: number, sOp: number, mOp: number): Frame {
-    const f = new Frame();
+    const f = this.frame();
     f.k = K_SEQ;
     f.src = src;
     f.mode = mode;
@@ -1101,10 +1149,9 @@ export class Encoder {
     const n = keys.length;
     if (n === 0) return false;
     const f = this.newSeq(SRC_OBJ, this.proto === 0 ? B_P0 : B_DICT, n, SETITEM, SETITEMS);
-    f.v = id;
+    f.v = obj;
     f.fresh = id === undefined;
     f.a = keys;
-    f.obj = obj as Record<string, unknown>;
     f.names = names;
     f.pk = PK_KEYS;
     f.prefix = prefix;
@@ -1126,7 +1173,19 @@ export class Encoder {
     return true;
   }
 
+  /** Python set elements must be hashable: refuse lists, dicts, sets and bytearrays up front. */
+  private checkElements(x: ReadonlySet<unknown>): void {
+    let i = 0;
+    for (const e of x) {
+      if (isUnhashable(e)) {
+        throw new PicklingError(`a ${typeName(e)} cannot be a set element (not hashable)`, `${this.path()}.values()[${i}]`);
+      }
+      i++;
+    }
+  }
+
   private startSet(x: Set<unknown>): boolean {
+    this.checkElements(x);
     if (this.proto < 4) return this.setAsReduce(x, G_SET);
     this.w.byte(EMPTY_SET);
     this.memoize(x);
@@ -1141,10 +1200,11 @@ export class Encoder {
   }
 
   private startFrozenSet(x: FrozenSet<unknown>): boolean {
+    this.checkElements(x);
     if (this.proto < 4) return this.setAsReduce(x, G_FROZENSET);
     this.checkRecursion(x);
     this.w.byte(MARK);
-    const f = new Frame();
+    const f = this.frame();
     f.k = K_FROZENSET;
     f.v = x;
     f.late = true;
@@ -1181,7 +1241,7 @@ export class Encoder {
     }
     this.checkRecursion(x);
     if (!(this.proto >= 2 && n <= 3)) this.w.byte(MARK);
-    const f = new Frame();
+    const f = this.frame();
     f.k = K_TUPLE;
     f.v = x;
     f.late = true;
@@ -1249,7 +1309,7 @@ export class Encoder {
           const k = (f.a as readonly string[])[f.i] as string;
           f.cur = f.i;
           f.key = k;
-          f.val = (f.obj as Record<string, unknown>)[k];
+          f.val = (f.v as Record<string, unknown>)[k];
           f.part = 1;
           f.pathPart = 0;
           if (f.names) this.named = true;
@@ -1308,7 +1368,6 @@ export class Encoder {
     while (f.i < f.n) {
       const r = it.next();
       f.cur = f.i++;
-      if (isUnhashable(r.value)) throw this.fail(`a ${typeName(r.value)} cannot be a frozenset element (not hashable)`);
       if (this.save(r.value)) return;
     }
     const idx = this.memo.get(f.v as object);
@@ -1326,9 +1385,9 @@ export class Encoder {
 
   private pushProg(prog: Step[], id: object | undefined, trusted: boolean, late: boolean): boolean {
     if (late && id !== undefined) this.checkRecursion(id);
-    const f = new Frame();
+    const f = this.frame();
     f.k = K_PROG;
-    f.prog = prog;
+    f.a = prog;
     f.v = id;
     f.late = late && id !== undefined;
     f.trusted = trusted;
@@ -1337,12 +1396,12 @@ export class Encoder {
   }
 
   private stepProg(f: Frame): void {
-    const prog = f.prog as Step[];
+    const prog = f.a as readonly Step[];
     const w = this.w;
     const p = this.proto;
-    while (f.pc < prog.length) {
-      const step = prog[f.pc] as Step;
-      f.cur = f.pc++;
+    while (f.i < prog.length) {
+      const step = prog[f.i] as Step;
+      f.cur = f.i++;
       switch (step.s) {
         case S_SAVE:
           if (this.save(step.v)) return;

@@ -5,6 +5,7 @@
 import { PyGlobal } from '../python/values.js';
 import { stdlibReduce, type StdlibReduction } from '../python/stdlib.js';
 import { PyName, type Reducer, type ReducerFamily, type Reduction } from './reducers.js';
+import { NUMPY_FAMILY } from '../numpy/encode.js';
 
 /** Adapt the stdlib table's shape to the Reduction interface. */
 function fromStdlib(r: StdlibReduction): Reduction {
@@ -79,5 +80,4 @@ export function defaultReducerFamilies(): readonly ReducerFamily[] {
   return FAMILIES;
 }
 
-// numpy: add its ReducerFamily here once src/numpy provides one.
-const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY];
+const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY, NUMPY_FAMILY];
