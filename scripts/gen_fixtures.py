@@ -370,6 +370,14 @@ class Writer:
         if key in self.metas:
             raise ValueError(f'duplicate fixture {family}/{name}')
         check_name(name)
+        for f in files:
+            # Where a file holds more than one pickle (or trailing bytes), record the offsets after each
+            # STOP: a prefix cut there is itself a valid stream (prefix tests need to know).
+            data = self.files.get(f['path'])
+            if data is not None and f.get('kind') in STOP_KINDS and 'stops' not in f:
+                stops = pickle_stops(data)
+                if stops != [len(data)]:
+                    f['stops'] = stops
         meta = dict(meta, name=name)
         self.metas[key] = meta
         self.index[key] = {'family': family, 'name': name, 'json': f'{family}/{name}.json', 'files': files}
@@ -528,8 +536,6 @@ class Writer:
         if note is not None:
             meta['note'] = note
         files = [self.pickle_file(family, name, proto, data)]
-        if multi:
-            files[0]['boundaries'] = pickle_boundaries(data)
         if buffers is not None:
             meta['buffers'] = []
             for i, (b, ro) in enumerate(buffers):
@@ -564,14 +570,24 @@ class Writer:
             f.write(json.dumps({'fixtures': entries}, sort_keys=True, indent=1) + '\n')
 
 
-def pickle_boundaries(data: bytes) -> list[int]:
-    """Offsets just after each STOP of a multi-pickle stream."""
+STOP_KINDS = {'pickle', 'hostile', 'benign'}
+
+
+def pickle_stops(data: bytes) -> list[int]:
+    """Offsets just after each STOP, for as many pickles as parse one after another."""
     f = io.BytesIO(data)
-    out = []
-    while f.tell() < len(data):
-        for _ in pickletools.genops(f):
-            pass
-        out.append(f.tell())
+    out: list[int] = []
+    saved = pickletools.stringnl.reader
+    pickletools.stringnl.reader = _lenient_stringnl
+    try:
+        while f.tell() < len(data):
+            for _ in pickletools.genops(f):
+                pass
+            out.append(f.tell())
+    except Exception:  # noqa: BLE001 - trailing bytes that are not a pickle
+        pass
+    finally:
+        pickletools.stringnl.reader = saved
     return out
 
 

@@ -22,8 +22,11 @@ export interface FixtureFile {
   /** `pickletools.dis` text of the file, or null when pickletools itself refuses the stream. */
   readonly dis?: string | null;
   readonly dis_error?: string;
-  /** Multi-pickle files: offsets just after each STOP. */
-  readonly boundaries?: number[];
+  /**
+   * Offsets just after each STOP, present only when a file holds more than one pickle or trailing
+   * bytes (so a prefix cut there is itself a complete stream).
+   */
+  readonly stops?: number[];
 }
 
 export interface FixtureEntry {
