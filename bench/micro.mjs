@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Micro-benchmarks behind the profile's suggestions (node --expose-gc bench/micro.mjs [name ...]).
+// Micro-benchmarks behind the profile's suggestions: node --expose-gc bench/micro.mjs [word ...]
+// (runs the comparisons whose title contains one of the words, e.g. `appends long1 short memoize`).
 // Each compares ways of doing one hot decoder step on data shaped like the bench workloads. Strategies run
-// interleaved, round after round, so load from other processes hits them alike; min and median per 1M ops.
+// interleaved, round after round, so load from other processes hits them alike; min and median of process
+// CPU time per 1M ops (CPU time, because on a busy machine wall time mostly measures the wait for a core).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +12,20 @@ const OUT = join(dirname(fileURLToPath(import.meta.url)), 'out');
 const ROUNDS = Number(process.env.MICRO_ROUNDS || '15');
 const gc = globalThis.gc ?? (() => {});
 
+const ONLY = process.argv.slice(2).map((a) => a.toLowerCase());
+
 function compare(title, setup, strategies, opsPerRun) {
+  if (ONLY.length && !ONLY.some((o) => title.toLowerCase().includes(o))) return;
   const state = setup();
   const times = Object.fromEntries(Object.keys(strategies).map((k) => [k, []]));
   const results = {};
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, fn] of Object.entries(strategies)) {
       gc();
-      const t = performance.now();
+      const c = process.cpuUsage();
       results[name] = fn(state);
-      times[name].push(performance.now() - t);
+      const d = process.cpuUsage(c);
+      times[name].push((d.user + d.system) / 1000);
     }
   }
   const ref = JSON.stringify(results[Object.keys(strategies)[0]], (k, v) => (typeof v === 'bigint' ? `${v}n` : v));
