@@ -8,7 +8,9 @@
  * compressed joblib files.
  */
 import { UnpicklingError } from '../errors.js';
+import { decompressJoblib } from '../joblib/compress.js';
 import { IMPORT_MAPPING, NAME_MAPPING } from '../python/compat.js';
+import { DEFAULT_LIMITS } from '../unpickle/options.js';
 import { baseMessage, readOp, type GenOp } from './genops.js';
 
 export type ScanSeverity = 'safe' | 'unknown' | 'dangerous';
@@ -61,9 +63,12 @@ export interface ScanReport {
 export interface ScanOptions {
   /**
    * Turns a compressed joblib file into its uncompressed stream (undefined when `data` is not
-   * compressed). Without it, compressed input is reported as an error, not scanned.
+   * compressed). Default: picklejar's joblib decompressor (zlib, gzip, bz2, lzma, xz, lz4, z-files),
+   * capped at `maxBytes`.
    */
   decompress?: (data: Uint8Array) => Uint8Array | undefined;
+  /** Cap on the decompressed size for the default decompressor (default: limits.maxInputBytes, 4 GiB). */
+  maxBytes?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +325,12 @@ const SAFE_NAMES: ReadonlyMap<string, string> = new Map([
   ['zoneinfo._zoneinfo.ZoneInfo', 'stdlib value type'],
   ['zoneinfo._zoneinfo.ZoneInfo._unpickle', 'stdlib value type'],
   ['array.array', 'stdlib value type'],
+  ['pytz._p', 'time zone'],
+  ['pytz._UTC', 'time zone'],
+  ['pytz.FixedOffset', 'time zone'],
+  ['dateutil.tz.tz.tzutc', 'time zone'],
+  ['dateutil.tz.tz.tzoffset', 'time zone'],
+  ['dateutil.tz.tz.tzlocal', 'time zone'],
   ['array._array_reconstructor', 'stdlib value type'],
   ...['IPv4Address', 'IPv6Address', 'IPv4Network', 'IPv6Network', 'IPv4Interface', 'IPv6Interface'].map(
     (n) => [`ipaddress.${n}`, 'stdlib value type'] as const,
@@ -471,13 +482,18 @@ function renamed(module: string, name: string): [string, string] | undefined {
 }
 
 /**
- * Grade a global: the worse of the name as written and its Python 3 rename (a stream can claim a
- * high protocol and still be read with renaming, so both are considered).
+ * Grade a global. Below protocol 3 the unpickler reads Python 2 names through CPython's rename
+ * tables, so the renamed name decides; the name as written still counts when it is dangerous (a
+ * stream can announce any protocol).
  */
 export function classifyGlobal(module: string, name: string, use: ScanUse = 'referenced'): Verdict {
-  let v = classifyRaw(module, name);
+  const raw = classifyRaw(module, name);
   const r = renamed(module, name);
-  if (r !== undefined) v = worse(v, classifyRaw(r[0], r[1]));
+  let v = raw;
+  if (r !== undefined) {
+    const mapped = classifyRaw(r[0], r[1]);
+    v = raw.severity === 'dangerous' ? worse(mapped, raw) : mapped;
+  }
   if (use === 'called') {
     const full = r !== undefined ? `${r[0]}.${r[1]}` : `${module}.${name}`;
     const why = DANGEROUS_WHEN_CALLED.get(full) ?? DANGEROUS_WHEN_CALLED.get(`${module}.${name}`);
@@ -1200,16 +1216,22 @@ export function detectCompression(data: Uint8Array): string | undefined {
 export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
   const compression = detectCompression(data);
   if (compression !== undefined) {
-    const inner = options.decompress?.(data);
+    const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxInputBytes;
+    const decompress = options.decompress ?? ((d: Uint8Array) => decompressJoblib(d, maxBytes));
+    let inner: Uint8Array | undefined;
+    let failure = 'no decompressor was available';
+    try {
+      inner = decompress(data);
+    } catch (e) {
+      failure = `decompression failed: ${(e as Error).message}`;
+    }
     if (inner !== undefined) return { ...scanStream(inner), compression };
     return {
       dangerous: false,
       globals: [],
       pickles: 0,
       protocol: 0,
-      errors: [
-        `input looks ${compression}-compressed; no decompressor was available, so nothing was scanned`,
-      ],
+      errors: [`input looks ${compression}-compressed; ${failure}, so nothing was scanned`],
       arrays: 0,
       complete: false,
       compression,
