@@ -332,6 +332,19 @@ def _hostile(writer, hostile, hostile_file) -> None:
                    'use': 'called', 'severity': 'dangerous', 'pickle': 0}],
                  'bytes joblib skips as array padding are a GLOBAL+REDUCE for pickle.load')
 
+    # 11b. A wrapper built by calling NumpyArrayWrapper(subclass, shape, order, dtype) (REDUCE, so
+    # __init__ sets the attributes and the alignment defaults to 16) with an empty BUILD state: joblib
+    # still reads a payload after the BUILD, then runs the GLOBAL that follows.
+    b = Builder().add(b'\x80\x02').add(b'cjoblib.numpy_pickle\nNumpyArrayWrapper\n')
+    b.add(b'(cnumpy\nndarray\nK\x02\x85' + xu('C') + dtype_f8_p2() + b'tR}b')
+    b.add(b'\x01\xff' + struct.pack('<2d', 1.0, 2.0))  # padding length 1, one pad byte, 16 data bytes
+    b.add(b'0').add(b'cposix\nsystem\n', 'g').add(xu('id') + b'\x85R.')
+    d = b.data()
+    hostile_file('joblib_wrapper_init_args', 'joblib_wrapper_init_args.joblib', d,
+                 [{'module': 'posix', 'name': 'system', 'offset': b.at('g'), 'opcode': 'GLOBAL',
+                   'use': 'called', 'severity': 'dangerous', 'pickle': 0}],
+                 'NumpyArrayWrapper created by REDUCE (attributes from __init__), payload, then os.system')
+
     # 12. Other shapes: BUILD on a global, Python 2 names, dunder names, numpy/torch loaders, EXT.
     b = Builder().add(b'ccollections\nOrderedDict\n', 'g').add(b'(N}' + xu('__reduce__') + b'K\x01stb.')
     d = b.data()

@@ -536,7 +536,15 @@ type Item =
   | { k: 'tuple'; items: Item[] }
   | { k: 'dict'; entries: Map<string, Item> }
   | { k: 'dtype'; typestr: string | undefined; elsize: number | undefined; flags: number | undefined }
-  | { k: 'obj'; cls: Item; wrapper: boolean; state?: Item }
+  | {
+      k: 'obj';
+      cls: Item;
+      /** A joblib NumpyArrayWrapper (only when walking with joblib semantics). */
+      wrapper: boolean;
+      /** Arguments its __init__ ran with (REDUCE / OBJ / INST), for wrappers. */
+      initArgs?: Item[];
+      state?: Item;
+    }
   | { k: 'other' };
 
 const OTHER: Item = { k: 'other' };
@@ -874,8 +882,10 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
         const [module, attr] = splitPair(g.arg as string);
         const e = newEntry(module, attr, g, 'INST');
         e.use = 'called';
-        popMark(g).forEach(escape);
-        stack.push({ k: 'obj', cls: { k: 'global', e }, wrapper: false });
+        const args = popMark(g);
+        args.forEach(escape);
+        const cls: Item = { k: 'global', e };
+        stack.push(wrapperOr(joblib, cls, args));
         break;
       }
       case 'STACK_GLOBAL': {
@@ -927,7 +937,7 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
         called(cls);
         escape(args);
         escape(kwargs);
-        stack.push({ k: 'obj', cls, wrapper: false });
+        stack.push({ k: 'obj', cls, wrapper: joblib && isGlobal(cls, WRAPPER_NAMES) });
         break;
       }
       case 'OBJ': {
@@ -935,7 +945,7 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
         const cls = items.shift() ?? OTHER;
         called(cls);
         items.forEach(escape);
-        stack.push({ k: 'obj', cls, wrapper: false });
+        stack.push(wrapperOr(joblib, cls, items));
         break;
       }
       case 'BUILD': {
@@ -952,7 +962,7 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
         } else if (target.k === 'obj') {
           target.state = state;
           if (target.wrapper) {
-            const next = skipJoblibPayload(ctx, g, state, pos, pickleIndex);
+            const next = skipJoblibPayload(ctx, g, target, state, pos, pickleIndex);
             if (next === undefined)
               return { end: pos, complete: false, protocol: Math.max(protocol, opProto) };
             pos = next;
@@ -1000,6 +1010,10 @@ function reduceResult(callable: Item, args: Item, g: GenOp, joblib: boolean): It
     const cls = args.items[0];
     if (cls !== undefined && isGlobal(cls, WRAPPER_NAMES)) return { k: 'obj', cls, wrapper: true };
   }
+  if (joblib && args.k === 'tuple') {
+    const w = wrapperOr(joblib, callable, args.items);
+    if (w.k === 'obj' && w.wrapper) return w;
+  }
   if (isGlobal(callable, DTYPE_NAMES) && args.k === 'tuple') {
     const first = args.items[0];
     return {
@@ -1033,6 +1047,37 @@ function reduceResult(callable: Item, args: Item, g: GenOp, joblib: boolean): It
   return { k: 'obj', cls: callable, wrapper: false };
 }
 
+/** An instance created by calling `cls(*args)`: a wrapper (with its __init__ arguments) or opaque. */
+function wrapperOr(joblib: boolean, cls: Item, args: Item[]): Item {
+  if (joblib && isGlobal(cls, WRAPPER_NAMES)) return { k: 'obj', cls, wrapper: true, initArgs: args };
+  return { k: 'obj', cls, wrapper: false };
+}
+
+/** NumpyArrayWrapper.__init__ parameters, in order (joblib >= 1.2; the last one defaults to 16). */
+const WRAPPER_INIT = ['subclass', 'shape', 'order', 'dtype', 'allow_mmap', 'numpy_array_alignment_bytes'];
+
+/**
+ * The wrapper's attributes when joblib reads the payload: those its __init__ set (when it was called
+ * rather than created with NEWOBJ), updated by the BUILD state (a dict, or a (dict, slots) pair).
+ */
+function wrapperAttributes(target: Item, state: Item): Map<string, Item> | undefined {
+  const attrs = new Map<string, Item>();
+  if (target.k === 'obj' && target.initArgs !== undefined) {
+    target.initArgs.forEach((a, i) => {
+      const key = WRAPPER_INIT[i];
+      if (key !== undefined) attrs.set(key, a);
+    });
+    if (target.initArgs.length < WRAPPER_INIT.length)
+      attrs.set('numpy_array_alignment_bytes', { k: 'int', v: 16 });
+  }
+  const parts = state.k === 'tuple' && state.items.length === 2 ? state.items : [state];
+  for (const part of parts) {
+    if (part.k === 'dict') for (const [k, v] of part.entries) attrs.set(k, v);
+    else if (part.k !== 'none') return undefined;
+  }
+  return attrs;
+}
+
 /**
  * After the BUILD of a NumpyArrayWrapper at `g`, joblib reads the array from the stream: an optional
  * alignment byte plus padding, then shape × itemsize raw bytes (or a nested pickle for object
@@ -1042,16 +1087,18 @@ function reduceResult(callable: Item, args: Item, g: GenOp, joblib: boolean): It
 function skipJoblibPayload(
   ctx: Ctx,
   g: GenOp,
+  target: Item,
   state: Item,
   pos: number,
   pickleIndex: number,
 ): number | undefined {
   const where = `offset ${g.pos} (BUILD of joblib NumpyArrayWrapper)`;
-  if (state.k !== 'dict') {
+  const attrs = wrapperAttributes(target, state);
+  if (attrs === undefined) {
     addError(ctx, `${where}: state is not a dict; cannot locate the array data`);
     return undefined;
   }
-  const info = dtypeInfo(state.entries.get('dtype'));
+  const info = dtypeInfo(attrs.get('dtype'));
   if (info === undefined) {
     addError(ctx, `${where}: dtype not understood; cannot locate the array data`);
     return undefined;
@@ -1062,7 +1109,7 @@ function skipJoblibPayload(
     const nested = walkPickle(ctx, pos, pickleIndex, false);
     return nested.complete ? nested.end : undefined;
   }
-  const shape = state.entries.get('shape');
+  const shape = attrs.get('shape');
   let count = 1;
   if (shape?.k === 'tuple') {
     for (const d of shape.items) {
@@ -1078,7 +1125,7 @@ function skipJoblibPayload(
     return undefined;
   }
   let p = pos;
-  const align = state.entries.get('numpy_array_alignment_bytes');
+  const align = attrs.get('numpy_array_alignment_bytes');
   if (align !== undefined && align.k !== 'none') {
     if (p >= ctx.data.length) {
       addError(ctx, `${where}: stream ends before the array padding`);
