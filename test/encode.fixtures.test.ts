@@ -47,7 +47,8 @@ const EXCEPTIONS: Record<string, { reason: string; protocols?: number[]; semanti
   },
   'core/obj_enum_list': { reason: 'same as obj_enum', protocols: [4, 5] },
   'core/obj_newargs_ex': {
-    reason: "Python shared one str object ('bee') between the kwargs and the state; JS strings have no identity",
+    reason:
+      "Python shared one str object ('bee') between the kwargs and the state; JS strings have no identity",
     protocols: [4, 5],
   },
 };

@@ -45,13 +45,29 @@ function argLength(d: Uint8Array, i: number): number {
   const op = d[i] as number;
   const u32 = (at: number): number => new DataView(d.buffer, d.byteOffset + at, 4).getUint32(0, true);
   switch (op) {
-    case 0x80: case 0x4b: case 0x71: case 0x68: return 1; // PROTO BININT1 BINPUT BINGET
-    case 0x4d: return 2; // BININT2
-    case 0x4a: case 0x72: case 0x6a: return 4; // BININT LONG_BINPUT LONG_BINGET
-    case 0x95: case 0x47: return 8; // FRAME BINFLOAT
-    case 0x8c: case 0x43: case 0x8a: return 1 + (d[i + 1] as number);
-    case 0x58: case 0x42: return 4 + u32(i + 1);
-    default: return 0;
+    case 0x80:
+    case 0x4b:
+    case 0x71:
+    case 0x68:
+      return 1; // PROTO BININT1 BINPUT BINGET
+    case 0x4d:
+      return 2; // BININT2
+    case 0x4a:
+    case 0x72:
+    case 0x6a:
+      return 4; // BININT LONG_BINPUT LONG_BINGET
+    case 0x95:
+    case 0x47:
+      return 8; // FRAME BINFLOAT
+    case 0x8c:
+    case 0x43:
+    case 0x8a:
+      return 1 + (d[i + 1] as number);
+    case 0x58:
+    case 0x42:
+      return 4 + u32(i + 1);
+    default:
+      return 0;
   }
 }
 
@@ -63,7 +79,10 @@ describe('framing (FORMATS §3.1)', () => {
   });
 
   it('closes frames at object boundaries past 64 KiB', () => {
-    const out = dumps(Array.from({ length: 30000 }, (_, i) => i), { protocol: 4 });
+    const out = dumps(
+      Array.from({ length: 30000 }, (_, i) => i),
+      { protocol: 4 },
+    );
     expect(hex(out.subarray(0, 20))).toBe('80049501000100000000005d94284b004b014b02');
     expect(out.length).toBe(89827);
   });
@@ -77,7 +96,10 @@ describe('framing (FORMATS §3.1)', () => {
   });
 
   it('writes no frames below protocol 4', () => {
-    const out = dumps(Array.from({ length: 30000 }, (_, i) => i), { protocol: 3 });
+    const out = dumps(
+      Array.from({ length: 30000 }, (_, i) => i),
+      { protocol: 3 },
+    );
     expect(countOf(out, 0x95)).toBe(0);
   });
 });
@@ -119,7 +141,7 @@ describe('scalars (FORMATS §3.2)', () => {
 });
 
 describe('memo (FORMATS §3.6)', () => {
-  it('shares b\'\' and one-byte bytes like CPython singletons', () => {
+  it("shares b'' and one-byte bytes like CPython singletons", () => {
     const v = [new Uint8Array([0x61]), new Uint8Array([0x61]), new Uint8Array(0), new Uint8Array(0)];
     expect(hex(dumps(v, { protocol: 4 }))).toBe('80049510000000000000005d94284301619468014300946802652e');
   });
@@ -154,7 +176,9 @@ describe('memo (FORMATS §3.6)', () => {
     const l4: unknown[] = [];
     const t4 = tuple<unknown>(l4, 1, 2, 3);
     l4.push(t4);
-    expect(hex(dumps(t4, { protocol: 4 }))).toBe('8004951900000000000000285d942868004b014b024b037494614b014b024b033168012e');
+    expect(hex(dumps(t4, { protocol: 4 }))).toBe(
+      '8004951900000000000000285d942868004b014b024b037494614b014b024b033168012e',
+    );
     const l0: unknown[] = [];
     const t0 = tuple<unknown>(l0, 1, 2, 3);
     l0.push(t0);
@@ -209,8 +233,13 @@ describe('persistent ids and buffers', () => {
   });
 
   it('writes PickleBuffers in and out of band (protocol 5)', () => {
-    const v = [new PickleBuffer(new Uint8Array([0x61, 0x62]), false), new PickleBuffer(new Uint8Array([0x63, 0x64]), true)];
-    expect(hex(dumps(v, { protocol: 5 }))).toBe('80059516000000000000005d94289602000000000000006162944302636494652e');
+    const v = [
+      new PickleBuffer(new Uint8Array([0x61, 0x62]), false),
+      new PickleBuffer(new Uint8Array([0x63, 0x64]), true),
+    ];
+    expect(hex(dumps(v, { protocol: 5 }))).toBe(
+      '80059516000000000000005d94289602000000000000006162944302636494652e',
+    );
     const seen: PickleBuffer[] = [];
     const oob = dumps(v, { protocol: 5, bufferCallback: (b) => void seen.push(b) });
     expect(hex(oob)).toBe('80059508000000000000005d9428979798652e');
@@ -277,7 +306,11 @@ describe('objects', () => {
     }
     const reducer: Reducer = (v) =>
       v instanceof Point
-        ? { callable: new PyGlobal('fixture_classes', 'Point'), kind: 'reduce', args: [BigInt(v.x), BigInt(v.y)] }
+        ? {
+            callable: new PyGlobal('fixture_classes', 'Point'),
+            kind: 'reduce',
+            args: [BigInt(v.x), BigInt(v.y)],
+          }
         : undefined;
     const p = new Point(1, 2);
     const back = loads(dumps([p, p], { reducers: [reducer] })) as PyObject[];
@@ -287,9 +320,17 @@ describe('objects', () => {
   });
 
   it('writes helper values', () => {
-    expect(loads(dumps([new PyFloat(2), new PyName('ab'), new PyName('ab')], { protocol: 2 }))).toEqual([2, 'ab', 'ab']);
+    expect(loads(dumps([new PyFloat(2), new PyName('ab'), new PyName('ab')], { protocol: 2 }))).toEqual([
+      2,
+      'ab',
+      'ab',
+    ]);
     expect(countOf(dumps([new PyName('ab'), new PyName('ab')], { protocol: 2 }), 0x68)).toBe(1);
-    const r = new Reduced({ callable: new PyGlobal('builtins', 'complex'), kind: 'reduce', args: [new PyFloat(1), new PyFloat(2)] });
+    const r = new Reduced({
+      callable: new PyGlobal('builtins', 'complex'),
+      kind: 'reduce',
+      args: [new PyFloat(1), new PyFloat(2)],
+    });
     expect(loads(dumps([r, r]))).toEqual([new Complex(1, 2), new Complex(1, 2)]);
   });
 
@@ -304,7 +345,10 @@ describe('objects', () => {
 
   it('writes sets and frozensets per protocol', () => {
     expect(hex(dumps(new FrozenSet(), { protocol: 4 }))).toBe('80049504000000000000002891942e');
-    expect(loads(dumps([new Set([1, 2]), new FrozenSet([3])], { protocol: 2 }))).toEqual([new Set([1, 2]), new FrozenSet([3])]);
+    expect(loads(dumps([new Set([1, 2]), new FrozenSet([3])], { protocol: 2 }))).toEqual([
+      new Set([1, 2]),
+      new FrozenSet([3]),
+    ]);
     expect(() => dumps(new Set([[1]]))).toThrow(/hashable/);
   });
 
@@ -325,7 +369,9 @@ describe('options', () => {
   it('writes Python 2 names at protocol <= 2 unless fixImports is off', () => {
     const g = new PyGlobal('builtins', 'range');
     expect(Buffer.from(dumps(g, { protocol: 2 })).toString('latin1')).toContain('c__builtin__\nxrange\n');
-    expect(Buffer.from(dumps(g, { protocol: 2, fixImports: false })).toString('latin1')).toContain('cbuiltins\nrange\n');
+    expect(Buffer.from(dumps(g, { protocol: 2, fixImports: false })).toString('latin1')).toContain(
+      'cbuiltins\nrange\n',
+    );
     expect(Buffer.from(dumps(g, { protocol: 3 })).toString('latin1')).toContain('cbuiltins\nrange\n');
   });
 });

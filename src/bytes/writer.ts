@@ -40,7 +40,8 @@ export class ByteWriter {
 
   /** Hand the buffer back for the next run (call once, after `result`). */
   release(): void {
-    if (this.buf.length <= KEEP_MAX && (scratch === undefined || scratch.length < this.buf.length)) scratch = this.buf;
+    if (this.buf.length <= KEEP_MAX && (scratch === undefined || scratch.length < this.buf.length))
+      scratch = this.buf;
     this.buf = EMPTY;
     this.view = new DataView(EMPTY.buffer);
     this.pos = 0;
@@ -86,7 +87,8 @@ export class ByteWriter {
 
   /** Close the open frame if it has reached the target size (called at every object boundary). */
   boundary(): void {
-    if (this.frameStart >= 0 && this.pos - this.frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET) this.commitFrame();
+    if (this.frameStart >= 0 && this.pos - this.frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET)
+      this.commitFrame();
   }
 
   /** Close the open frame: write its header, or drop the reserved bytes when it is too small. */
@@ -271,7 +273,9 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** Does `s` hold no lone surrogate (so a standard UTF-8 encoder gives surrogatepass bytes)? */
 export function isWellFormed(s: string): boolean {
-  return hasIsWellFormed ? (s as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(s);
+  return hasIsWellFormed
+    ? (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : !LONE_SURROGATE.test(s);
 }
 
 /** Surrogatepass UTF-8 of `s` from index `start`, into `out` at `pos`; returns the new position. */

@@ -51,7 +51,15 @@ import {
 } from '../python/values.js';
 import { PyDateTime, PyTimezone } from '../python/datetime.js';
 import { reprFloat } from '../tools/pyrepr.js';
-import { PyFloat, PyName, Reduced, type ReduceContext, type Reducer, type ReducerFamily, type Reduction } from './reducers.js';
+import {
+  PyFloat,
+  PyName,
+  Reduced,
+  type ReduceContext,
+  type Reducer,
+  type ReducerFamily,
+  type Reduction,
+} from './reducers.js';
 import { SAFE_BUILTIN_GLOBALS, STDLIB_FAMILY, defaultReducerFamilies } from './families.js';
 import type { DumpOptions } from './options.js';
 
@@ -266,7 +274,9 @@ function typeName(x: unknown): string {
 function isUnhashable(k: unknown): boolean {
   if (k === null || typeof k !== 'object') return false;
   if (k instanceof Tuple || k instanceof FrozenSet) return false;
-  return Array.isArray(k) || k instanceof Map || k instanceof Set || k instanceof ByteArray || isPlainObject(k);
+  return (
+    Array.isArray(k) || k instanceof Map || k instanceof Set || k instanceof ByteArray || isPlainObject(k)
+  );
 }
 
 function latin1String(b: Uint8Array): string {
@@ -301,7 +311,14 @@ const HEX = '0123456789abcdef';
  * Python (measured with CPython 3.11: `datetime.datetime` writes 'datetime' twice, `uuid.UUID`
  * after an attribute 'UUID' uses BINGET).
  */
-const FRESH_QUALNAME_MODULES = new Set(['builtins', '_codecs', 'datetime', '_datetime', 'decimal', '_decimal']);
+const FRESH_QUALNAME_MODULES = new Set([
+  'builtins',
+  '_codecs',
+  'datetime',
+  '_datetime',
+  'decimal',
+  '_decimal',
+]);
 const FRESH_QUALNAMES = new Set([
   'collections.OrderedDict',
   'collections.defaultdict',
@@ -529,9 +546,12 @@ export class Encoder {
     const stack = this.stack;
     for (let j = at + 1; j < stack.length; j++) {
       const f = stack[j] as Frame;
-      if (!f.fresh && f.v !== undefined && f.v !== null && typeof f.v === 'object' && this.memo.has(f.v)) return;
+      if (!f.fresh && f.v !== undefined && f.v !== null && typeof f.v === 'object' && this.memo.has(f.v))
+        return;
     }
-    throw this.fail(`${typeName(x)} contains itself with no list, dict, set or object in between, which Python cannot pickle`);
+    throw this.fail(
+      `${typeName(x)} contains itself with no list, dict, set or object in between, which Python cannot pickle`,
+    );
   }
 
   // ---- save ----------------------------------------------------------------------------------
@@ -636,7 +656,14 @@ export class Encoder {
     const u = neg ? v + (1n << BigInt(n * 8)) : v;
     const h = u.toString(16).padStart(n * 2, '0');
     // Python's encode_long: n = bit_length // 8 + 1 bytes, dropping a redundant 0xff sign byte.
-    if (neg && n > 1 && h.charCodeAt(0) === 0x66 && h.charCodeAt(1) === 0x66 && parseInt(h[2] as string, 16) >= 8) n--;
+    if (
+      neg &&
+      n > 1 &&
+      h.charCodeAt(0) === 0x66 &&
+      h.charCodeAt(1) === 0x66 &&
+      parseInt(h[2] as string, 16) >= 8
+    )
+      n--;
     if (n < 256) {
       w.ensure(2 + n);
       w.rawByte(LONG1);
@@ -913,9 +940,12 @@ export class Encoder {
           if (mm !== undefined) m = mm;
         }
       }
-      if (m.includes('\n') || n.includes('\n')) throw this.fail(`global name ${JSON.stringify(key)} contains a newline`);
+      if (m.includes('\n') || n.includes('\n'))
+        throw this.fail(`global name ${JSON.stringify(key)} contains a newline`);
       if (p < 3 && !/^[\x00-\x7f]*$/.test(m + n)) {
-        throw this.fail(`can't pickle global identifier '${module}.${name}' using pickle protocol ${p} (not ASCII)`);
+        throw this.fail(
+          `can't pickle global identifier '${module}.${name}' using pickle protocol ${p} (not ASCII)`,
+        );
       }
       w.byte(GLOBAL);
       this.writeUtf8Line(m);
@@ -1031,10 +1061,20 @@ export class Encoder {
         }
         return v;
       };
-      return this.startReduction(x, { callable: G_RANGE, kind: 'reduce', args: [int(x.start), int(x.stop), int(x.step)] }, true, '');
+      return this.startReduction(
+        x,
+        { callable: G_RANGE, kind: 'reduce', args: [int(x.start), int(x.stop), int(x.step)] },
+        true,
+        '',
+      );
     }
     if (x instanceof PySlice) {
-      return this.startReduction(x, { callable: G_SLICE, kind: 'reduce', args: [x.start, x.stop, x.step] }, true, '');
+      return this.startReduction(
+        x,
+        { callable: G_SLICE, kind: 'reduce', args: [x.start, x.stop, x.step] },
+        true,
+        '',
+      );
     }
     if (x instanceof Complex) return this.saveComplex(x);
     if (x instanceof PickleBuffer) {
@@ -1053,13 +1093,17 @@ export class Encoder {
         `a ${typeName(x)} cannot be pickled: use a Uint8Array for bytes (numpy arrays need the numpy reducers)`,
       );
     }
-    throw this.fail(`an instance of ${typeName(x)} cannot be pickled: register a reducer for its class (options.reducers)`);
+    throw this.fail(
+      `an instance of ${typeName(x)} cannot be pickled: register a reducer for its class (options.reducers)`,
+    );
   }
 
   private checkGlobal(g: PyGlobal): void {
     if (this.allowGlobals || this.trustedGlobals.has(g)) return;
     if (this.safeGlobals.has(`${g.module}.${g.name}`)) return;
-    throw this.fail(`global ${g.module}.${g.name} is outside the safe subset; pass allowGlobals: true to write it`);
+    throw this.fail(
+      `global ${g.module}.${g.name} is outside the safe subset; pass allowGlobals: true to write it`,
+    );
   }
 
   private saveComplex(x: Complex): boolean {
@@ -1178,7 +1222,10 @@ export class Encoder {
     let i = 0;
     for (const e of x) {
       if (isUnhashable(e)) {
-        throw new PicklingError(`a ${typeName(e)} cannot be a set element (not hashable)`, `${this.path()}.values()[${i}]`);
+        throw new PicklingError(
+          `a ${typeName(e)} cannot be a set element (not hashable)`,
+          `${this.path()}.values()[${i}]`,
+        );
       }
       i++;
     }
@@ -1282,7 +1329,12 @@ export class Encoder {
           f.single = true;
         } else {
           f.gEnd = Math.min(start + BATCH, f.n);
-          f.single = f.mode === B_LIST || f.mode === B_DICT ? f.n === 1 : f.mode === B_ITER ? f.gEnd - start === 1 : false;
+          f.single =
+            f.mode === B_LIST || f.mode === B_DICT
+              ? f.n === 1
+              : f.mode === B_ITER
+                ? f.gEnd - start === 1
+                : false;
         }
         if (!f.single) w.byte(MARK);
         f.gOpen = true;
@@ -1319,7 +1371,9 @@ export class Encoder {
         default: {
           // SRC_ENTRIES / SRC_PAIRS
           const e =
-            f.src === SRC_ENTRIES ? ((f.it as Iterator<unknown>).next().value as unknown) : (f.a as readonly unknown[])[f.i];
+            f.src === SRC_ENTRIES
+              ? ((f.it as Iterator<unknown>).next().value as unknown)
+              : (f.a as readonly unknown[])[f.i];
           f.cur = f.i;
           f.pathPart = 0;
           if (!Array.isArray(e) || e.length !== 2) {
@@ -1330,7 +1384,8 @@ export class Encoder {
           f.key = k;
           f.val = e[1];
           f.part = 1;
-          if (isUnhashable(k)) throw this.fail(`a ${typeName(k)} cannot be a dict key (Python dict keys must be hashable)`);
+          if (isUnhashable(k))
+            throw this.fail(`a ${typeName(k)} cannot be a dict key (Python dict keys must be hashable)`);
           if (f.names && typeof k === 'string') this.named = true;
           if (this.save(k)) return;
         }
@@ -1419,7 +1474,8 @@ export class Encoder {
           } else if (c !== null && typeof c === 'object' && 'callable' in c) {
             const red = c as Reduction;
             if (this.startReduction(new Reduced(red), red, f.trusted, step.label)) return;
-          } else throw this.fail(`a reduction's callable must be a PyGlobal or a Reduction, got ${typeName(c)}`);
+          } else
+            throw this.fail(`a reduction's callable must be a PyGlobal or a Reduction, got ${typeName(c)}`);
           break;
         }
         case S_GLOBAL:
@@ -1526,14 +1582,22 @@ export class Encoder {
     if (red === null || typeof red !== 'object' || !Array.isArray(red.args)) {
       throw this.fail(`a reducer returned an invalid Reduction for ${typeName(x)}`);
     }
-    return this.pushProg(this.program(x, red, label, '.args', '.kwargs', '.state', '.listitems', '.dictitems', '.callable'), x, trusted, true);
+    return this.pushProg(
+      this.program(x, red, label, '.args', '.kwargs', '.state', '.listitems', '.dictitems', '.callable'),
+      x,
+      trusted,
+      true,
+    );
   }
 
   private startPyObject(o: PyObject): boolean {
     const cls = o.__class__;
-    if (!(cls instanceof PyGlobal)) throw this.fail('a PyObject without a PyGlobal __class__ cannot be pickled');
+    if (!(cls instanceof PyGlobal))
+      throw this.fail('a PyObject without a PyGlobal __class__ cannot be pickled');
     if (!this.allowGlobals) {
-      throw this.fail(`an object of class ${cls.module}.${cls.name} re-creates a Python global; pass allowGlobals: true to write it`);
+      throw this.fail(
+        `an object of class ${cls.module}.${cls.name} re-creates a Python global; pass allowGlobals: true to write it`,
+      );
     }
     let kind = o.__kind__;
     const args = o.__args__ instanceof Tuple ? o.__args__ : Tuple.from_(Array.from(o.__args__ ?? []));
@@ -1545,7 +1609,17 @@ export class Encoder {
     if (o.__state__ !== undefined) red.state = o.__state__;
     else if (Object.keys(o).length > 0) red.state = OWN_PROPS;
     return this.pushProg(
-      this.program(o, red, '', '.__args__', '.__kwargs__', '.__state__', '.__items__', '.__dictitems__', '.__class__'),
+      this.program(
+        o,
+        red,
+        '',
+        '.__args__',
+        '.__kwargs__',
+        '.__state__',
+        '.__items__',
+        '.__dictitems__',
+        '.__class__',
+      ),
       o,
       true,
       true,
@@ -1571,7 +1645,8 @@ export class Encoder {
       steps.push({ s: S_CALLABLE, v: c, label: prefix + callL });
     };
     const argItems = (): void => {
-      for (let i = 0; i < args.length; i++) steps.push({ s: S_SAVE, v: args[i], label: `${prefix}${argsL}[${i}]` });
+      for (let i = 0; i < args.length; i++)
+        steps.push({ s: S_SAVE, v: args[i], label: `${prefix}${argsL}[${i}]` });
     };
     const argTuple = (): void => {
       if (args instanceof Tuple) {
@@ -1595,7 +1670,10 @@ export class Encoder {
         steps.push({ s: S_GLOBAL, v: G_OBJECT, label: '' }, { s: S_NONE, v: null, label: '' });
         steps.push({ s: S_TUPLE_CLOSE, v: 3, label: '' });
       } else {
-        steps.push({ s: S_GLOBAL, v: G_NEWOBJ, label: '' }, { s: S_TUPLE_OPEN, v: args.length + 1, label: '' });
+        steps.push(
+          { s: S_GLOBAL, v: G_NEWOBJ, label: '' },
+          { s: S_TUPLE_OPEN, v: args.length + 1, label: '' },
+        );
         call(red.callable);
         argItems();
         steps.push({ s: S_TUPLE_CLOSE, v: args.length + 1, label: '' });

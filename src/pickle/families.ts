@@ -13,7 +13,9 @@ function fromStdlib(r: StdlibReduction): Reduction {
   // `getattr(cls, attr)` callables (bound methods such as ZoneInfo._unpickle): CPython reduces the
   // method to `getattr(cls, name)`, whose name is an interned identifier.
   const callable: PyGlobal | Reduction =
-    r.attr === undefined ? base : { callable: new PyGlobal('builtins', 'getattr'), kind: 'reduce', args: [base, new PyName(r.attr)] };
+    r.attr === undefined
+      ? base
+      : { callable: new PyGlobal('builtins', 'getattr'), kind: 'reduce', args: [base, new PyName(r.attr)] };
   let args: readonly unknown[] = r.args;
   if (r.module === 'builtins' && r.name === 'getattr' && typeof args[1] === 'string') {
     // Enum members (uuid.SafeUUID.safe) reduce to getattr(cls, member_name); member names are interned.

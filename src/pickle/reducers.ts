@@ -91,7 +91,12 @@ export class PyName {
 }
 
 /** Shorthand for a REDUCE of `module.name(*args)`. */
-export function reduceCall(module: string, name: string, args: readonly unknown[], extra?: Partial<Reduction>): Reduction {
+export function reduceCall(
+  module: string,
+  name: string,
+  args: readonly unknown[],
+  extra?: Partial<Reduction>,
+): Reduction {
   return { callable: new PyGlobal(module, name), kind: 'reduce', args, ...extra };
 }
 
