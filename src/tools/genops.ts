@@ -379,6 +379,17 @@ function hasSurrogate(cps: readonly number[]): boolean {
   return false;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A UTF-8 str argument: well-formed UTF-8 (no encoded surrogates) takes the native decoder. */
+function utf8Arg(c: Cursor, bytes: Uint8Array, lenient: boolean): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return textArg(c, utf8CodePoints(bytes, lenient));
+  }
+}
+
 /**
  * A str argument. When it holds surrogate code points, Python may have two lone surrogates where a
  * JS string can only show a pair (one astral character), so the exact code points are kept aside.
@@ -531,14 +542,11 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       return new ByteArray(view.buffer as ArrayBuffer, view.byteOffset, view.length);
     }
     case 'unicodestring1':
-      return textArg(c, utf8CodePoints(takeCounted(c, readUint1(c), 'unicodestring1'), lenient));
+      return utf8Arg(c, takeCounted(c, readUint1(c), 'unicodestring1'), lenient);
     case 'unicodestring4':
-      return textArg(c, utf8CodePoints(takeCounted(c, readUint4(c), 'unicodestring4'), lenient));
+      return utf8Arg(c, takeCounted(c, readUint4(c), 'unicodestring4'), lenient);
     case 'unicodestring8':
-      return textArg(
-        c,
-        utf8CodePoints(takeCounted(c, count8(c, 'unicodestring8'), 'unicodestring8'), lenient),
-      );
+      return utf8Arg(c, takeCounted(c, count8(c, 'unicodestring8'), 'unicodestring8'), lenient);
     case 'decimalnl_short': {
       const line = readLine(c, 'stringnl');
       if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
