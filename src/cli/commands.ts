@@ -1,0 +1,387 @@
+/**
+ * The commands. Each takes parsed arguments and an Io (where output goes), returns an exit status,
+ * and leaves all real work to the library.
+ */
+import { dump, dumps, PickleError, PicklingError, UnpicklingError } from '../index.js';
+import type { LoadOptions } from '../unpickle/options.js';
+import { disassemble, DisassemblyError } from '../tools/dis.js';
+import { scan } from '../tools/scan.js';
+import { toJsonPickle } from '../interop/jsonpickle-write.js';
+import { decompressJoblib, JOBLIB_COMPRESSORS, type JoblibCompressor } from '../joblib/compress.js';
+import { dumpJoblib, dumpsJoblib, type JoblibCompress } from '../joblib/write.js';
+import { DEFAULT_LIMITS } from '../unpickle/options.js';
+import { flag, intOption, stringOption, UsageError, type OptionSpec, type Parsed } from './args.js';
+import {
+  decodeInput,
+  describeContainer,
+  errnoText,
+  formatSize,
+  InputError,
+  readFileWithStatus,
+  unwrap,
+  type Input,
+} from './input.js';
+import { count, countsText, renderTree } from './show.js';
+import { scanExitCode, scanJson, scanText, type FileResult } from './scan-report.js';
+import { reindentJson } from './json-format.js';
+import type { Style } from './style.js';
+
+/** Where a command's output goes. */
+export interface Io {
+  /** stdout. */
+  out(chunk: string | Uint8Array): void;
+  /** One line to stderr (no trailing newline). */
+  err(line: string): void;
+  /** Progress text (shown only when a progress indicator runs). */
+  status(text: string): void;
+  /** The whole of stdin (read at most once). */
+  stdin(): Promise<Uint8Array>;
+  readonly stdoutIsTTY: boolean;
+  readonly style: Style;
+  readonly debug: boolean;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly options: readonly OptionSpec[];
+  /** Operand count: [min, max]. */
+  readonly operands: readonly [number, number];
+  /** Which operands are inputs (for stdin detection and progress sizing). */
+  inputs(operands: readonly string[]): string[];
+  run(p: Parsed, io: Io): Promise<number>;
+}
+
+/** Options every command accepts (handled by main; listed so the parser knows them). */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { name: 'help', short: 'h', type: 'flag' },
+  { name: 'version', short: 'V', type: 'flag' },
+  { name: 'debug', type: 'flag' },
+  { name: 'color', type: 'flag' },
+  { name: 'no-color', type: 'flag' },
+  { name: 'progress', type: 'flag' },
+  { name: 'no-progress', type: 'flag' },
+];
+
+async function getInput(name: string, io: Io): Promise<Input> {
+  if (name === '-') return { name: '-', path: undefined, data: await io.stdin() };
+  return { name, path: name, data: await readFileWithStatus(name, io.status) };
+}
+
+function displayName(name: string): string {
+  return name === '-' ? '<stdin>' : name;
+}
+
+function loadOptions(p: Parsed, lossless: boolean): LoadOptions {
+  return { lossless, dangerousGlobals: flag(p, 'inert') ? 'inert' : 'error' };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const show: Command = {
+  name: 'show',
+  options: [
+    { name: 'depth', type: 'int', min: 0, max: 1_000_000 },
+    { name: 'items', type: 'int', min: 0, max: 1_000_000 },
+    { name: 'lossless', type: 'flag' },
+    { name: 'inert', type: 'flag' },
+  ],
+  operands: [1, 1],
+  inputs: (ops) => [ops[0] as string],
+  async run(p, io) {
+    const name = p.operands[0] as string;
+    const input = await getInput(name, io);
+    const lossless = flag(p, 'lossless');
+    io.status(`decoding ${displayName(name)} (${formatSize(input.data.length)})`);
+    const { value, info } = await decodeInput(input, loadOptions(p, lossless));
+    io.status(`rendering ${displayName(name)}`);
+    const summary = `${io.style.bold(displayName(name))}: ${describeContainer(info)}; ${countsText(count(value))}`;
+    const lines = renderTree(value, {
+      depth: intOption(p, 'depth', 8),
+      items: intOption(p, 'items', 20),
+      lossless,
+      style: io.style,
+    });
+    io.out(summary + '\n' + lines.join('\n') + '\n');
+    return 0;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+/** The plain JSON view, from src/interop when that module provides it. */
+type PlainJson = (value: unknown, options?: { indent?: number }) => string;
+let plainJsonFn: PlainJson | null | undefined;
+
+async function plainJson(): Promise<PlainJson | null> {
+  if (plainJsonFn !== undefined) return plainJsonFn;
+  plainJsonFn = null;
+  try {
+    const mod = (await import('../interop/json-view.js' as string)) as Record<string, unknown>;
+    const f = mod['toJsonView'] ?? mod['toPlainJson'] ?? mod['toJson'];
+    if (typeof f === 'function') plainJsonFn = f as PlainJson;
+  } catch {
+    // not written yet
+  }
+  return plainJsonFn;
+}
+
+const json: Command = {
+  name: 'json',
+  options: [
+    { name: 'jsonpickle', type: 'flag' },
+    { name: 'indent', type: 'int', min: 0, max: 16 },
+    { name: 'inert', type: 'flag' },
+  ],
+  operands: [1, 1],
+  inputs: (ops) => [ops[0] as string],
+  async run(p, io) {
+    const name = p.operands[0] as string;
+    const input = await getInput(name, io);
+    const jp = flag(p, 'jsonpickle');
+    io.status(`decoding ${displayName(name)} (${formatSize(input.data.length)})`);
+    const { value } = await decodeInput(input, loadOptions(p, jp));
+    let text: string;
+    if (jp) {
+      text = toJsonPickle(value);
+      const indent = intOption(p, 'indent', 0);
+      if (indent > 0) text = reindentJson(text, indent);
+    } else {
+      const f = await plainJson();
+      if (!f) throw new Error('the plain JSON view is not available in this build; use --jsonpickle');
+      text = f(value, { indent: intOption(p, 'indent', 2) });
+    }
+    io.out(text.endsWith('\n') ? text : text + '\n');
+    return 0;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const dis: Command = {
+  name: 'dis',
+  options: [
+    { name: 'annotate', short: 'a', type: 'flag' },
+    { name: 'indentlevel', short: 'l', type: 'int', min: 0, max: 64 },
+    { name: 'all', type: 'flag' },
+  ],
+  operands: [1, 1],
+  inputs: (ops) => [ops[0] as string],
+  async run(p, io) {
+    const name = p.operands[0] as string;
+    const input = await getInput(name, io);
+    const { plain, info } = unwrap(input.data);
+    if (info.format === 'npy') {
+      throw new InputError(
+        `${displayName(name)} is a .npy file (a numpy array), not a pickle; try \`picklejar show\``,
+      );
+    }
+    if (info.compression)
+      io.err(
+        `picklejar: note: ${displayName(name)} is ${info.compression}-compressed; listing the decompressed stream`,
+      );
+    io.status(`disassembling ${displayName(name)}`);
+    try {
+      io.out(
+        disassemble(plain, {
+          annotate: flag(p, 'annotate') ? 30 : 0,
+          indentLevel: intOption(p, 'indentlevel', 4),
+          all: flag(p, 'all'),
+        }),
+      );
+    } catch (e) {
+      if (e instanceof DisassemblyError) io.out(e.output);
+      throw e;
+    }
+    return 0;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const scanCmd: Command = {
+  name: 'scan',
+  options: [
+    { name: 'json', type: 'flag' },
+    { name: 'strict', type: 'flag' },
+    { name: 'quiet', short: 'q', type: 'flag' },
+  ],
+  operands: [1, Infinity],
+  inputs: (ops) => [...ops],
+  async run(p, io) {
+    const strict = flag(p, 'strict');
+    const results: FileResult[] = [];
+    for (const name of p.operands) {
+      const file = displayName(name);
+      let result: FileResult;
+      try {
+        const input = await getInput(name, io);
+        io.status(`scanning ${file} (${formatSize(input.data.length)})`);
+        let decompressError: string | undefined;
+        const report = scan(input.data, {
+          decompress: (d) => {
+            try {
+              return decompressJoblib(d, DEFAULT_LIMITS.maxInputBytes);
+            } catch (e) {
+              decompressError = (e as Error).message;
+              return undefined;
+            }
+          },
+        });
+        result =
+          decompressError !== undefined
+            ? { file, error: `cannot decompress: ${decompressError}` }
+            : { file, report };
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        result = { file, error: e.message };
+      }
+      results.push(result);
+      if (!flag(p, 'json') && !flag(p, 'quiet')) io.out(scanText(result, strict, io.style).join('\n') + '\n');
+    }
+    if (flag(p, 'json') && !flag(p, 'quiet'))
+      io.out(JSON.stringify(scanJson(results, strict), null, 2) + '\n');
+    return scanExitCode(results, strict);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const JOBLIB_EXTENSIONS = ['.joblib', '.z', '.gz', '.bz2', '.lzma', '.xz', '.lz4'];
+
+function parseCompress(text: string): JoblibCompress {
+  const m = /^([a-z0-9]+)(?::(\d+))?$/.exec(text);
+  const bad = (): never => {
+    throw new UsageError(
+      `picklejar convert: --compress must be METHOD[:LEVEL] with METHOD one of ${JOBLIB_COMPRESSORS.join(', ')} and LEVEL 1-9, got ${JSON.stringify(text)}`,
+      'convert',
+    );
+  };
+  if (!m) return bad();
+  const [, method, level] = m as unknown as [string, string, string | undefined];
+  if (/^\d+$/.test(method) && level === undefined) {
+    const n = Number(method);
+    if (n < 0 || n > 9) return bad();
+    return n;
+  }
+  if (!(JOBLIB_COMPRESSORS as readonly string[]).includes(method)) return bad();
+  if (level === undefined) return method as JoblibCompressor;
+  const n = Number(level);
+  if (n < 1 || n > 9) return bad();
+  return [method as JoblibCompressor, n];
+}
+
+const convert: Command = {
+  name: 'convert',
+  options: [
+    { name: 'to', type: 'string' },
+    { name: 'protocol', type: 'int', min: 0, max: 5 },
+    { name: 'compress', type: 'string' },
+  ],
+  operands: [2, 2],
+  inputs: (ops) => [ops[0] as string],
+  async run(p, io) {
+    const [inName, outName] = p.operands as [string, string];
+    const to = stringOption(p, 'to');
+    if (to !== undefined && to !== 'pickle' && to !== 'joblib') {
+      throw new UsageError(
+        `picklejar convert: --to must be pickle or joblib, got ${JSON.stringify(to)}`,
+        'convert',
+      );
+    }
+    const compressText = stringOption(p, 'compress');
+    const compress = compressText === undefined ? undefined : parseCompress(compressText);
+    if (compress !== undefined && to === 'pickle') {
+      throw new UsageError(
+        'picklejar convert: --compress applies to joblib output; drop it or use --to joblib',
+        'convert',
+      );
+    }
+    const format =
+      to ??
+      (compress !== undefined || JOBLIB_EXTENSIONS.some((e) => outName.toLowerCase().endsWith(e))
+        ? 'joblib'
+        : 'pickle');
+    if (outName === '-' && io.stdoutIsTTY) {
+      throw new UsageError(
+        'picklejar convert: refusing to write binary data to a terminal; redirect stdout or name a file',
+        'convert',
+      );
+    }
+    const protocol = intOption(p, 'protocol', 4);
+    const input = await getInput(inName, io);
+    io.status(`decoding ${displayName(inName)} (${formatSize(input.data.length)})`);
+    const { value } = await decodeInput(input, { lossless: true });
+    io.status(`writing ${outName === '-' ? '<stdout>' : outName}`);
+    const opts = { protocol, allowGlobals: true, lossless: true } as const;
+    try {
+      if (format === 'pickle') {
+        if (outName === '-') io.out(dumps(value, opts));
+        else await dump(outName, value, opts);
+      } else {
+        const jopts = compress === undefined ? opts : { ...opts, compress };
+        if (outName === '-') io.out(dumpsJoblib(value, jopts));
+        else await dumpJoblib(outName, value, jopts);
+      }
+    } catch (e) {
+      if (e instanceof PickleError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code) throw new OutputError(`cannot write ${outName}: ${errnoText(e)}`);
+      throw e;
+    }
+    return 0;
+  },
+};
+
+/** A failure to write the output (exit status 1). */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [show, json, dis, scanCmd, convert].map((c) => [c.name, c]),
+);
+
+/** Exit status and one-line message for an error thrown by a command. */
+export function errorReport(e: unknown, debug: boolean): { code: number; message: string } {
+  const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
+  let code: number;
+  let message: string;
+  if (e instanceof UsageError) {
+    code = 2;
+    message = e.message + (e.command ? ` (see picklejar ${e.command} --help)` : ' (see picklejar --help)');
+  } else if (e instanceof InputError) {
+    code = 3;
+    message = `picklejar: ${e.message}`;
+  } else if (e instanceof DisassemblyError) {
+    code = 3;
+    message = e.pythonMessage.includes(String(e.offset))
+      ? `picklejar: ${e.pythonMessage}`
+      : `picklejar: ${e.pythonMessage} (at byte ${e.offset})`;
+  } else if (e instanceof UnpicklingError) {
+    code = 3;
+    // The library's hint names the API option; on the command line it is --inert.
+    message = `picklejar: UnpicklingError: ${e.message.replace(/\(pass dangerousGlobals: 'inert' to decode it as an inert reference\)/, '(scan it with `picklejar scan`, or show it with --inert: nothing is executed either way)')}`;
+  } else if (e instanceof PicklingError) {
+    code = 1;
+    message = `picklejar: PicklingError: ${e.message}`;
+  } else if (e instanceof PickleError) {
+    code = 1;
+    message = `picklejar: ${e.name}: ${e.message}`;
+  } else if (e instanceof OutputError) {
+    code = 1;
+    message = `picklejar: ${e.message}`;
+  } else if (
+    e instanceof RangeError &&
+    /Invalid (typed )?array length|Array buffer allocation failed|Invalid string length/.test(e.message)
+  ) {
+    code = 3;
+    message = `picklejar: out of memory: ${e.message}`;
+  } else {
+    code = 1;
+    const err = e instanceof Error ? e : new Error(String(e));
+    message = `picklejar: ${err.message}${debug ? '' : ' (run with --debug for a stack trace)'}`;
+  }
+  message = oneLine(message);
+  if (debug && e instanceof Error && e.stack) message += '\n' + e.stack;
+  return { code, message };
+}

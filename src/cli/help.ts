@@ -1,0 +1,173 @@
+/** Help texts of `picklejar` and its commands (printed by --help; the README quotes them). */
+
+export const TOOL_HELP = `picklejar — inspect, check and convert Python pickle, joblib and .npy files without Python.
+Nothing in the file is ever executed.
+
+Usage:
+  picklejar <command> [options] FILE...
+  picklejar --help | --version
+  picklejar <command> --help
+
+Commands:
+  show FILE        a readable tree of the decoded value: Python types, dict keys, object classes and
+                   attributes, numpy arrays, pandas DataFrames
+  json FILE        the value as plain JSON, or as jsonpickle text (--jsonpickle)
+  dis FILE         the opcode listing, the same text as \`python -m pickletools FILE\`
+  scan FILE...     report the globals each file would import and flag dangerous ones; exit 1 if any
+                   file is dangerous (for gating uploads in CI)
+  convert IN OUT   re-write as a pickle (any protocol) or a joblib file (any compressor)
+
+FILE may be a pickle (protocols 0-5, Python 2 included), a joblib file (any compressor, old formats
+with their .npy side files), or a .npy file. \`-\` reads stdin (or, as OUT, writes stdout).
+
+Options for every command:
+  -h, --help       show help
+  --debug          print stack traces with errors
+  --no-color       plain output (also: NO_COLOR=1); --color forces colours
+  --progress       always show the progress indicator on stderr; --no-progress never
+                   (default: shown on a terminal when reading or decoding takes over 0.5 s)
+  -V, --version    print the version
+
+Exit status:
+  0  success (scan: no file is dangerous)
+  1  scan found a dangerous file; or a failure unrelated to usage (e.g. a value that cannot be written)
+  2  usage error
+  3  a file cannot be read or decoded
+
+Examples:
+  picklejar show examples/model.joblib
+  picklejar show --depth 2 --items 5 data.pkl
+  picklejar json --indent 2 data.pkl > data.json
+  picklejar dis model.pkl | less
+  picklejar scan --json uploads/*.pkl
+  picklejar convert model.joblib model.p2.pkl --protocol 2
+  curl -s https://example.org/model.pkl | picklejar scan -
+`;
+
+export const SHOW_HELP = `Usage: picklejar show [options] FILE
+
+Print a readable tree of the value in FILE as picklejar decodes it: Python type names (list, tuple,
+dict, set, bytes, …), dict keys, foreign objects with their class (e.g.
+sklearn.linear_model._logistic.LogisticRegression) and attributes, numpy arrays with dtype, shape and a
+few values, pandas DataFrames with columns, shape and first rows. The first line summarises the file:
+container, size, pickle protocol, and how many objects and arrays it holds.
+
+Long containers are cut ("… 995 more"); containers deeper than --depth are shown on one line with
+"[…]". An object reached a second time is printed once: its first line gets an anchor "&N" and later
+occurrences read "*N (same object as above)", or "*N (cycle: contains itself)" inside itself.
+
+Options:
+  --depth N        levels below the top that are expanded (default 8)
+  --items N        items shown per list, tuple, set or dict, rows per DataFrame (default 20, at most
+                   10 rows; object attributes: up to max(N, 100))
+  --lossless       decode as load(file, {lossless: true}): ints and floats told apart (1 vs 1.0),
+                   big ints exact. By default numbers print as JavaScript sees them (1.0 shows as 1).
+  --inert          decode code-running globals (os.system, builtins.eval, …) as inert references
+                   instead of refusing the file (nothing is executed either way; see also \`scan\`)
+  --no-color       no ANSI colours (default: colours on a terminal unless NO_COLOR is set)
+
+Examples:
+  picklejar show examples/model.joblib
+  picklejar show --depth 3 --items 3 examples/data.pkl
+  cat data.pkl | picklejar show -
+`;
+
+export const JSON_HELP = `Usage: picklejar json [options] FILE
+
+Print the value in FILE as JSON.
+
+By default: a plain JSON view for reading and for other tools (tuples and sets become arrays, numpy
+arrays nested lists, objects their attributes with a "__class__" key; see the README's JSON section).
+With --jsonpickle: the text Python's jsonpickle 3.x decodes back to the same value
+(jsonpickle.decode(text, keys=True) with the numpy handlers registered); the file is decoded losslessly
+for it.
+
+Options:
+  --jsonpickle     jsonpickle text instead of the plain view
+  --indent N       pretty-print with N spaces (0-16; default: plain view 2, jsonpickle one line)
+  --inert          decode code-running globals as inert references instead of refusing the file
+
+Examples:
+  picklejar json examples/data.pkl
+  picklejar json --jsonpickle --indent 2 model.pkl > model.json
+`;
+
+export const DIS_HELP = `Usage: picklejar dis [options] FILE
+
+Print the opcode listing of the pickle in FILE: the same text as \`python -m pickletools FILE\` (byte
+offsets, opcodes, arguments, MARK indentation, memo checks, "highest protocol among opcodes"). Where
+pickletools stops with an error, the listing up to that point is printed and the error is reported
+on stderr (exit status 3).
+
+Compressed joblib files are decompressed first (a note on stderr says so); offsets are then positions
+in the decompressed stream. Uncompressed joblib files put raw array bytes after some BUILD opcodes,
+which pickletools (and this listing) cannot read past.
+
+Options:
+  -a, --annotate   append a short description to each line (layout as pickletools -a; the
+                   descriptions are picklejar's own wording)
+  -l, --indentlevel N
+                   blanks per MARK level (default 4)
+  --all            every pickle in the file, not only the first
+
+Examples:
+  picklejar dis model.pkl
+  picklejar dis --all several-pickles.bin
+`;
+
+export const SCAN_HELP = `Usage: picklejar scan [options] FILE...
+
+Statically list every global (module.name) each file would import when unpickled in Python, how it
+is used (called, referenced, or built into), its byte offset, and a severity: dangerous (runs code,
+touches files, processes or the network, imports modules, starts another deserializer, …), unknown
+(not on either list), or safe (known data classes of builtins, numpy, pandas, scikit-learn, …).
+Nothing is decoded or executed. Joblib files of every compressor are decompressed first.
+
+A clean report means no known-dangerous global, not a proof that loading the file in Python is
+harmless.
+
+Exit status: 1 if any file is dangerous (with --strict: or holds an unknown global); otherwise 3 if
+any file could not be read or scanned completely (malformed or truncated); otherwise 0.
+
+Options:
+  --json           one JSON document with a report per file (machine-readable)
+  --strict         treat globals of unknown severity as failures (exit 1)
+  -q, --quiet      print nothing; only the exit status tells
+
+Examples:
+  picklejar scan model.joblib
+  picklejar scan --json uploads/*.pkl > scan.json
+  picklejar scan -q "$FILE" || echo "refusing $FILE"
+`;
+
+export const CONVERT_HELP = `Usage: picklejar convert [options] IN OUT
+
+Read IN (anything \`show\` opens) and write it to OUT as a pickle or a joblib file. OUT \`-\` writes to
+stdout. OUT is written through a temporary file renamed into place, so it is never left half-written.
+
+IN is decoded losslessly and written with allowGlobals: foreign objects (e.g. scikit-learn
+estimators) keep their class, arguments and state and are written back as the same Python class
+references, so Python gets an equal object when it loads OUT. This also means OUT imports the same
+globals as IN: convert refuses inputs with code-running globals (check with \`picklejar scan\`).
+
+Options:
+  --to FORMAT      pickle or joblib (default: joblib if OUT ends in .joblib or a compressor
+                   extension .z .gz .bz2 .lzma .xz .lz4, else pickle)
+  --protocol N     pickle protocol 0-5 (default 4)
+  --compress METHOD[:LEVEL]
+                   joblib compression: zlib, gzip, bz2, lzma, xz or lz4, optionally with a level
+                   1-9 (e.g. gzip:3); a bare level N means zlib:N. Implies --to joblib.
+
+Examples:
+  picklejar convert model.joblib model.pkl --protocol 2
+  picklejar convert data.pkl data.joblib --compress gzip:3
+  picklejar convert old-py2.pkl - --protocol 4 > new.pkl
+`;
+
+export const HELP: Record<string, string> = {
+  show: SHOW_HELP,
+  json: JSON_HELP,
+  dis: DIS_HELP,
+  scan: SCAN_HELP,
+  convert: CONVERT_HELP,
+};

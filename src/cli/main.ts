@@ -1,0 +1,159 @@
+/**
+ * The CLI's main thread: parse, read stdin if needed, and run the command — inline for small inputs,
+ * or in a worker thread when a progress line is wanted (a terminal on stderr, or --progress) and the
+ * input is large enough that decoding may take a while: decoding is synchronous, so only another
+ * thread keeps the progress line moving.
+ */
+import { statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { Io } from './commands.js';
+import { errorReport } from './commands.js';
+import { readStdin } from './input.js';
+import { Spinner } from './progress.js';
+import { anyFlag, execute, plan, type Plan } from './run.js';
+import { colorWanted, makeStyle } from './style.js';
+import type { WorkerInput, WorkerMessage } from './worker.js';
+
+/** Inputs at least this large run in a worker when progress is on (smaller ones decode in well under 0.5 s). */
+const WORKER_THRESHOLD = 1 << 20;
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback;
+}
+
+let stdoutBroken = false;
+
+function writeOut(chunk: string | Uint8Array): void {
+  if (stdoutBroken) return;
+  try {
+    process.stdout.write(chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') stdoutBroken = true;
+    else throw e;
+  }
+}
+
+function writeErr(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+/** Run the CLI with `argv` (without node and script); resolves with the exit status. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // A reader that goes away (`picklejar dis big.pkl | head`) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      stdoutBroken = true;
+      return;
+    }
+    writeErr(`picklejar: cannot write to stdout: ${e.message}`);
+    process.exit(1);
+  });
+
+  let p: Plan;
+  try {
+    p = plan(argv);
+  } catch (e) {
+    const { code, message } = errorReport(e, argv.includes('--debug'));
+    writeErr(message);
+    return code;
+  }
+  if (p.kind === 'text') {
+    writeOut(p.text);
+    return 0;
+  }
+
+  const debug = anyFlag(p, 'debug');
+  const color = colorWanted(process.stdout.isTTY === true, env, anyFlag(p, 'color'), anyFlag(p, 'no-color'));
+  const style = makeStyle(color);
+  const forced = anyFlag(p, 'progress');
+  const progress = !anyFlag(p, 'no-progress') && (forced || process.stderr.isTTY === true);
+  const spinner = progress
+    ? new Spinner(process.stderr, envNumber(env, 'PICKLEJAR_PROGRESS_DELAY_MS', 500))
+    : undefined;
+  spinner?.start('picklejar: starting');
+
+  try {
+    const inputs = p.command.inputs(p.parsed.operands);
+    let stdinData: Uint8Array | undefined;
+    const readStdinOnce = async (): Promise<Uint8Array> => {
+      stdinData ??= await readStdin(process.stdin, (t) => spinner?.update(t));
+      return stdinData;
+    };
+    let size = 0;
+    for (const name of inputs) {
+      if (name === '-') size += (await readStdinOnce()).length;
+      else {
+        try {
+          size += statSync(name).size;
+        } catch {
+          // reported by the command itself
+        }
+      }
+    }
+
+    if (spinner && (forced || size >= envNumber(env, 'PICKLEJAR_WORKER_THRESHOLD', WORKER_THRESHOLD))) {
+      return await inWorker(
+        { argv, stdin: stdinData, stdoutIsTTY: process.stdout.isTTY === true, color, debug },
+        spinner,
+      );
+    }
+
+    const io: Io = {
+      out: (chunk) => {
+        spinner?.stop();
+        writeOut(chunk);
+      },
+      err: (line) => {
+        spinner?.stop();
+        writeErr(line);
+      },
+      status: (text) => spinner?.update(`picklejar: ${text}`),
+      stdin: readStdinOnce,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      style,
+      debug,
+    };
+    return await execute(p, io);
+  } catch (e) {
+    spinner?.stop();
+    const { code, message } = errorReport(e, debug);
+    writeErr(message);
+    return code;
+  } finally {
+    spinner?.stop();
+  }
+}
+
+function inWorker(input: WorkerInput, spinner: Spinner): Promise<number> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: input });
+    let done = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'status') {
+        spinner.update(`picklejar: ${m.text}`);
+        return;
+      }
+      done = true;
+      spinner.stop();
+      for (const chunk of m.out) writeOut(chunk);
+      for (const line of m.err) writeErr(line);
+      resolve(m.code);
+    });
+    worker.on('error', (e) => {
+      if (done) return;
+      done = true;
+      spinner.stop();
+      const { code, message } = errorReport(e, input.debug);
+      writeErr(message);
+      resolve(code);
+    });
+    worker.on('exit', (exitCode) => {
+      if (done) return;
+      done = true;
+      spinner.stop();
+      writeErr(`picklejar: the worker thread stopped unexpectedly (status ${exitCode})`);
+      resolve(1);
+    });
+  });
+}
