@@ -353,7 +353,12 @@ export class Machine implements DecodeContext {
       if (enc === 'ascii') return decodeAscii(raw, 0, raw.length);
       return decodeUtf8(raw, 0, raw.length);
     } catch (e) {
-      throw this.fail(`cannot decode Python 2 str with encoding '${enc}': ${(e as Error).message}`, opPos, code);
+      throw this.fail(
+        `cannot decode Python 2 str with encoding '${enc}': ${(e as Error).message}; pickles from Python 2 ` +
+          `that carry binary data in str (numpy arrays, datetimes) need encoding: 'latin1' or 'bytes'`,
+        opPos,
+        code,
+      );
     }
   }
 
