@@ -378,7 +378,14 @@ export class Machine implements DecodeContext {
   }
 
   private memoIndexOf(text: string, opPos: number, code: number): number {
-    const v = parseIntBase10(text, 20);
+    let v: bigint | undefined;
+    try {
+      v = parseIntBase10(text, 20);
+    } catch {
+      // More than 20 digits: no memo slot has such an index (and the parser's message would name
+      // limits.maxIntDigits, which does not apply here).
+      throw this.fail(`memo index ${text.trim().slice(0, 40)}${text.length > 40 ? '…' : ''} out of range`, opPos, code);
+    }
     if (v === undefined) throw this.fail(`invalid memo index ${JSON.stringify(text)}`, opPos, code);
     if (v < 0n) throw this.fail(`negative ${opcodeName(code)} argument`, opPos, code);
     if (v > 0xffffffffn) throw this.fail(`memo index ${text} out of range`, opPos, code);
