@@ -154,7 +154,11 @@ def _zeroed(values, dtype) -> np.ndarray:
     """An array whose unused bytes (long double padding, struct gaps) are zero, so pickles are
     reproducible: numpy allocates arrays uninitialized and never writes those bytes."""
     a = np.zeros(len(values), dtype)
-    a[:] = values
+    if a.dtype.names is None:
+        a[:] = values
+    else:  # field by field: assigning whole records would copy a temporary's padding
+        for k, name in enumerate(a.dtype.names):
+            a[name] = [v[k] for v in values]
     return a
 
 

@@ -391,7 +391,30 @@ export class DType {
     const dt = new DType('V', base.itemsize * product(shape), '|');
     dt.subarray = { base, shape: [...shape] };
     dt.alignment = base.alignment;
-    dt.flags = base.flags & FROM_FIELDS;
+    dt.flags = base.flags;
+    return dt;
+  }
+
+  /**
+   * The shared instance of a builtin dtype (`'<f8'`, `'|b1'`, `'<i4'`, `'|O'`, `'<c16'`…): numpy keeps
+   * one object per native-order builtin type, and pickles share it between arrays (one dtype pickle,
+   * then memo references). Other strings give a fresh DType as `parse` does. Shared instances are
+   * frozen; do not mutate them.
+   */
+  static builtin(typestr: string): DType {
+    const cached = BUILTIN.get(typestr);
+    if (cached) return cached;
+    const dt = DType.parse(typestr);
+    if (!isSingletonKind(dt)) return dt;
+    const key = dt.str;
+    const existing = BUILTIN.get(key);
+    if (existing) {
+      BUILTIN.set(typestr, existing);
+      return existing;
+    }
+    Object.freeze(dt);
+    BUILTIN.set(key, dt);
+    BUILTIN.set(typestr, dt);
     return dt;
   }
 
@@ -564,6 +587,20 @@ export class DType {
     applyDTypeState(this, state, ctx);
     return undefined;
   }
+}
+
+const BUILTIN = new Map<string, DType>();
+
+/** Kinds numpy keeps one shared dtype object for (native order, fixed size, no unit, no metadata). */
+export function isSingletonKind(dt: DType): boolean {
+  return (
+    'biufcO'.includes(dt.kind) &&
+    dt.names === null &&
+    dt.subarray === null &&
+    dt.metadata === null &&
+    dt.scalarType === null &&
+    dt.isNativeOrder
+  );
 }
 
 /** Flags a structured dtype inherits from its fields (numpy's NPY_FROM_FIELDS). */

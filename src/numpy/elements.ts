@@ -3,7 +3,7 @@
  * the byte order is native and the offset aligned), float16 / x87 long double conversion, UCS-4
  * strings, and structured records.
  */
-import { Complex, setOwn } from '../python/values.js';
+import { ByteArray, Complex, isPlainObject, setOwn } from '../python/values.js';
 import { NATIVE_ORDER, type DType } from './dtype.js';
 
 export type NumericTypedArray =
@@ -413,4 +413,195 @@ export function swapBytes(dt: DType, raw: Uint8Array, count: number): Uint8Array
     for (let k = 0; k < unit; k++) out[base + k] = raw[base + unit - 1 - k] as number;
   }
   return out;
+}
+
+/** number → x87 80-bit extended (exact: every double fits), written in the first 10 bytes. */
+export function numberToExtended(x: number, view: DataView, offset: number, little: boolean): void {
+  let se: number;
+  let mant: bigint;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  if (Number.isNaN(x)) {
+    se = 0x7fff;
+    mant = 0xc000000000000000n;
+  } else if (!Number.isFinite(x)) {
+    se = sign | 0x7fff;
+    mant = 0x8000000000000000n;
+  } else if (x === 0) {
+    se = sign;
+    mant = 0n;
+  } else {
+    const f = new Float64Array([Math.abs(x)]);
+    const bits = new BigUint64Array(f.buffer)[0] as bigint;
+    let e = Number(bits >> 52n);
+    let frac = bits & 0xfffffffffffffn;
+    if (e === 0) {
+      // subnormal double: normalise
+      e = 1;
+      while ((frac & 0x10000000000000n) === 0n) {
+        frac <<= 1n;
+        e--;
+      }
+      frac &= 0xfffffffffffffn;
+    }
+    se = sign | (e - 1023 + 16383);
+    mant = 0x8000000000000000n | (frac << 11n);
+  }
+  const hi = Number(mant >> 32n);
+  const lo = Number(mant & 0xffffffffn);
+  if (little) {
+    view.setUint32(offset, lo, true);
+    view.setUint32(offset + 4, hi, true);
+    view.setUint16(offset + 8, se, true);
+  } else {
+    view.setUint16(offset, se, false);
+    view.setUint32(offset + 2, hi, false);
+    view.setUint32(offset + 6, lo, false);
+  }
+}
+
+function intValue(v: unknown, what: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  throw new TypeError(`${what}: expected an integer, got ${typeof v === 'number' ? String(v) : typeof v}`);
+}
+
+function checkRange(v: bigint, bits: number, signed: boolean, dt: DType): void {
+  const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
+  const hi = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  if (v < lo || v > hi) throw new RangeError(`${v} does not fit ${dt.str}`);
+}
+
+function floatValue(v: unknown, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new TypeError(`${what}: expected a number, got ${typeof v}`);
+}
+
+/**
+ * Write `value` as one element of `dt` at `offset` (the inverse of `readElement`): booleans, numbers or
+ * bigints for numeric kinds (range-checked), `Complex` or `[re, im]` for complex, bigint/number counts
+ * for datetimes, strings for `U`, bytes (or latin-1 strings) for `S`/`V`, plain objects or Maps for
+ * structured records, nested arrays for sub-arrays. Bytes not written stay as they are (zero in a
+ * fresh buffer).
+ */
+export function writeElement(
+  dt: DType,
+  value: unknown,
+  raw: Uint8Array,
+  view: DataView,
+  offset: number,
+): void {
+  if (dt.subarray) {
+    const { base, shape } = dt.subarray;
+    const flat: unknown[] = [];
+    const walk = (v: unknown, dim: number): void => {
+      if (dim === shape.length) {
+        flat.push(v);
+        return;
+      }
+      if (!Array.isArray(v) || v.length !== shape[dim])
+        throw new TypeError(`sub-array value must have shape (${shape.join(', ')})`);
+      for (const x of v) walk(x, dim + 1);
+    };
+    walk(value, 0);
+    flat.forEach((v, i) => writeElement(base, v, raw, view, offset + i * base.itemsize));
+    return;
+  }
+  if (dt.names !== null && dt.fields) {
+    const get = (name: string, k: number): unknown => {
+      if (value instanceof Map) return value.get(name);
+      if (Array.isArray(value)) return value[k];
+      if (isPlainObject(value) || (value !== null && typeof value === 'object')) {
+        return Object.prototype.hasOwnProperty.call(value, name)
+          ? (value as Record<string, unknown>)[name]
+          : undefined;
+      }
+      throw new TypeError(`a record of ${dt.str} must be an object, Map or array`);
+    };
+    dt.names.forEach((name, k) => {
+      const f = dt.fields!.get(name)!;
+      const v = get(name, k);
+      if (v !== undefined) writeElement(f.dtype, v, raw, view, offset + f.offset);
+    });
+    return;
+  }
+  const little = dt.byteorder !== '>';
+  const n = dt.itemsize;
+  switch (dt.kind) {
+    case 'b':
+      if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'bigint') {
+        throw new TypeError(`bool element: expected a boolean, got ${typeof value}`);
+      }
+      raw[offset] = value ? 1 : 0;
+      return;
+    case 'i':
+    case 'u': {
+      const v = intValue(value, dt.str);
+      checkRange(v, n * 8, dt.kind === 'i', dt);
+      if (n === 1) raw[offset] = Number(v) & 0xff;
+      else if (n === 2) view.setUint16(offset, Number(v) & 0xffff, little);
+      else if (n === 4) view.setUint32(offset, Number(v) >>> 0, little);
+      else view.setBigUint64(offset, BigInt.asUintN(64, v), little);
+      return;
+    }
+    case 'f': {
+      const x = floatValue(value, dt.str);
+      if (n === 2) view.setUint16(offset, numberToHalf(x), little);
+      else if (n === 4) view.setFloat32(offset, x, little);
+      else if (n === 8) view.setFloat64(offset, x, little);
+      else numberToExtended(x, view, offset, little);
+      return;
+    }
+    case 'c': {
+      let re: number;
+      let im: number;
+      if (value instanceof Complex) [re, im] = [value.re, value.im];
+      else if (Array.isArray(value) && value.length === 2)
+        [re, im] = [floatValue(value[0], dt.str), floatValue(value[1], dt.str)];
+      else [re, im] = [floatValue(value, dt.str), 0];
+      const h = n / 2;
+      if (h === 4) {
+        view.setFloat32(offset, re, little);
+        view.setFloat32(offset + 4, im, little);
+      } else if (h === 8) {
+        view.setFloat64(offset, re, little);
+        view.setFloat64(offset + 8, im, little);
+      } else {
+        numberToExtended(re, view, offset, little);
+        numberToExtended(im, view, offset + h, little);
+      }
+      return;
+    }
+    case 'M':
+    case 'm': {
+      const v = value === null ? -(2n ** 63n) : intValue(value, dt.str);
+      checkRange(v, 64, true, dt);
+      view.setBigInt64(offset, v, little);
+      return;
+    }
+    case 'U':
+      if (typeof value !== 'string') throw new TypeError(`${dt.str} element: expected a string`);
+      encodeUcs4(value, view, offset, n, little);
+      return;
+    case 'S':
+    case 'V': {
+      let b: Uint8Array;
+      if (value instanceof Uint8Array || value instanceof ByteArray) b = value;
+      else if (typeof value === 'string' && dt.kind === 'S') {
+        b = new Uint8Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const c = value.charCodeAt(i);
+          if (c > 0xff) throw new RangeError(`${dt.str} element: character above U+00FF`);
+          b[i] = c;
+        }
+      } else throw new TypeError(`${dt.str} element: expected bytes`);
+      if (b.length > n) throw new RangeError(`${b.length} bytes do not fit ${dt.str}`);
+      raw.set(b, offset);
+      return;
+    }
+    case 'O':
+      throw new TypeError('object elements do not live in raw bytes');
+  }
 }

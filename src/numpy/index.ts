@@ -35,6 +35,16 @@ export {
 export type { NDArrayData, NDArrayInit, ArrayOrder, NumericTypedArray } from './ndarray.js';
 export { halfToNumber, numberToHalf } from './elements.js';
 export { isNpy, readNpy, parseNpyHeader } from './npy.js';
+export {
+  NUMPY_FAMILY,
+  ndarrayReducer,
+  dtypeReducer,
+  scalarReducer,
+  typedArrayReducer,
+  ndarrayReduction,
+  dtypeReduction,
+  scalarReduction,
+} from './encode.js';
 export type { NpyHeader } from './npy.js';
 
 /** The module paths numpy 1.x and 2.x use for the same functions (FORMATS.md §4.3). */

@@ -26,13 +26,14 @@
 import { UnpicklingError } from '../errors.js';
 import { ByteArray, Complex, PickleBuffer, PyGlobal, Tuple, setOwn } from '../python/values.js';
 import { SET_STATE, type DecodeContext } from '../unpickle/registry.js';
-import { DType, NATIVE_ORDER, isDType } from './dtype.js';
+import { DType, NATIVE_ORDER, isDType, isSingletonKind } from './dtype.js';
 import {
   numericLayout,
   readElement,
   stripNuls,
   swapBytes,
   typedFromRaw,
+  writeElement,
   decodeUcs4,
   type NumericTypedArray,
   type ReadOptions,
@@ -163,6 +164,21 @@ interface ArrayContent {
   objects: unknown[] | null;
 }
 
+/** The dtype of each TypedArray class (native byte order). */
+const TYPED_DTYPES = new Map<unknown, string>([
+  [Int8Array, '|i1'],
+  [Uint8Array, '|u1'],
+  [Uint8ClampedArray, '|u1'],
+  [Int16Array, `${NATIVE_ORDER}i2`],
+  [Uint16Array, `${NATIVE_ORDER}u2`],
+  [Int32Array, `${NATIVE_ORDER}i4`],
+  [Uint32Array, `${NATIVE_ORDER}u4`],
+  [BigInt64Array, `${NATIVE_ORDER}i8`],
+  [BigUint64Array, `${NATIVE_ORDER}u8`],
+  [Float32Array, `${NATIVE_ORDER}f4`],
+  [Float64Array, `${NATIVE_ORDER}f8`],
+]);
+
 /** Module-private: replace an array's content in place (BUILD keeps the memoized object). */
 const ASSIGN: unique symbol = Symbol('assign');
 
@@ -217,6 +233,11 @@ export class NDArray {
   raw: Uint8Array;
   /** Elements of object arrays (C order), else null. */
   objects: unknown[] | null;
+  /**
+   * False when the array came from a read-only buffer (protocol 5 `bytes`/read-only out-of-band
+   * buffers), as numpy marks it; the writer then pickles the buffer read-only again.
+   */
+  writeable = true;
   private cache: { data?: NDArrayData; view?: DataView } = {};
 
   /** Without arguments: what `_reconstruct` makes before BUILD (an empty int8 array of shape (0,)). */
@@ -231,6 +252,64 @@ export class NDArray {
     this.objects = c.objects;
     this.subclass = init?.subclass ?? 'numpy.ndarray';
     Object.defineProperty(this, 'cache', { enumerable: false });
+  }
+
+  /**
+   * A 1-D (or `shape`d) array over a TypedArray's memory (no copy): Float64Array → `<f8`,
+   * Int32Array → `<i4`, BigInt64Array → `<i8`, Uint8Array → `|u1`, … (native byte order).
+   * `order` says how `data` is laid out when `shape` has several dimensions.
+   */
+  static fromTypedArray(
+    data: NumericTypedArray | Uint8ClampedArray,
+    shape?: readonly number[],
+    order: ArrayOrder = 'C',
+  ): NDArray {
+    const typestr = TYPED_DTYPES.get(data.constructor);
+    if (typestr === undefined) throw new TypeError('unsupported TypedArray');
+    const raw = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    return new NDArray({ dtype: DType.builtin(typestr), shape: shape ?? [data.length], order, raw });
+  }
+
+  /**
+   * An array of `dtype` from element values in C order (see `writeElement` for what each kind
+   * accepts; object dtypes keep the values as they are). `shape` defaults to `[values.length]`.
+   */
+  static fromValues(dtype: DType | string, values: readonly unknown[], shape?: readonly number[]): NDArray {
+    const dt = typeof dtype === 'string' ? DType.builtin(dtype) : dtype;
+    const sh = shape ?? [values.length];
+    const size = checkShape(sh, dt.itemsize);
+    if (size !== values.length) throw new RangeError(`${values.length} values for shape (${sh.join(', ')})`);
+    if (dt.hasObject) return new NDArray({ dtype: dt, shape: sh, objects: [...values] });
+    const raw = new Uint8Array(size * dt.itemsize);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < size; i++) writeElement(dt, values[i], raw, view, i * dt.itemsize);
+    return new NDArray({ dtype: dt, shape: sh, raw });
+  }
+
+  /** An array from nested JS arrays (rectangular), e.g. `fromNested([[1, 2], [3, 4]], '<i8')`. */
+  static fromNested(nested: unknown, dtype: DType | string): NDArray {
+    const dt = typeof dtype === 'string' ? DType.builtin(dtype) : dtype;
+    const shape: number[] = [];
+    let probe: unknown = nested;
+    // Sub-array dtypes take nested arrays per element: stop descending where the element starts.
+    const elementDims = dt.subarray ? dt.subarray.shape.length : 0;
+    while (Array.isArray(probe)) {
+      shape.push(probe.length);
+      probe = probe[0];
+    }
+    shape.length = Math.max(0, shape.length - elementDims);
+    const flat: unknown[] = [];
+    const walk = (v: unknown, dim: number): void => {
+      if (dim === shape.length) {
+        flat.push(v);
+        return;
+      }
+      if (!Array.isArray(v) || v.length !== shape[dim])
+        throw new RangeError('nested arrays are not rectangular');
+      for (const x of v) walk(x, dim + 1);
+    };
+    walk(nested, 0);
+    return NDArray.fromValues(dt, flat, shape);
   }
 
   /** Replace the content (BUILD); keeps identity, which the pickle memo relies on. */
@@ -553,7 +632,13 @@ function toNativeContent(c: ArrayContent): ArrayContent {
   if (c.objects || c.dtype.isNativeOrder || c.dtype.names !== null) return c;
   let size = 1;
   for (const d of c.shape) size *= d;
-  return { ...c, dtype: c.dtype.withByteOrder(NATIVE_ORDER), raw: swapBytes(c.dtype, c.raw, size) };
+  return { ...c, dtype: nativeDType(c.dtype), raw: swapBytes(c.dtype, c.raw, size) };
+}
+
+/** `dt` in native byte order; builtin kinds become numpy's shared instance, as numpy does. */
+function nativeDType(dt: DType): DType {
+  const n = dt.withByteOrder(NATIVE_ORDER);
+  return isSingletonKind(n) ? DType.builtin(n.str) : n;
 }
 
 function contentFrom(
@@ -586,6 +671,11 @@ export class MaskedArray extends NDArray {
   fillValue: unknown = null;
   /** The `baseclass` argument (`numpy.ndarray`). */
   baseclass = 'numpy.ndarray';
+
+  constructor(init?: NDArrayInit) {
+    super(init ? { ...init, subclass: init.subclass ?? 'numpy.ma.core.MaskedArray' } : undefined);
+    if (!init) this.subclass = 'numpy.ma.core.MaskedArray';
+  }
 
   override [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
     if (!(state instanceof Tuple) || state.length !== 7)
@@ -670,6 +760,20 @@ export class NumpyScalar {
     readonly value: unknown,
   ) {}
 
+  /** A scalar of `dtype` holding `value` (what `writeElement` accepts; object dtypes keep the value). */
+  static of(dtype: DType | string, value: unknown): NumpyScalar {
+    const dt = typeof dtype === 'string' ? DType.builtin(dtype) : dtype;
+    if (dt.kind === 'O') return new NumpyScalar(dt, new Uint8Array(0), value);
+    const raw = new Uint8Array(dt.itemsize);
+    const view = new DataView(raw.buffer);
+    writeElement(dt, value, raw, view, 0);
+    return new NumpyScalar(
+      dt,
+      raw,
+      readElement(dt, raw, view, 0, { safeNumbers: typeof value === 'number' }),
+    );
+  }
+
   valueOf(): unknown {
     return this.value;
   }
@@ -706,7 +810,7 @@ export function scalarFromReduce(args: Tuple, ctx: DecodeContext): NumpyScalar {
   let sdt = dt;
   if (!dt.isNativeOrder && dt.names === null && !dt.subarray) {
     raw = swapBytes(dt, raw, 1);
-    sdt = dt.withByteOrder(NATIVE_ORDER);
+    sdt = nativeDType(dt);
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const value = readElement(sdt, raw, view, 0, { safeNumbers: !ctx.lossless });
@@ -721,10 +825,26 @@ export function ndarrayFromFrombuffer(args: Tuple, ctx: DecodeContext): NDArray 
   if (!isDType(dtV)) throw ctx.error('_frombuffer: the dtype is not a numpy.dtype');
   if (dtV.hasObject) throw ctx.error('_frombuffer cannot hold object dtypes');
   const raw = bytesOf(bufV, '_frombuffer buffer', ctx);
+  const readonly = bufV instanceof PickleBuffer ? bufV.readonly : !(bufV instanceof ByteArray);
+  const a = frombufferArray(bufV, dtV, shapeV, orderV, axesV, raw, args.length, ctx);
+  a.writeable = !readonly;
+  return a;
+}
+
+function frombufferArray(
+  _bufV: unknown,
+  dtV: DType,
+  shapeV: unknown,
+  orderV: unknown,
+  axesV: unknown,
+  raw: Uint8Array,
+  nargs: number,
+  ctx: DecodeContext,
+): NDArray {
   const shape = parseShape(shapeV, ctx);
   const orderText = orderV instanceof Uint8Array ? String.fromCharCode(...orderV) : orderV;
   if (orderText === 'C' || orderText === 'A' || orderText === 'F') {
-    if (args.length === 5 && axesV !== null) throw ctx.error(`_frombuffer: axis_order needs order 'K'`);
+    if (nargs === 5 && axesV !== null) throw ctx.error(`_frombuffer: axis_order needs order 'K'`);
     const content = contentFrom(dtV, shape, orderText === 'F' ? 'F' : 'C', raw, ctx);
     return fromContent(content);
   }
