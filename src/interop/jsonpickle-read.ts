@@ -86,20 +86,27 @@ function dictEntries(v: unknown): [unknown, unknown][] | undefined {
   return undefined;
 }
 
-/** Python's default BUILD for an inert object (as the decoder applies it). */
+/** Names a PyObject uses itself; a state dict holding one of them is kept whole in `__state__` (as the decoder does). */
+const OWN_NAMES = new Set(['__class__', '__kind__', '__args__', '__kwargs__', '__state__', '__items__', '__dictitems__', '__qualname__', 'attributes']);
+
+function stringKeyed(entries: [unknown, unknown][] | undefined): entries is [string, unknown][] {
+  return entries !== undefined && entries.every(([k]) => typeof k === 'string' && !OWN_NAMES.has(k));
+}
+
+/** Python's default BUILD for an inert object, exactly as the decoder applies it. */
 function applyObjectState(obj: PyObject, state: unknown): void {
   if (state === null) return;
   const attrs = dictEntries(state);
-  if (attrs && attrs.every(([k]) => typeof k === 'string')) {
-    for (const [k, v] of attrs) setOwn(obj, k as string, v);
+  if (attrs !== undefined && stringKeyed(attrs)) {
+    for (const [k, v] of attrs) setOwn(obj, k, v);
     return;
   }
-  if (state instanceof Tuple && state.length === 2) {
+  if (attrs === undefined && state instanceof Tuple && state.length === 2) {
     const a = state[0] === null ? [] : dictEntries(state[0]);
     const b = state[1] === null ? [] : dictEntries(state[1]);
-    if (a && b && [...a, ...b].every(([k]) => typeof k === 'string')) {
-      for (const [k, v] of a) setOwn(obj, k as string, v);
-      for (const [k, v] of b) setOwn(obj, k as string, v);
+    if (stringKeyed(a) && stringKeyed(b)) {
+      for (const [k, v] of a) setOwn(obj, k, v);
+      for (const [k, v] of b) setOwn(obj, k, v);
       obj.__state__ = state;
       return;
     }
@@ -205,9 +212,11 @@ class Reader implements DecodeContext {
       return obj;
     }
     if (obj === null || typeof obj !== 'object') fail('cannot apply state to a value of this type');
-    const attrs = dictEntries(state);
-    if (!attrs) fail('cannot apply this state to a value of this type');
-    for (const [k, v] of attrs) if (typeof k === 'string') setOwn(obj, k, v);
+    // Anything else keeps the state aside, as the decoder does (spreading it could collide with JS members).
+    if (state === null) return obj;
+    const previous = Object.getOwnPropertyDescriptor(obj, '__state__');
+    if (previous && !previous.configurable) fail('cannot apply state to a value of this type');
+    Object.defineProperty(obj, '__state__', { value: state, enumerable: false, writable: true, configurable: true });
     return obj;
   }
 
@@ -503,8 +512,7 @@ class Reader implements DecodeContext {
         this.setItem(value, key, v);
       } else {
         if (typeof key !== 'string') fail('attribute names must be strings');
-        if (value instanceof PyObject) setOwn(value, key, v);
-        else (attrs ??= new Map()).set(key, v);
+        (attrs ??= new Map()).set(key, v);
       }
     }
     if (attrs !== undefined) value = this.build(value, attrs);

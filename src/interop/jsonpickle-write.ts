@@ -26,6 +26,7 @@ import {
 } from '../python/values.js';
 import {
   DefaultDict,
+  OrderedDict,
   PyDate,
   PyDateTime,
   PyTime,
@@ -37,6 +38,8 @@ import { isDangerousGlobal } from '../unpickle/policy.js';
 import { JSON_KEY, RESERVED, TAG, looksLikeType, toBase64 } from './jsonpickle-common.js';
 import { pyFloatText, quoteAscii } from './json-text.js';
 import { numpyForJsonPickle, type NumpyJsonPickle } from './numpy-bridge.js';
+import { defaultReducerFamilies } from '../pickle/families.js';
+import { PyFloat, PyName, Reduced, type Reduction } from '../pickle/reducers.js';
 
 export interface ToJsonPickleOptions {
   /**
@@ -68,10 +71,16 @@ interface ValueTask {
   readonly v: unknown;
   readonly p: PathNode | null;
 }
-/** Leave a tuple/set: it may be met again (shared), just not inside itself. */
+/** Leave a tuple/set (restoring its previous entry record). */
 interface ExitTask {
   readonly exit: object;
+  readonly prev: number | undefined;
 }
+/** Leave an object that has an id. */
+interface LeaveTask {
+  readonly leave: true;
+}
+const LEAVE: LeaveTask = { leave: true };
 /** Start capturing output (the jsonpickle text of a non-string dict key). */
 interface CaptureTask {
   readonly capture: true;
@@ -80,7 +89,7 @@ interface CaptureTask {
 interface KeyTask {
   readonly key: true;
 }
-type Task = string | ValueTask | ExitTask | CaptureTask | KeyTask;
+type Task = string | ValueTask | ExitTask | LeaveTask | CaptureTask | KeyTask;
 
 const SEP = ', ';
 
@@ -99,11 +108,16 @@ class Writer {
   private readonly captures: string[][] = [];
   private readonly ids = new Map<object, number>();
   private nextId = 0;
-  private readonly active = new Set<object>();
+  /** Tuples/sets being written, with the number of id'd objects open around them when entered. */
+  private readonly active = new Map<object, number>();
+  /** Objects with an id currently open (being written) around the current position. */
+  private openIds = 0;
   private readonly tasks: Task[] = [];
+  private readonly reduceContext: { protocol: number; lossless: boolean };
 
   constructor(options: ToJsonPickleOptions | undefined) {
     this.intNumbers = options?.intNumbers === true;
+    this.reduceContext = { protocol: 4, lossless: !this.intNumbers };
   }
 
   run(value: unknown): string {
@@ -113,7 +127,11 @@ class Writer {
       const t = tasks.pop() as Task;
       if (typeof t === 'string') this.out.push(t);
       else if ('v' in t) this.value(t.v, t.p);
-      else if ('exit' in t) this.active.delete(t.exit);
+      else if ('leave' in t) this.openIds--;
+      else if ('exit' in t) {
+        if (t.prev === undefined) this.active.delete(t.exit);
+        else this.active.set(t.exit, t.prev);
+      }
       else if ('capture' in t) {
         this.captures.push(this.out);
         this.out = [];
@@ -131,8 +149,11 @@ class Writer {
     for (let i = parts.length - 1; i >= 0; i--) this.tasks.push(parts[i] as Task);
   }
 
+  /** Give `obj` the next id. Call before emitting its parts: it stays open until they are written. */
   private register(obj: object): void {
     this.ids.set(obj, this.nextId++);
+    this.openIds++;
+    this.tasks.push(LEAVE);
   }
 
   private fail(message: string, p: PathNode | null): never {
@@ -171,10 +192,25 @@ class Writer {
     if (obj instanceof PyGlobal) return this.global(obj, p);
     if (obj instanceof PyObject) return this.pyObject(obj, p);
     if (obj instanceof Tuple) {
-      this.enter(obj, p);
-      return this.emit([`{"${TAG.TUPLE}": [`, ...this.items(obj, p), ']}', { exit: obj }]);
+      const exit = this.enter(obj, p);
+      return this.emit([`{"${TAG.TUPLE}": [`, ...this.items(obj, p), ']}', exit]);
     }
-    const np = numpyForJsonPickle(obj);
+    if (obj instanceof PyFloat) {
+      this.out.push(pyFloatText(obj.value));
+      return;
+    }
+    if (obj instanceof PyName) {
+      this.out.push(quoteAscii(obj.value));
+      return;
+    }
+    if (obj instanceof Reduced) return this.reduction(obj, obj.reduction, p);
+    let np: NumpyJsonPickle | undefined;
+    try {
+      np = numpyForJsonPickle(obj);
+    } catch (e) {
+      if (e instanceof RangeError) this.fail(e.message, p);
+      throw e;
+    }
     if (np !== undefined) return this.numpy(obj, np, p);
     const red = stdlibReduce(obj, 4);
     if (red !== undefined) return this.stdlib(obj, red, p);
@@ -202,8 +238,8 @@ class Writer {
       ]);
     }
     if (obj instanceof Set) {
-      this.enter(obj, p);
-      return this.emit([`{"${TAG.SET}": [`, ...this.items(obj, p), ']}', { exit: obj }]);
+      const exit = this.enter(obj, p);
+      return this.emit([`{"${TAG.SET}": [`, ...this.items(obj, p), ']}', exit]);
     }
     if (obj instanceof Map) {
       this.register(obj);
@@ -239,13 +275,27 @@ class Writer {
       this.register(obj);
       return this.emit(['{', ...this.dictBody(Object.entries(obj), p, false), '}']);
     }
+    // Values the pickle writer's families know (numpy arrays jsonpickle has no form for, typed
+    // arrays, ...): their pickle recipe as a `py/reduce`, which jsonpickle replays like pickle does.
+    for (const fam of defaultReducerFamilies()) {
+      const r = fam.reduce(obj, this.reduceContext);
+      if (r !== undefined) return this.reduction(obj, r, p);
+    }
     this.fail(`cannot write a ${(obj as { constructor?: { name?: string } }).constructor?.name ?? 'value'} as jsonpickle`, p);
   }
 
-  /** Tuples and sets have no jsonpickle id; a cycle through them alone cannot be written. */
-  private enter(obj: object, p: PathNode | null): void {
-    if (this.active.has(obj)) this.fail('a tuple or set contains itself; jsonpickle cannot represent that', p);
-    this.active.add(obj);
+  /**
+   * Tuples and sets have no jsonpickle id, so they are written again wherever they occur. That ends
+   * when the way back to them passes through an object with an id (written as a `py/id` the second
+   * time); a cycle made of tuples and sets alone cannot be written.
+   */
+  private enter(obj: object, p: PathNode | null): ExitTask {
+    const prev = this.active.get(obj);
+    if (prev !== undefined && prev === this.openIds) {
+      this.fail('a tuple or set contains itself with no list, dict or object in between; jsonpickle cannot represent that', p);
+    }
+    this.active.set(obj, this.openIds);
+    return { exit: obj, prev };
   }
 
   private items(it: Iterable<unknown>, p: PathNode | null): Task[] {
@@ -283,6 +333,19 @@ class Writer {
     return plain.concat(encoded);
   }
 
+  /**
+   * Items of a dict subclass as members of its `py/object` dict, in order (jsonpickle's unpickler sets
+   * them in document order, decoding `json://` keys in place). Each part starts with a separator.
+   */
+  private objectItems(entries: Iterable<[unknown, unknown]>, p: PathNode | null): Task[] {
+    const parts: Task[] = [];
+    for (const [k, v] of entries) {
+      if (typeof k === 'string' && !needsKeyEscape(k, true)) parts.push(SEP + quoteAscii(k) + ': ', val(v, p, k));
+      else parts.push(SEP, { capture: true }, val(k, p, '<key>'), { key: true }, val(v, p, typeof k === 'string' ? k : '<value>'));
+    }
+    return parts;
+  }
+
   private bytearray(obj: object, data: Uint8Array): void {
     this.register(obj);
     this.out.push(
@@ -315,9 +378,14 @@ class Writer {
     this.register(obj);
 
     const created = kind === 'newobj' || kind === 'newobj_ex' || ((kind === 'inst' || kind === 'obj') && args.length === 0);
-    const attrsOk = attrs.every((k) => !needsKeyEscape(k, true) && !k.startsWith('__'));
-    if (created && (items === undefined || items.length === 0) && (dictitems === undefined || dictitems.size === 0) && attrsOk) {
-      // jsonpickle's own form for instances: class, `__new__` arguments, then attributes or state.
+    // jsonpickle's unpickler mangles attribute names that start with '__' and treats a '__dict__' item
+    // of a dict subclass as the instance dict: those objects take the `py/reduce` form below.
+    const attrsOk = state !== undefined || attrs.every((k) => !k.startsWith('__'));
+    const itemsOk = dictitems === undefined || !dictitems.has('__dict__');
+    if (created && attrsOk && itemsOk) {
+      // jsonpickle's form for instances: the instance exists before its contents are restored, so
+      // contents may refer back to it. Class, `__new__` arguments, dict items (dict subclasses, in
+      // order), list items (`py/seq`), then the state (`__setstate__`, else attribute by attribute).
       const parts: Task[] = [`{"${TAG.OBJECT}": ${quoteAscii(cls.qualifiedName)}`];
       if (kwargs !== undefined) {
         parts.push(`, "${TAG.NEWARGSEX}": [{"${TAG.TUPLE}": [`, ...this.items(args, p), ']}, ');
@@ -326,10 +394,13 @@ class Writer {
       } else if (args.length > 0) {
         parts.push(`, "${TAG.NEWARGS}": {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}');
       }
-      if (state !== undefined) {
-        parts.push(`, "${TAG.STATE}": `, val(state, p, '__state__'));
-      } else {
-        for (const k of attrs) parts.push(SEP + quoteAscii(k) + ': ', val(obj[k], p, k));
+      if (dictitems !== undefined) parts.push(...this.objectItems(dictitems.entries(), p));
+      if (items !== undefined && items.length > 0) parts.push(`, "${TAG.SEQ}": [`, ...this.items(items, p), ']');
+      if (state !== undefined) parts.push(`, "${TAG.STATE}": `, val(state, p, '__state__'));
+      else if (attrs.length > 0) {
+        // A dict subclass takes its attributes as `__dict__` (its `py/state` dict would become items).
+        const key = dictitems !== undefined && dictitems.size > 0 ? '__dict__' : TAG.STATE;
+        parts.push(`, "${key}": `, { v: new Map(attrs.map((k) => [k, obj[k]] as [unknown, unknown])), p });
       }
       parts.push('}');
       return this.emit(parts);
@@ -411,6 +482,14 @@ class Writer {
       this.out.push(`{"${TAG.OBJECT}": "uuid.UUID", "hex": "${obj.hex}"}`);
       return;
     }
+    if (obj instanceof OrderedDict && !obj.has('__dict__')) {
+      // As a `py/object` (not jsonpickle's `py/reduce`): the dict exists before its items are
+      // restored, so an OrderedDict that contains itself comes back whole.
+      const parts: Task[] = [`{"${TAG.OBJECT}": "collections.OrderedDict"`, ...this.objectItems(obj.entries(), p)];
+      if (red.state !== undefined) parts.push(`, "__dict__": `, val(red.state, p, '__dict__'));
+      parts.push('}');
+      return this.emit(parts);
+    }
     if (obj instanceof DefaultDict) {
       const f = obj.defaultFactory;
       const keys = [...obj.keys()];
@@ -447,19 +526,44 @@ class Writer {
     this.emit(parts);
   }
 
-  private numpy(obj: object, np: NumpyJsonPickle, p: PathNode | null): void {
+  /** A pickle-writer `Reduction` as `py/reduce` (Python's `__reduce__` tuple, replayed by jsonpickle). */
+  private reduction(obj: object, r: Reduction, p: PathNode | null): void {
     this.register(obj);
-    const parts: Task[] = [`{"${TAG.OBJECT}": ${quoteAscii(np.className)}`];
-    for (const [k, v] of np.fields) {
-      parts.push(SEP + quoteAscii(k) + ': ');
-      if (v.kind === 'raw') parts.push(v.text);
-      else {
-        // Values that jsonpickle restores through its unpickler (nested lists take ids).
-        parts.push(val(v.value, p, k));
+    const parts: Task[] = [`{"${TAG.REDUCE}": [`];
+    const callable = r.callable;
+    if (r.kind === 'reduce') {
+      parts.push(callable instanceof PyGlobal ? this.globalRef(callable, p) : val(new Reduced(callable), p, '<callable>'));
+      parts.push(`, {"${TAG.TUPLE}": [`, ...this.items(r.args, p), ']}');
+    } else {
+      if (!(callable instanceof PyGlobal)) this.fail('a class to instantiate must be a global', p);
+      const ref = this.globalRef(callable, p);
+      if (r.kind === 'newobj' || r.kwargs === undefined || r.kwargs.size === 0) {
+        parts.push(`"${TAG.NEWOBJ}", {"${TAG.TUPLE}": [${ref}`);
+        for (let i = 0; i < r.args.length; i++) parts.push(SEP, val(r.args[i], p, i));
+        parts.push(']}');
+      } else {
+        parts.push(`{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`, ...this.items(r.args, p), ']}, ');
+        this.nextDict(parts, new Map(r.kwargs), p);
+        parts.push(']}');
       }
     }
-    parts.push('}');
+    const tail: Task[][] = [];
+    if (r.state !== undefined && r.state !== null) tail[0] = [val(r.state, p, '__state__')];
+    if (r.listitems !== undefined) {
+      const items = [...r.listitems];
+      if (items.length > 0) tail[1] = [`{"${TAG.TUPLE}": [`, ...this.items(items, p), ']}'];
+    }
+    if (r.dictitems !== undefined) {
+      const entries = [...r.dictitems] as [unknown, unknown][];
+      if (entries.length > 0) tail[2] = this.pairs(entries, p);
+    }
+    this.reduceTail(parts, tail);
     this.emit(parts);
+  }
+
+  private numpy(obj: object, np: NumpyJsonPickle, p: PathNode | null): void {
+    this.register(obj);
+    this.emit(np.parts.map((part) => (typeof part === 'string' ? part : val(part.value, p, '<numpy>'))));
   }
 }
 
