@@ -35,6 +35,7 @@ import {
   typedFromRaw,
   writeElement,
   decodeUcs4,
+  type NumericLayout,
   type NumericTypedArray,
   type ReadOptions,
 } from './elements.js';
@@ -238,7 +239,7 @@ export class NDArray {
    * buffers), as numpy marks it; the writer then pickles the buffer read-only again.
    */
   writeable = true;
-  private cache: { data?: NDArrayData; view?: DataView } = {};
+  private cache: { data?: NDArrayData; view?: DataView; layout?: NumericLayout | null } = {};
 
   /** Without arguments: what `_reconstruct` makes before BUILD (an empty int8 array of shape (0,)). */
   constructor(init?: NDArrayInit) {
@@ -396,7 +397,8 @@ export class NDArray {
       if (dt.names !== null && Array.isArray(v)) return recordFromTuple(dt, v);
       return v;
     }
-    const layout = numericLayout(dt);
+    let layout = this.cache.layout;
+    if (layout === undefined) layout = this.cache.layout = numericLayout(dt) ?? null;
     if (layout) {
       const data = this.data as NumericTypedArray;
       if (dt.kind === 'b') return data[p] !== 0;
