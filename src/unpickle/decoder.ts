@@ -182,6 +182,10 @@ export class Machine implements DecodeContext {
     const key = module + '\n' + name;
     const cached = this.globals.get(key);
     if (cached !== undefined) return cached;
+    // Python cannot import '' or 'a..b', nor get an attribute named '' (ValueError / AttributeError).
+    if (module.split('.').includes('') || name.split('.').includes('')) {
+      throw this.error(`invalid global ${JSON.stringify(module)} ${JSON.stringify(name)}: empty module or attribute name`);
+    }
     let m = module;
     let n = name;
     if (this.protocol < 3) {
