@@ -33,6 +33,9 @@ const DANGEROUS_NAMES = new Set([
   'types.LambdaType', 'types.MethodType', 'types.ModuleType', 'types.BuiltinFunctionType',
 ]);
 
+/** Last steps of an attribute path that run code or commands whatever object they hang off. */
+const RISKY_LAST_ATTRIBUTE = new Set(['eval', 'exec', 'execfile', 'system', 'popen', 'getoutput', 'getstatusoutput', '__import__']);
+
 /** True when the global `module.name` is refused by default. */
 export function isDangerousGlobal(module: string, name: string): boolean {
   const full = module + '.' + name;
@@ -45,6 +48,19 @@ export function isDangerousGlobal(module: string, name: string): boolean {
     const dot = m.lastIndexOf('.');
     if (dot < 0) break;
     m = m.slice(0, dot);
+  }
+  // A dotted name is an attribute path (protocol 4 resolves it, as does getattr): a harmless module
+  // can hold a dangerous one under an alias (`numpy.lib.npyio` + `os.system`, `random` + `_os.system`,
+  // `numpy` + `_builtins.eval`), and the path's last step can be a code runner whatever reached it.
+  const parts = name.split('.');
+  if (parts.length > 1) {
+    if (RISKY_LAST_ATTRIBUTE.has(parts[parts.length - 1] as string)) return true;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const bare = (parts[i] as string).replace(/^_+/, '');
+      const seg = bare === 'bltns' ? 'builtins' : bare; // enum's alias of builtins
+      if (DANGEROUS_MODULES.has(seg)) return true;
+      if (DANGEROUS_NAMES.has(`${seg}.${parts.slice(i + 1).join('.')}`)) return true;
+    }
   }
   // Dunder attribute paths reach code objects and module globals (`f.__globals__`, `__builtins__`).
   return /(^|\.)__(globals|builtins|code|subclasses|loader|import|class|base|bases|mro|dict|getattribute|reduce|reduce_ex|init|new|call)__($|\.)/.test(name);
