@@ -82,10 +82,12 @@ function reprKey(arg: unknown): string {
   return String(arg);
 }
 
-/** Python dict key equality: True == 1, False == 0. */
-function memoKey(arg: unknown): string {
-  if (typeof arg === 'boolean') return arg ? '1' : '0';
-  return String(arg);
+/** Python dict key equality: True == 1, False == 0 (huge text indices stay exact as strings). */
+function memoKey(arg: unknown): number | string {
+  if (typeof arg === 'boolean') return arg ? 1 : 0;
+  if (typeof arg === 'number') return arg;
+  const n = Number(arg);
+  return Number.isSafeInteger(n) ? n : String(arg);
 }
 
 const MARK: StackItem = 'mark';
@@ -116,14 +118,24 @@ function disOne(
   annotate: number,
 ): number {
   const stack: StackItem[] = [];
-  const memo = new Map<string, StackItem>();
+  const memo = new Map<number | string, StackItem>();
   const markstack: number[] = [];
   const indentChunk = ' '.repeat(indentLevel);
   let maxProto = -1;
   let annocol = annotate;
   let pos = start;
+  // Lines are gathered in chunks (millions of tiny strings would keep the GC busy).
+  let chunk = '';
+  let prefix = '';
+  const emit = (text: string): void => {
+    chunk += text;
+    if (chunk.length > 1 << 16) {
+      out.push(flat(chunk));
+      chunk = '';
+    }
+  };
   const fail = (message: string, offset: number, opcode?: string): never => {
-    throw new DisassemblyError(message, out.join(''), offset, opcode);
+    throw new DisassemblyError(message, out.join('') + chunk + prefix, offset, opcode);
   };
   for (;;) {
     let item: GenOp;
@@ -135,7 +147,7 @@ function disOne(
     }
     const { op, arg } = item;
     // Python prints the offset column first, so it shows even when the line then fails.
-    out.push(`${String(item.pos).padStart(5)}: `);
+    prefix = `${String(item.pos).padStart(5)}: `;
     let line = codeRepr(op.code).padEnd(4) + ' ' + indentChunk.repeat(markstack.length) + op.name;
     maxProto = Math.max(maxProto, op.proto);
     const before = op.before;
@@ -165,9 +177,9 @@ function disOne(
     }
 
     if (op.name === 'PUT' || op.name === 'BINPUT' || op.name === 'LONG_BINPUT' || op.name === 'MEMOIZE') {
-      let key: string;
+      let key: number | string;
       if (op.name === 'MEMOIZE') {
-        key = String(memo.size);
+        key = memo.size;
         markMsg = `(as ${memo.size})`;
       } else {
         key = memoKey(arg);
@@ -200,7 +212,8 @@ function disOne(
       if (annocol > 50) annocol = annotate;
       line += ' ' + (op.doc.split('\n', 1)[0] as string);
     }
-    out.push(line + '\n');
+    emit(prefix + line + '\n');
+    prefix = '';
 
     // pickletools complains only after printing the offending line.
     if (errorMsg !== undefined) fail(errorMsg, item.pos, op.name);
@@ -214,7 +227,9 @@ function disOne(
     pos = item.end;
     if (op.name === 'STOP') break;
   }
-  out.push(`highest protocol among opcodes = ${maxProto}\n`);
+  emit(`highest protocol among opcodes = ${maxProto}\n`);
+  out.push(chunk);
+  chunk = '';
   if (stack.length > 0) fail(`stack not empty after STOP: [${stack.join(', ')}]`, pos - 1, 'STOP');
   return pos;
 }
@@ -233,4 +248,11 @@ export function disassemble(data: Uint8Array, options: DisassembleOptions = {}):
     while (pos < data.length) pos = disOne(data, pos, out, indentLevel, annotate);
   }
   return out.join('');
+}
+
+/** The same string, flattened (ropes of many small lines are costly for the GC to keep). */
+function flat(s: string): string {
+  // Reading a character makes V8 flatten the rope in place.
+  void s.charCodeAt(s.length >> 1);
+  return s;
 }

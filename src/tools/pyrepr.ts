@@ -125,6 +125,12 @@ export function reprFloat(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const ax = Math.abs(x);
+  if (ax >= 1e-4 && ax < 1e16) {
+    // Both languages write this range positionally with the same shortest digits.
+    const s = String(x);
+    return s.includes('.') ? s : s + '.0';
+  }
   const sign = x < 0 ? '-' : '';
   // toExponential() without an argument yields the shortest round-trip digits.
   const [mant, expText] = Math.abs(x).toExponential().split('e') as [string, string];
