@@ -138,6 +138,10 @@ export class Machine implements DecodeContext {
 
   // ---- DecodeContext -------------------------------------------------------------------------
 
+  get limits(): Limits {
+    return this.opts.limits;
+  }
+
   toInt(value: unknown): number | bigint {
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
@@ -695,6 +699,10 @@ export class Machine implements DecodeContext {
         case 0x95: { // FRAME
           const n = this.length8(pos, opPos, code);
           pos += 8;
+          const maxFrame = this.opts.limits.maxObjectBytes;
+          if (n > maxFrame) {
+            throw this.fail(`frame of ${n} bytes exceeds limits.maxObjectBytes (${maxFrame}); raise it to allow more`, opPos, code);
+          }
           if (n > len - pos) throw this.fail(`pickle data was truncated (frame of ${n} bytes, ${len - pos} left)`, opPos, code);
           break;
         }
@@ -707,6 +715,8 @@ export class Machine implements DecodeContext {
         }
         case 0x2e: { // STOP
           if (sp <= fence) throw this.underflow(opPos, code);
+          // The loop checks limits every 4096 opcodes; check once more so short pickles obey them too.
+          this.checkLimits(sp, memoCount, ops, opPos, code);
           const value = stack[--sp];
           stack.length = 0;
           const upgraded = this.upgraded;
@@ -804,6 +814,7 @@ export class Machine implements DecodeContext {
         }
         case 0x56: { // UNICODE
           const nl = this.lineEnd(pos, opPos, code);
+          this.checkObject(nl - pos, pos, opPos, code);
           try {
             stack[sp++] = rawUnicodeEscapeDecode(data.subarray(pos, nl));
           } catch (e) {
@@ -865,6 +876,7 @@ export class Machine implements DecodeContext {
         }
         case 0x53: { // STRING
           const nl = this.lineEnd(pos, opPos, code);
+          this.checkObject(nl - pos, pos, opPos, code);
           stack[sp++] = this.stringOpcode(pos, nl, opPos, code);
           pos = nl + 1;
           break;

@@ -4,7 +4,7 @@ import type { GlobalRegistry } from './registry.js';
 export interface Limits {
   /** Largest input accepted, in bytes (also the cap on decompressed joblib streams). Default 4 GiB. */
   readonly maxInputBytes: number;
-  /** Largest single length-prefixed object (str, bytes, LONG4, frame), in bytes. Default 4 GiB. */
+  /** Largest single object (length-prefixed str, bytes, LONG4, frame; protocol-0 STRING/UNICODE lines), in bytes. Default 4 GiB. */
   readonly maxObjectBytes: number;
   /** Deepest MARK nesting. Default 10 000 (CPython's own writer never nests more than its recursion limit). */
   readonly maxDepth: number;

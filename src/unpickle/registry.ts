@@ -3,6 +3,7 @@
  * joblib (and user code) plug in here, and the machine asks the registry what a global means.
  */
 import type { Tuple } from '../python/values.js';
+import type { Limits } from './options.js';
 
 /** What a handler may ask of the running decoder. */
 export interface DecodeContext {
@@ -27,6 +28,8 @@ export interface DecodeContext {
   readRaw(n: number): Uint8Array;
   /** Decode one complete nested pickle that starts at the current stream position. */
   loadNested(): unknown;
+  /** The resource limits in force (handlers that read side files or inflate data cap them by these). */
+  readonly limits?: Readonly<Limits>;
   /** Read a sibling file by name (joblib < 0.10 `.npy` files); undefined when unavailable. */
   readSibling?(name: string): Uint8Array | undefined;
   /** A fresh dict in the current mode's representation (plain object or Map). */
