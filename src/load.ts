@@ -15,6 +15,10 @@ function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, rea
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
   const registry = options?.registry ?? defaultRegistry();
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  // Checked here for every container (.npy and compressed input never reach unpickle's own check).
+  if (data.length > maxBytes) {
+    throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
+  }
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, registry));
   const plain = decompressJoblib(data, maxBytes) ?? data;
   return unpickle(plain, options, registry, readSibling);
@@ -66,6 +70,15 @@ export async function load(path: string, options?: LoadOptions): Promise<unknown
   const readSibling: SiblingReader = (name) => {
     const base = basename(name.replace(/\\/g, '/'));
     if (base !== name.replace(/\\/g, '/').split('/').pop() || base === '' || base === '.' || base === '..') return undefined;
+    let sideSize: number;
+    try {
+      sideSize = statSync(join(dir, base)).size;
+    } catch {
+      return undefined;
+    }
+    if (sideSize > maxBytes) {
+      throw new UnpicklingError(`side file ${base} of ${sideSize} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
+    }
     try {
       const b = readFileSync(join(dir, base));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -150,8 +150,15 @@ class ZNDArrayWrapper implements SetStateable {
     if (dtype.hasObject) throw ctx.error('ZNDArrayWrapper: object arrays are not stored in side files');
     const init = s.get('init_args');
     const subclass = Array.isArray(init) && init.length > 0 ? subclassName(init[0]) : undefined;
-    const file = readSiblingFile(name, ctx);
     const nbytes = payloadBytes(shape, dtype, ctx);
+    // The declared array size caps the inflation below; limits.maxInputBytes caps that size.
+    const cap = ctx.limits?.maxInputBytes;
+    if (cap !== undefined && nbytes > cap) {
+      throw ctx.error(
+        `joblib side file ${JSON.stringify(name)}: the array needs ${nbytes} bytes, more than limits.maxInputBytes (${cap}); raise it to allow more`,
+      );
+    }
+    const file = readSiblingFile(name, ctx);
     let raw: Uint8Array;
     try {
       raw = readZFile(file, nbytes); // the declared array size caps the inflation
