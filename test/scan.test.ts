@@ -155,6 +155,12 @@ describe('scanner behaviour', () => {
     expect(ga?.reason).toMatch(/zoneinfo\.ZoneInfo\._unpickle/);
   });
 
+  test('a safe class patched with BUILD and then called stays dangerous', () => {
+    const r = scanStream(b('\x80\x02ccollections\nOrderedDict\nq\x00(N}X\x01\x00\x00\x00xK\x01stb0h\x00)R.'));
+    expect(r.globals).toMatchObject([{ name: 'OrderedDict', use: 'called', severity: 'dangerous' }]);
+    expect(r.globals[0]?.reason).toMatch(/BUILD sets attributes/);
+  });
+
   test('getattr passed around as data is dangerous', () => {
     const r = scanStream(b('\x80\x02c__builtin__\ngetattr\n\x85.'));
     expect(r.globals).toMatchObject([{ name: 'getattr', use: 'referenced', severity: 'dangerous' }]);

@@ -464,6 +464,11 @@ function classifyRaw(module: string, name: string): Verdict {
   return { severity: 'unknown', reason: 'not in the allow-list' };
 }
 
+const BUILT_VERDICT: Verdict = {
+  severity: 'dangerous',
+  reason: 'BUILD sets attributes on the imported object itself',
+};
+
 const RANK: Record<ScanSeverity, number> = { safe: 0, unknown: 1, dangerous: 2 };
 
 function worse(a: Verdict, b: Verdict): Verdict {
@@ -499,9 +504,7 @@ export function classifyGlobal(module: string, name: string, use: ScanUse = 'ref
     const why = DANGEROUS_WHEN_CALLED.get(full) ?? DANGEROUS_WHEN_CALLED.get(`${module}.${name}`);
     if (why !== undefined) v = { severity: 'dangerous', reason: why };
   }
-  if (use === 'built') {
-    v = worse(v, { severity: 'dangerous', reason: 'BUILD sets attributes on the imported object itself' });
-  }
+  if (use === 'built') v = worse(v, BUILT_VERDICT);
   return v;
 }
 
@@ -524,6 +527,8 @@ interface Entry {
   getattrOpaque?: boolean;
   /** Item stored in a container or passed as data (matters for getattr). */
   escaped?: boolean;
+  /** BUILD applied state to the imported object itself (kept apart from `use`, which prefers 'called'). */
+  built?: boolean;
   /** Synthesized (the result of a getattr), not an opcode of the stream. */
   virtual?: boolean;
 }
@@ -954,6 +959,7 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
         escape(state);
         if (target.k === 'global') {
           setUse(target.e, 'built');
+          target.e.built = true;
         } else if (target.k === 'dtype' && state.k === 'tuple') {
           const el = toInt(state.items[5]);
           const fl = toInt(state.items[7]);
@@ -1167,6 +1173,7 @@ function finalize(e: Entry): ScanGlobal {
   } else {
     v = classifyGlobal(e.module, e.name, e.use);
   }
+  if (e.built && e.fixed === undefined) v = worse(v, BUILT_VERDICT);
   const g: ScanGlobal = {
     module: e.module,
     name: e.name,
