@@ -73,6 +73,8 @@ for (const w of workloads) {
   const r = { workload: w, python: py.results[w.name] ?? {}, picklejar: {}, pickleparser: {} };
 
   r.picklejar.decode = measure(() => pj.loads(data), (v) => checkResult(v, w, pj));
+  // The same without forced GC between runs: after a full GC V8 may deoptimise the decoder (see BENCHMARKS.md).
+  r.picklejar.decodeNoForcedGc = r.picklejar.decode.na ? r.picklejar.decode : measure(() => pj.loads(data), undefined, { forceGc: false });
   if (!hasDumps) r.picklejar.encode = { na: 'dumps not exported yet' };
   else if (w.kind !== 'pickle') r.picklejar.encode = { na: 'not a plain pickle' };
   else {

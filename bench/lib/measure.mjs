@@ -24,12 +24,14 @@ export function readBytes(path) {
  * helpers count too) is kept as a cross-check for machines where other work competes for the cores.
  * `check(result)` runs on the first result and returns undefined or a problem; a throw or a problem
  * gives `{ na: reason }` instead of a time. `note` (from check returning {note}) is kept with the time.
+ * `forceGc: false` skips the forced collections (steady state of a process that decodes back to back).
  */
-export function measure(fn, check) {
+export function measure(fn, check, { forceGc = true } = {}) {
+  const collect = forceGc ? globalThis.gc : () => {};
   let first;
   let note;
   try {
-    globalThis.gc();
+    collect();
     const t = performance.now();
     let r = fn();
     first = performance.now() - t;
@@ -42,14 +44,14 @@ export function measure(fn, check) {
   }
   const warmups = first > 200 ? 1 : 3;
   for (let i = 0; i < warmups; i++) {
-    globalThis.gc();
+    collect();
     fn();
   }
   const times = [];
   const cpu = [];
   const n = runsFor(first);
   for (let i = 0; i < n; i++) {
-    globalThis.gc();
+    collect();
     const c = process.cpuUsage();
     const t = performance.now();
     fn();

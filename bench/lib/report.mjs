@@ -141,6 +141,19 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
     for (const n of [...new Set(notes)]) lines.push(`- ${n}`);
   }
 
+  const steady = results.filter((r) => r.picklejar.decodeNoForcedGc && !r.picklejar.decodeNoForcedGc.na);
+  if (steady.length) {
+    lines.push('', '## picklejar decode with and without a forced full GC before each run', '');
+    lines.push('| workload | CPython | picklejar, GC forced | ratio | picklejar, no forced GC | ratio |');
+    lines.push('|---|--:|--:|--:|--:|--:|');
+    for (const r of steady) {
+      const p = r.python.decode;
+      const a = r.picklejar.decode;
+      const b = r.picklejar.decodeNoForcedGc;
+      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} |`);
+    }
+  }
+
   if (scaling.length > 1) {
     lines.push('', '## Scaling (mixed ints, decode)', '');
     lines.push('| ints | file | CPython ms | CPython ms per 1M | picklejar ms | picklejar ms per 1M | pickleparser ms per 1M |');
