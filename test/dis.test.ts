@@ -82,7 +82,7 @@ function runLive(cases: LiveCase[]): { results: Outcome[]; docs: Record<string, 
       annotate: c.annotate,
     })),
   );
-  return JSON.parse(execaSync(PYTHON, ['-c', LIVE], { input }).stdout);
+  return JSON.parse(execaSync(PYTHON, ['-I', '-c', LIVE], { input }).stdout);
 }
 
 const b = (s: string): Uint8Array => Buffer.from(s, 'latin1');
@@ -230,7 +230,7 @@ describe('disassemble: fixtures', () => {
     const sample = pairs.filter((f, i) => /multi|py2|raw_p0/.test(f) || i % 97 === 0).slice(0, 12);
     expect(sample.length).toBeGreaterThan(3);
     for (const f of sample) {
-      const cli = execaSync(PYTHON, ['-m', 'pickletools', f], { stripFinalNewline: false }).stdout;
+      const cli = execaSync(PYTHON, ['-I', '-m', 'pickletools', f], { stripFinalNewline: false }).stdout;
       expect(ours(fs.readFileSync(f)).out).toBe(cli);
     }
   });

@@ -170,7 +170,7 @@ const cases: Case[] = [
 ];
 
 const expected: ({ ok: string } | { error: string })[] = JSON.parse(
-  execaSync(findPython(), ['-c', PY], { input: JSON.stringify(cases) }).stdout,
+  execaSync(findPython(), ['-I', '-c', PY], { input: JSON.stringify(cases) }).stdout,
 );
 
 function ours(c: Case): { ok: string } | { error: string } {
