@@ -93,7 +93,7 @@ function run(entry: FixtureEntry): Outcome[] {
     const same = Buffer.compare(Buffer.from(bytes), Buffer.from(data)) === 0;
     let semantic: boolean | undefined;
     const want = expectedDesc(meta, f.protocol);
-    if (want !== null && !meta.persistent && !meta.buffers) {
+    if (want !== null && want !== undefined && !meta.persistent && !meta.buffers) {
       try {
         semantic = canonicalJson(describeValue(loads(bytes, { lossless: true }))) === canonicalJson(want);
       } catch {

@@ -12,6 +12,19 @@ export const FRAME_SIZE_TARGET = 65536;
 const FRAME_SIZE_MIN = 4;
 
 const encoder = new TextEncoder();
+const allocUnsafeSlow = (globalThis as { Buffer?: { allocUnsafeSlow?(n: number): Uint8Array } }).Buffer?.allocUnsafeSlow;
+
+/**
+ * A Uint8Array of n bytes that will be overwritten entirely: large ones skip zero-filling (Node's
+ * allocUnsafeSlow gives the view its own ArrayBuffer, so no other data is reachable through it).
+ */
+function allocOverwritten(n: number): Uint8Array {
+  if (n >= 65536 && allocUnsafeSlow) {
+    const b = allocUnsafeSlow(n);
+    return new Uint8Array(b.buffer, b.byteOffset, n);
+  }
+  return new Uint8Array(n);
+}
 const INITIAL = 1 << 16;
 /** Buffers up to this size are kept for reuse by the next run. */
 const KEEP_MAX = 1 << 24;
@@ -28,6 +41,9 @@ export class ByteWriter {
   /** Start of the open frame's reserved header, or -1 when no frame is open. */
   frameStart = -1;
   framing = false;
+  /** Bytes already moved out of `buf` (large payloads by reference), in order. */
+  private parts: Uint8Array[] = [];
+  private total = 0;
 
   constructor() {
     // Reuse the buffer of a finished run: most of the cost of small dumps is growing the buffer.
@@ -44,6 +60,8 @@ export class ByteWriter {
       scratch = this.buf;
     this.buf = EMPTY;
     this.view = new DataView(EMPTY.buffer);
+    this.parts = [];
+    this.total = 0;
     this.pos = 0;
     this.limit = 0;
   }
@@ -77,7 +95,7 @@ export class ByteWriter {
     if (need > this.buf.length) {
       let cap = this.buf.length * 2;
       while (cap < need) cap *= 2;
-      const next = new Uint8Array(cap);
+      const next = allocOverwritten(cap);
       next.set(this.buf.subarray(0, this.pos));
       this.buf = next;
       this.view = new DataView(next.buffer);
@@ -109,17 +127,18 @@ export class ByteWriter {
   }
 
   /**
-   * Write `header` + `payload` outside any frame when framing and the payload is large (CPython
-   * writes payloads of >= 64 KiB unframed); otherwise as ordinary framed bytes.
+   * Write `header` + `payload`. A payload of >= 64 KiB goes outside any frame (as CPython writes
+   * it) and is not copied into the buffer: it is kept by reference and copied once, by `result`.
    */
   headerAndPayload(header: Uint8Array, payload: Uint8Array): void {
-    if (this.framing && payload.length >= FRAME_SIZE_TARGET) {
+    if (payload.length >= FRAME_SIZE_TARGET) {
       this.commitFrame();
-      this.grow(header.length + payload.length);
+      this.grow(header.length);
       this.buf.set(header, this.pos);
       this.pos += header.length;
-      this.buf.set(payload, this.pos);
-      this.pos += payload.length;
+      this.flush();
+      this.parts.push(payload);
+      this.total += payload.length;
       return;
     }
     this.ensure(header.length + payload.length);
@@ -127,6 +146,14 @@ export class ByteWriter {
     this.pos += header.length;
     this.buf.set(payload, this.pos);
     this.pos += payload.length;
+  }
+
+  /** Move the buffer's bytes to the parts list (only outside frames: frame headers are patched in place). */
+  private flush(): void {
+    if (this.pos === 0) return;
+    this.parts.push(this.buf.slice(0, this.pos));
+    this.total += this.pos;
+    this.pos = 0;
   }
 
   /**
@@ -264,7 +291,19 @@ export class ByteWriter {
 
   /** The bytes written so far (a copy sized exactly). */
   result(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    if (this.parts.length === 0) {
+      const exact = allocOverwritten(this.pos);
+      exact.set(this.buf.subarray(0, this.pos));
+      return exact;
+    }
+    const out = allocOverwritten(this.total + this.pos);
+    let at = 0;
+    for (const part of this.parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    out.set(this.buf.subarray(0, this.pos), at);
+    return out;
   }
 }
 

@@ -68,14 +68,10 @@ const {
   STOP,
   POP,
   POP_MARK,
-  FLOAT,
-  INT,
   BININT,
   BININT1,
-  LONG,
   BININT2,
   NONE,
-  PERSID,
   BINPERSID,
   REDUCE,
   UNICODE,
@@ -86,12 +82,10 @@ const {
   DICT,
   EMPTY_DICT,
   APPENDS,
-  GET,
   BINGET,
   LONG_BINGET,
   LIST,
   EMPTY_LIST,
-  PUT,
   BINPUT,
   LONG_BINPUT,
   SETITEM,
@@ -303,6 +297,16 @@ function utf8Length(s: string): number {
 }
 
 const HEX = '0123456789abcdef';
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** ASCII without a newline (a protocol-0 PERSID argument). */
+function isAsciiLine(s: string): boolean {
+  return isAscii(s) && !s.includes('\n');
+}
 
 /**
  * Globals implemented in C whose `__qualname__` CPython builds afresh on each access (static types
@@ -572,9 +576,7 @@ export class Encoder {
     }
     switch (typeof x) {
       case 'number':
-        if (this.lossless || !Number.isInteger(x)) this.saveFloat(x);
-        else if (x >= -2147483648 && x <= 2147483647) this.saveInt32(x);
-        else this.saveBigInt(BigInt(x));
+        this.saveNumber(x);
         return false;
       case 'string':
         this.saveStr(x, named);
@@ -604,7 +606,7 @@ export class Encoder {
 
   private savePers(pid: unknown): boolean {
     if (this.proto === 0) {
-      if (typeof pid !== 'string' || !/^[\x00-\x09\x0b-\x7f]*$/.test(pid)) {
+      if (typeof pid !== 'string' || !isAsciiLine(pid)) {
         throw this.fail('persistent IDs in protocol 0 must be ASCII strings without newlines');
       }
       this.w.latin1(`P${pid}\n`);
@@ -621,6 +623,12 @@ export class Encoder {
   }
 
   // ---- scalars -------------------------------------------------------------------------------
+
+  private saveNumber(x: number): void {
+    if (this.lossless || !Number.isInteger(x)) this.saveFloat(x);
+    else if (x >= -2147483648 && x <= 2147483647) this.saveInt32(x);
+    else this.saveBigInt(BigInt(x));
+  }
 
   private saveInt32(x: number): void {
     const w = this.w;
@@ -835,7 +843,9 @@ export class Encoder {
     }
     this.saveGlobalRef(G_ENCODE);
     if (this.proto < 2) w.byte(MARK);
-    this.saveStr(latin1String(b), false);
+    // CPython decodes the bytes into a new str object (never a shared one-character singleton).
+    this.writeStr(latin1String(b));
+    this.put(this.memoCount++);
     this.saveStr(NAME_LATIN1.value, true);
     if (this.proto >= 2) w.byte(TUPLE2);
     else w.byte(TUPLE);
@@ -942,7 +952,7 @@ export class Encoder {
       }
       if (m.includes('\n') || n.includes('\n'))
         throw this.fail(`global name ${JSON.stringify(key)} contains a newline`);
-      if (p < 3 && !/^[\x00-\x7f]*$/.test(m + n)) {
+      if (p < 3 && !(isAscii(m) && isAscii(n))) {
         throw this.fail(
           `can't pickle global identifier '${module}.${name}' using pickle protocol ${p} (not ASCII)`,
         );
@@ -1171,6 +1181,10 @@ export class Encoder {
     this.memoize(x);
     const n = x.length;
     if (n === 0) return false;
+    if (this.allAtoms(x)) {
+      this.inlineList(x);
+      return false;
+    }
     const f = this.newSeq(SRC_ARRAY, this.proto === 0 ? B_P0 : B_LIST, n, APPEND, APPENDS);
     f.v = x;
     f.fresh = fresh;
@@ -1178,6 +1192,94 @@ export class Encoder {
     f.prefix = prefix;
     this.push(f);
     return true;
+  }
+
+  // ---- frameless fast paths: containers whose elements are all atoms -------------------------
+
+  /**
+   * Every element is an atom that writes without a frame and cannot fail (null, bool, number,
+   * string; ints too from protocol 2). Not with persistentId (its result may need a frame).
+   */
+  private allAtoms(a: readonly unknown[]): boolean {
+    if (this.pidFn !== undefined) return false;
+    const big = this.proto >= 2;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const t = typeof x;
+      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint'))) return false;
+    }
+    return true;
+  }
+
+  private atomValues(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+    if (this.pidFn !== undefined) return false;
+    const big = this.proto >= 2;
+    for (let i = 0; i < keys.length; i++) {
+      const x = obj[keys[i] as string];
+      const t = typeof x;
+      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint'))) return false;
+    }
+    return true;
+  }
+
+  /** A list's items, batched as the C pickler batches an exact list. */
+  private inlineList(a: readonly unknown[]): void {
+    const w = this.w;
+    const n = a.length;
+    if (this.proto === 0) {
+      for (let i = 0; i < n; i++) {
+        this.save(a[i]);
+        w.byte(APPEND);
+      }
+      return;
+    }
+    if (n === 1) {
+      this.save(a[0]);
+      w.byte(APPEND);
+      return;
+    }
+    for (let i = 0; i < n; ) {
+      const end = Math.min(i + BATCH, n);
+      w.byte(MARK);
+      for (; i < end; i++) {
+        const x = a[i];
+        // save() for atoms, minus what cannot apply here (no persistentId, no name flag).
+        if (w.frameStart >= 0 && w.pos - w.frameStart - 9 >= FRAME_SIZE_TARGET) w.commitFrame();
+        if (typeof x === 'number') this.saveNumber(x);
+        else if (typeof x === 'string') this.saveStr(x, false);
+        else this.save(x);
+      }
+      w.byte(APPENDS);
+    }
+  }
+
+  /** A plain object's entries, batched as the C pickler batches an exact dict. */
+  private inlineObjectDict(obj: Record<string, unknown>, keys: readonly string[], names: boolean): void {
+    const w = this.w;
+    const n = keys.length;
+    if (this.proto === 0 || n === 1) {
+      for (let i = 0; i < n; i++) {
+        const k = keys[i] as string;
+        this.named = names;
+        this.save(k);
+        this.save(obj[k]);
+        w.byte(SETITEM);
+      }
+      return;
+    }
+    let i = 0;
+    // floor(n/1000)+1 batches: a dict of 1000 items ends with an empty MARK SETITEMS, as in CPython.
+    for (let g = Math.floor(n / BATCH) + 1; g > 0; g--) {
+      const end = Math.min(i + BATCH, n);
+      w.byte(MARK);
+      for (; i < end; i++) {
+        const k = keys[i] as string;
+        this.named = names;
+        this.save(k);
+        this.save(obj[k]);
+      }
+      w.byte(SETITEMS);
+    }
   }
 
   private dictHeader(): void {
@@ -1192,6 +1294,10 @@ export class Encoder {
     const keys = Object.keys(obj);
     const n = keys.length;
     if (n === 0) return false;
+    if (this.atomValues(obj as Record<string, unknown>, keys)) {
+      this.inlineObjectDict(obj as Record<string, unknown>, keys, names);
+      return false;
+    }
     const f = this.newSeq(SRC_OBJ, this.proto === 0 ? B_P0 : B_DICT, n, SETITEM, SETITEMS);
     f.v = obj;
     f.fresh = id === undefined;
@@ -1284,6 +1390,16 @@ export class Encoder {
     const n = x.length;
     if (n === 0) {
       this.emptyTuple();
+      return false;
+    }
+    if (this.allAtoms(x)) {
+      // Atoms cannot refer back to the tuple: write it without a frame.
+      const p = this.proto;
+      const w = this.w;
+      if (!(p >= 2 && n <= 3)) w.byte(MARK);
+      for (let i = 0; i < n; i++) this.save(x[i]);
+      w.byte(p >= 2 && n <= 3 ? (n === 1 ? TUPLE1 : n === 2 ? TUPLE2 : TUPLE3) : TUPLE);
+      this.memoize(x);
       return false;
     }
     this.checkRecursion(x);
