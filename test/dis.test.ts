@@ -9,15 +9,9 @@ import { describe, expect, test } from 'vitest';
 import { OPCODE_BY_CODE } from '../src/opcodes.js';
 import { disassemble, DisassemblyError } from '../src/tools/dis.js';
 import { genops } from '../src/tools/genops.js';
+import { describeWithPython } from './helpers/python.js';
 
 const ROOT = fileURLToPath(new URL('../fixtures/', import.meta.url));
-
-function findPython(): string {
-  const candidates = [process.env.PYTHON, '/usr/bin/python3', 'python3'].filter((x): x is string => !!x);
-  for (const c of candidates) if (c === 'python3' || fs.existsSync(c)) return c;
-  return 'python3';
-}
-const PYTHON = findPython();
 
 function walk(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -73,7 +67,7 @@ interface LiveCase {
   annotate?: number;
 }
 
-function runLive(cases: LiveCase[]): { results: Outcome[]; docs: Record<string, string> } {
+function runLive(python: string, cases: LiveCase[]): { results: Outcome[]; docs: Record<string, string> } {
   const input = JSON.stringify(
     cases.map((c) => ({
       hex: Buffer.from(c.bytes).toString('hex'),
@@ -82,7 +76,7 @@ function runLive(cases: LiveCase[]): { results: Outcome[]; docs: Record<string, 
       annotate: c.annotate,
     })),
   );
-  return JSON.parse(execaSync(PYTHON, ['-I', '-c', LIVE], { input }).stdout);
+  return JSON.parse(execaSync(python, ['-I', '-c', LIVE], { input }).stdout);
 }
 
 const b = (s: string): Uint8Array => Buffer.from(s, 'latin1');
@@ -225,20 +219,23 @@ describe('disassemble: fixtures', () => {
       expect(`${p}: ${err.slice(err.indexOf(': ') + 2)}`).toBe(`${p}: ${got.error}`);
     }
   });
+});
 
+describeWithPython('disassemble: live against Python', (python) => {
   test('`python -m pickletools FILE` prints the same text (sample, incl. a multi-pickle file)', () => {
+    const pairs = walk(ROOT)
+      .filter((f) => f.endsWith('.pkl') && fs.existsSync(f.replace(/\.pkl$/, '.dis.txt')))
+      .sort();
     const sample = pairs.filter((f, i) => /multi|py2|raw_p0/.test(f) || i % 97 === 0).slice(0, 12);
     expect(sample.length).toBeGreaterThan(3);
     for (const f of sample) {
-      const cli = execaSync(PYTHON, ['-I', '-m', 'pickletools', f], { stripFinalNewline: false }).stdout;
+      const cli = execaSync(python, ['-I', '-m', 'pickletools', f], { stripFinalNewline: false }).stdout;
       expect(ours(fs.readFileSync(f)).out).toBe(cli);
     }
   });
-});
 
-describe('disassemble: hand-made streams, live against pickletools', () => {
   const cases = [...PY2, ...BAD];
-  const live = runLive(cases);
+  const live = runLive(python, cases);
 
   test.each(PY2.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
     const c = PY2[i] as LiveCase;
@@ -260,7 +257,7 @@ describe('disassemble: hand-made streams, live against pickletools', () => {
       .filter((_, i) => i % 53 === 0)
       .slice(0, 15);
     const streams = files.map((f) => ({ name: f, bytes: new Uint8Array(fs.readFileSync(f)), annotate: 30 }));
-    const res = runLive(streams);
+    const res = runLive(python, streams);
     streams.forEach((s, k) => {
       const py = (res.results[k] as Outcome).out.split('\n');
       const mine = disassemble(s.bytes, { annotate: 30 }).split('\n');

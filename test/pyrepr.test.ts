@@ -1,8 +1,7 @@
 // Python repr() of str / bytes / bytearray / float / int, checked against the real Python in one
 // batched call (expectations are produced live, not written by hand).
 import { execaSync } from 'execa';
-import fs from 'node:fs';
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   reprByteArray,
   reprBytes,
@@ -12,12 +11,7 @@ import {
   reprStr,
   ReprError,
 } from '../src/tools/pyrepr.js';
-
-function findPython(): string {
-  const candidates = [process.env.PYTHON, '/usr/bin/python3', 'python3'].filter((x): x is string => !!x);
-  for (const c of candidates) if (c === 'python3' || fs.existsSync(c)) return c;
-  return 'python3';
-}
+import { describeWithPython } from './helpers/python.js';
 
 type Case =
   | { t: 'str'; v: string }
@@ -169,10 +163,6 @@ const cases: Case[] = [
   ...INTS.map((v) => ({ t: 'int' as const, v })),
 ];
 
-const expected: ({ ok: string } | { error: string })[] = JSON.parse(
-  execaSync(findPython(), ['-I', '-c', PY], { input: JSON.stringify(cases) }).stdout,
-);
-
 function ours(c: Case): { ok: string } | { error: string } {
   try {
     switch (c.t) {
@@ -195,7 +185,10 @@ function ours(c: Case): { ok: string } | { error: string } {
   }
 }
 
-describe('Python repr', () => {
+describeWithPython('Python repr', (python) => {
+  const expected: ({ ok: string } | { error: string })[] = JSON.parse(
+    execaSync(python, ['-I', '-c', PY], { input: JSON.stringify(cases) }).stdout,
+  );
   test('Python answered for every case', () => {
     expect(expected).toHaveLength(cases.length);
   });
