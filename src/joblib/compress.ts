@@ -40,7 +40,11 @@ function startsWith(data: Uint8Array, prefix: readonly number[]): boolean {
 /** Which container `data` is: a compressor name, 'zfile' (joblib < 0.10), or undefined (not compressed). */
 export function detectJoblibCompression(data: Uint8Array): JoblibCompressor | 'zfile' | undefined {
   if (startsWith(data, [0x5a, 0x46])) return 'zfile';
-  for (const [name, prefix] of PREFIXES) if (startsWith(data, prefix)) return name;
+  for (const [name, prefix] of PREFIXES) {
+    // joblib tests only the 'x' byte; a stream that is not a zlib header is no zlib file, and a
+    // pickle reader should then say what Python's does about that byte ("invalid load key").
+    if (startsWith(data, prefix) && (name !== 'zlib' || isZlibHeader(data, 0))) return name;
+  }
   return undefined;
 }
 

@@ -1284,10 +1284,12 @@ function fixUpgraded(root: unknown, upgraded: Map<object, Map<unknown, unknown>>
       }
       v.__state__ = swap(v.__state__);
       todo.push(v.__args__, v.__state__, v.__items__, v.__dictitems__);
-    } else if (isPlainObject(v)) {
-      for (const k of Object.keys(v)) {
-        const x = swap(v[k]);
-        if (x !== v[k]) setOwn(v, k, x);
+    } else if (!ArrayBuffer.isView(v)) {
+      // Plain dicts, and handlers' values (an object array's elements, a frame's columns…).
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const x = swap(o[k]);
+        if (x !== o[k]) setOwn(o, k, x);
         todo.push(x);
       }
     }
