@@ -169,9 +169,18 @@ const DANGEROUS_MODULES: ReadonlyMap<string, string> = new Map([
   ...['pickle', '_pickle', 'cPickle', 'dill', 'cloudpickle', 'jsonpickle', 'joblib.externals'].map(
     (m) => [m, R_DESER] as const,
   ),
-  ...['torch.hub', 'torch.jit', 'torch.package', 'torch.utils.cpp_extension'].map(
+  ...[
+    'torch.hub',
+    'torch.jit',
+    'torch.package',
+    'torch.utils.cpp_extension',
+    'torch._dynamo',
+    'torch._inductor',
+  ].map((m) => [m, R_EXEC] as const),
+  ...['torch.utils.bottleneck', 'torch.utils.collect_env', 'torch.utils._config_module', 'lib2to3'].map(
     (m) => [m, R_EXEC] as const,
   ),
+  ['torch.utils.data.datapipes.utils.decoder', R_DESER],
   ...['pandas.io', 'pandas.core.computation'].map((m) => [m, R_EXEC] as const),
   ...['sklearn.utils._testing', 'sklearn.utils.testing'].map((m) => [m, R_EXEC] as const),
 ]);
@@ -243,6 +252,7 @@ const DANGEROUS_NAMES: ReadonlyMap<string, string> = new Map([
   ['torch.serialization.load', R_DESER],
   ['torch.serialization.save', R_FILE],
   ['torch.storage._load_from_bytes', R_DESER],
+  ['torch.fx.experimental.symbolic_shapes.ShapeEnv.evaluate_guards_expression', R_EXEC],
   ['torch.classes.load_library', R_NATIVE],
   ['torch.ops.load_library', R_NATIVE],
   ...['load', 'dump', 'numpy_pickle.load', 'numpy_pickle.dump', 'numpy_pickle._unpickle'].flatMap((n) => [
