@@ -21,6 +21,7 @@ import pickle
 import pickletools
 import struct
 import subprocess
+import sys
 import zlib
 from typing import Any
 
@@ -452,4 +453,5 @@ def _benign(writer, hostile, hostile_file) -> None:
 
 
 if __name__ == '__main__':
-    subprocess.run(['/usr/bin/python3', os.path.join(os.path.dirname(__file__), 'gen_fixtures.py'), 'dis'], check=True)
+    # Regenerate only this family: `python3 scripts/fixtures_dis.py`.
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'gen_fixtures.py'), 'dis'], check=True)
