@@ -179,11 +179,13 @@ class Describer:
                     stack.append(('v', k, pair, 0))
                 return d
             items = list(v)
+            if t in (set, frozenset):
+                # Order is not data: sort the elements by their description made on its own (fresh ids,
+                # so it does not depend on iteration order), then describe them in that order.
+                keyed = [(canonical_json(Describer(self.protocol, self.hooks).run(x)), i) for i, x in enumerate(items)]
+                items = [items[i] for _, i in sorted(keyed)]
             children = [None] * len(items)
             d = {'t': t.__name__, 'id': n, 'v': children}
-            if t in (set, frozenset):
-                # Elements are described in iteration order (= pickle order), then sorted.
-                stack.append(('f', lambda: children.sort(key=canonical_json)))
             self._push_children(stack, items, children)
             return d
         if is_global(v):
@@ -376,7 +378,7 @@ class Writer:
             data = self.files.get(f['path'])
             if data is not None and f.get('kind') in STOP_KINDS and 'stops' not in f:
                 stops = pickle_stops(data)
-                if stops != [len(data)]:
+                if stops and stops != [len(data)]:
                     f['stops'] = stops
         meta = dict(meta, name=name)
         self.metas[key] = meta

@@ -30,7 +30,8 @@ const KNOWN_DECODER_BUGS: Record<string, string> = {
   raw_p1_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
   raw_p2_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
   raw_p4_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
-  dict_negzero_key: 'value model: a JS Map stores the key -0.0 as +0 (SameValueZero), so {-0.0: x} loses its sign',
+  dict_negzero_key:
+    'value model: a JS Map stores the key -0.0 as +0 (SameValueZero), so {-0.0: x} loses its sign',
 };
 
 function decodeDesc(meta: FixtureMeta, data: Uint8Array, encoding?: Encoding) {
@@ -112,7 +113,14 @@ describe('default mode (no lossless) on core fixtures', () => {
     it(`protocol ${p}: "__proto__" is an own key, nothing is polluted`, () => {
       const d = loads(file('dict_js_names', p)) as Record<string, unknown>;
       expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
-      expect(Object.keys(d)).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype']);
+      expect(Object.keys(d)).toEqual([
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        'valueOf',
+        'prototype',
+      ]);
       expect(Object.getOwnPropertyDescriptor(d, '__proto__')?.value).toEqual({ polluted: true });
       expect(d['constructor']).toBe(1);
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

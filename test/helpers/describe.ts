@@ -62,7 +62,15 @@ export function canonicalJson(value: unknown): string {
   throw new Error(`canonicalJson: unsupported ${typeof value}`);
 }
 
-const SHORT_ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r', 34: '\\"', 92: '\\\\' };
+const SHORT_ESCAPES: Record<number, string> = {
+  8: '\\b',
+  9: '\\t',
+  10: '\\n',
+  12: '\\f',
+  13: '\\r',
+  34: '\\"',
+  92: '\\\\',
+};
 
 function pyJsonString(s: string): string {
   let out = '"';
@@ -155,7 +163,8 @@ class Describer {
     if (v instanceof Uint8Array) return { t: 'bytes', v: hex(v) };
     if (v instanceof Complex) return { t: 'complex', re: pyFloatRepr(v.re), im: pyFloatRepr(v.im) };
     if (v instanceof PyGlobal) return { t: 'global', v: v.qualifiedName };
-    if (v instanceof PyRange) return { t: 'range', start: String(v.start), stop: String(v.stop), step: String(v.step) };
+    if (v instanceof PyRange)
+      return { t: 'range', start: String(v.start), stop: String(v.stop), step: String(v.step) };
     if (v instanceof PySlice) {
       return { t: 'slice', start: this.run(v.start), stop: this.run(v.stop), step: this.run(v.step) };
     }
@@ -163,7 +172,13 @@ class Describer {
     if (v instanceof Tuple && v.length === 0) return { t: 'tuple', v: [] };
     if (v instanceof FrozenSet && v.size === 0) return { t: 'frozenset', v: [] };
 
-    if (Array.isArray(v) || v instanceof Map || v instanceof Set || isPlainObject(v) || v instanceof PyObject) {
+    if (
+      Array.isArray(v) ||
+      v instanceof Map ||
+      v instanceof Set ||
+      isPlainObject(v) ||
+      v instanceof PyObject
+    ) {
       const tr = this.track(v);
       if ('ref' in tr) return tr.ref;
       const id = tr.id;
@@ -178,23 +193,24 @@ class Describer {
       } else if (v instanceof Map) {
         d = { t: 'dict', id, v: this.pairs(v, tasks) };
       } else if (v instanceof Set) {
-        const items: unknown[] = new Array(v.size);
-        let i = 0;
-        for (const x of v) tasks.push({ value: x, target: items, key: i++ });
-        // Elements are described in iteration order (= stream order, as in Python), then sorted;
-        // this task runs after every element's subtree is complete.
-        stack.push({
-          run: () => {
-            const keyed = items.map((x) => [canonicalJson(x), x] as const);
-            keyed.sort((a, b) => compareCanonical(a[0], b[0]));
-            keyed.forEach(([, x], j) => (items[j] = x));
-          },
-        });
+        // Order is not data: sort the elements by their description made on its own (fresh ids, so it
+        // does not depend on iteration order), then describe them in that order.
+        const keyed = [...v].map((x) => [canonicalJson(new Describer().run(x)), x] as const);
+        keyed.sort((a, b) => compareCanonical(a[0], b[0]));
+        const items: unknown[] = new Array(keyed.length);
+        keyed.forEach(([, x], i) => tasks.push({ value: x, target: items, key: i }));
         d = { t: v instanceof FrozenSet ? 'frozenset' : 'set', id, v: items };
       } else {
         // Default-mode string-keyed dict (a plain object); own keys include a literal "__proto__".
         const rec = v as Record<string, unknown>;
-        d = { t: 'dict', id, v: this.pairs(Object.keys(rec).map((k) => [k, rec[k]] as const), tasks) };
+        d = {
+          t: 'dict',
+          id,
+          v: this.pairs(
+            Object.keys(rec).map((k) => [k, rec[k]] as const),
+            tasks,
+          ),
+        };
       }
       Describer.schedule(stack, tasks);
       return d;

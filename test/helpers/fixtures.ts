@@ -111,7 +111,10 @@ export interface PreparedOptions {
  * LoadOptions that reproduce how the generator loaded the fixture in Python: lossless, plus its
  * extensions table, persistent_load, out-of-band buffers, and the given STRING encoding.
  */
-export function loadOptionsFor(meta: FixtureMeta, extra: { encoding?: Encoding; lossless?: boolean } = {}): PreparedOptions {
+export function loadOptionsFor(
+  meta: FixtureMeta,
+  extra: { encoding?: Encoding; lossless?: boolean } = {},
+): PreparedOptions {
   const pids: unknown[] = [];
   const options: Record<string, unknown> = { lossless: extra.lossless ?? true };
   if (extra.encoding !== undefined) options['encoding'] = extra.encoding;

@@ -42,7 +42,11 @@ export interface PythonResult {
  * of it) or rejects with Python's stderr in the message. scripts/ is on PYTHONPATH, so the code can
  * `import gen_fixtures` (for `describe`) and `fixture_classes`.
  */
-export async function runPython(code: string, args: readonly string[] = [], input?: string): Promise<PythonResult> {
+export async function runPython(
+  code: string,
+  args: readonly string[] = [],
+  input?: string,
+): Promise<PythonResult> {
   const python = findPython();
   if (python === undefined) throw new Error('no Python with numpy found (set PYTHON=/path/to/python3)');
   const env = {
