@@ -1,6 +1,7 @@
 /**
- * The commands. Each takes parsed arguments and an Io (where output goes), returns an exit status,
- * and leaves all real work to the library.
+ * The commands' implementations. Each takes parsed arguments and an Io (where output goes), returns
+ * an exit status, and leaves all real work to the library. Loaded only when a command runs, so
+ * --help, --version and usage errors do not load the library.
  */
 import { dump, dumps, PickleError, PicklingError, UnpicklingError } from '../index.js';
 import type { LoadOptions } from '../unpickle/options.js';
@@ -10,57 +11,19 @@ import { toJsonPickle } from '../interop/jsonpickle-write.js';
 import { decompressJoblib, JOBLIB_COMPRESSORS, type JoblibCompressor } from '../joblib/compress.js';
 import { dumpJoblib, dumpsJoblib, type JoblibCompress } from '../joblib/write.js';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
-import { flag, intOption, stringOption, UsageError, type OptionSpec, type Parsed } from './args.js';
-import {
-  decodeInput,
-  describeContainer,
-  errnoText,
-  formatSize,
-  InputError,
-  readFileWithStatus,
-  unwrap,
-  type Input,
-} from './input.js';
+import { flag, intOption, stringOption, UsageError, type Parsed } from './args.js';
+import type { Io } from './specs.js';
+import { usageMessage } from './run.js';
+import { decodeInput, describeContainer, unwrap } from './input.js';
+import { errnoText, formatSize, InputError, readFileWithStatus, type Input } from './read.js';
 import { count, countsText, renderTree } from './show.js';
 import { scanExitCode, scanJson, scanText, type FileResult } from './scan-report.js';
 import { reindentJson } from './json-format.js';
-import type { Style } from './style.js';
 
-/** Where a command's output goes. */
-export interface Io {
-  /** stdout. */
-  out(chunk: string | Uint8Array): void;
-  /** One line to stderr (no trailing newline). */
-  err(line: string): void;
-  /** Progress text (shown only when a progress indicator runs). */
-  status(text: string): void;
-  /** The whole of stdin (read at most once). */
-  stdin(): Promise<Uint8Array>;
-  readonly stdoutIsTTY: boolean;
-  readonly style: Style;
-  readonly debug: boolean;
-}
-
-export interface Command {
-  readonly name: string;
-  readonly options: readonly OptionSpec[];
-  /** Operand count: [min, max]. */
-  readonly operands: readonly [number, number];
-  /** Which operands are inputs (for stdin detection and progress sizing). */
-  inputs(operands: readonly string[]): string[];
+/** A command's implementation (its options and operands are declared in specs.ts). */
+interface Runner {
   run(p: Parsed, io: Io): Promise<number>;
 }
-
-/** Options every command accepts (handled by main; listed so the parser knows them). */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { name: 'help', short: 'h', type: 'flag' },
-  { name: 'version', short: 'V', type: 'flag' },
-  { name: 'debug', type: 'flag' },
-  { name: 'color', type: 'flag' },
-  { name: 'no-color', type: 'flag' },
-  { name: 'progress', type: 'flag' },
-  { name: 'no-progress', type: 'flag' },
-];
 
 async function getInput(name: string, io: Io): Promise<Input> {
   if (name === '-') return { name: '-', path: undefined, data: await io.stdin() };
@@ -77,16 +40,7 @@ function loadOptions(p: Parsed, lossless: boolean): LoadOptions {
 
 // ---------------------------------------------------------------------------------------------
 
-const show: Command = {
-  name: 'show',
-  options: [
-    { name: 'depth', type: 'int', min: 0, max: 1_000_000 },
-    { name: 'items', type: 'int', min: 0, max: 1_000_000 },
-    { name: 'lossless', type: 'flag' },
-    { name: 'inert', type: 'flag' },
-  ],
-  operands: [1, 1],
-  inputs: (ops) => [ops[0] as string],
+const show: Runner = {
   async run(p, io) {
     const name = p.operands[0] as string;
     const input = await getInput(name, io);
@@ -125,15 +79,7 @@ async function plainJson(): Promise<PlainJson | null> {
   return plainJsonFn;
 }
 
-const json: Command = {
-  name: 'json',
-  options: [
-    { name: 'jsonpickle', type: 'flag' },
-    { name: 'indent', type: 'int', min: 0, max: 16 },
-    { name: 'inert', type: 'flag' },
-  ],
-  operands: [1, 1],
-  inputs: (ops) => [ops[0] as string],
+const json: Runner = {
   async run(p, io) {
     const name = p.operands[0] as string;
     const input = await getInput(name, io);
@@ -157,15 +103,7 @@ const json: Command = {
 
 // ---------------------------------------------------------------------------------------------
 
-const dis: Command = {
-  name: 'dis',
-  options: [
-    { name: 'annotate', short: 'a', type: 'flag' },
-    { name: 'indentlevel', short: 'l', type: 'int', min: 0, max: 64 },
-    { name: 'all', type: 'flag' },
-  ],
-  operands: [1, 1],
-  inputs: (ops) => [ops[0] as string],
+const dis: Runner = {
   async run(p, io) {
     const name = p.operands[0] as string;
     const input = await getInput(name, io);
@@ -198,15 +136,7 @@ const dis: Command = {
 
 // ---------------------------------------------------------------------------------------------
 
-const scanCmd: Command = {
-  name: 'scan',
-  options: [
-    { name: 'json', type: 'flag' },
-    { name: 'strict', type: 'flag' },
-    { name: 'quiet', short: 'q', type: 'flag' },
-  ],
-  operands: [1, Infinity],
-  inputs: (ops) => [...ops],
+const scanCmd: Runner = {
   async run(p, io) {
     const strict = flag(p, 'strict');
     const results: FileResult[] = [];
@@ -270,15 +200,7 @@ function parseCompress(text: string): JoblibCompress {
   return [method as JoblibCompressor, n];
 }
 
-const convert: Command = {
-  name: 'convert',
-  options: [
-    { name: 'to', type: 'string' },
-    { name: 'protocol', type: 'int', min: 0, max: 5 },
-    { name: 'compress', type: 'string' },
-  ],
-  operands: [2, 2],
-  inputs: (ops) => [ops[0] as string],
+const convert: Runner = {
   async run(p, io) {
     const [inName, outName] = p.operands as [string, string];
     const to = stringOption(p, 'to');
@@ -337,9 +259,13 @@ export class OutputError extends Error {
   override name = 'OutputError';
 }
 
-export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [show, json, dis, scanCmd, convert].map((c) => [c.name, c]),
-);
+export const RUNNERS: ReadonlyMap<string, Runner> = new Map([
+  ['show', show],
+  ['json', json],
+  ['dis', dis],
+  ['scan', scanCmd],
+  ['convert', convert],
+]);
 
 /** Exit status and one-line message for an error thrown by a command. */
 export function errorReport(e: unknown, debug: boolean): { code: number; message: string } {
@@ -348,7 +274,7 @@ export function errorReport(e: unknown, debug: boolean): { code: number; message
   let message: string;
   if (e instanceof UsageError) {
     code = 2;
-    message = e.message + (e.command ? ` (see picklejar ${e.command} --help)` : ' (see picklejar --help)');
+    message = usageMessage(e);
   } else if (e instanceof InputError) {
     code = 3;
     message = `picklejar: ${e.message}`;

@@ -6,11 +6,11 @@
  */
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Io } from './commands.js';
-import { errorReport } from './commands.js';
-import { readStdin } from './input.js';
+import { UsageError } from './args.js';
+import type { Io } from './specs.js';
+import { readStdin } from './read.js';
 import { Spinner } from './progress.js';
-import { anyFlag, execute, plan, type Plan } from './run.js';
+import { anyFlag, execute, plan, usageMessage, type Plan } from './run.js';
 import { colorWanted, makeStyle } from './style.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
@@ -54,9 +54,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   try {
     p = plan(argv);
   } catch (e) {
-    const { code, message } = errorReport(e, argv.includes('--debug'));
-    writeErr(message);
-    return code;
+    if (!(e instanceof UsageError)) throw e;
+    writeErr(usageMessage(e));
+    return 2;
   }
   if (p.kind === 'text') {
     writeOut(p.text);
@@ -117,6 +117,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return await execute(p, io);
   } catch (e) {
     spinner?.stop();
+    const { errorReport } = await import('./commands.js');
     const { code, message } = errorReport(e, debug);
     writeErr(message);
     return code;
@@ -144,9 +145,8 @@ function inWorker(input: WorkerInput, spinner: Spinner): Promise<number> {
       if (done) return;
       done = true;
       spinner.stop();
-      const { code, message } = errorReport(e, input.debug);
-      writeErr(message);
-      resolve(code);
+      writeErr(`picklejar: ${e.message}${input.debug && e.stack ? '\n' + e.stack : ''}`);
+      resolve(1);
     });
     worker.on('exit', (exitCode) => {
       if (done) return;

@@ -43,7 +43,7 @@ export class Spinner {
     if (this.stopped) return;
     const secs = ((Date.now() - this.started) / 1000).toFixed(1);
     const f = FRAMES[this.frame++ % FRAMES.length] as string;
-    const cols = this.stream.columns ?? 80;
+    const cols = this.stream.columns || 80;
     let line = `${f} ${this.text} (${secs} s)`;
     if ([...line].length > cols - 1) line = [...line].slice(0, Math.max(10, cols - 2)).join('') + '…';
     this.stream.write(`\r\x1b[2K${line}`);

@@ -1,7 +1,7 @@
 /** Turning argv into a plan (command, parsed options) and running a plan against an Io. */
 import { readFileSync } from 'node:fs';
 import { parseArgs, flag, UsageError, type Parsed } from './args.js';
-import { COMMANDS, GLOBAL_OPTIONS, errorReport, type Command, type Io } from './commands.js';
+import { COMMANDS, GLOBAL_OPTIONS, type Command, type Io } from './specs.js';
 import { HELP, TOOL_HELP } from './help.js';
 
 export type Plan =
@@ -63,10 +63,19 @@ export function anyFlag(p: Extract<Plan, { kind: 'run' }>, name: string): boolea
   return flag(p.global, name) || flag(p.parsed, name);
 }
 
+/** One line for a usage error (the full error report needs the library; usage errors do not). */
+export function usageMessage(e: UsageError): string {
+  return e.message + (e.command ? ` (see picklejar ${e.command} --help)` : ' (see picklejar --help)');
+}
+
 /** Run a command; errors become one stderr line (stack with --debug) and an exit status. */
 export async function execute(p: Extract<Plan, { kind: 'run' }>, io: Io): Promise<number> {
+  const { RUNNERS, errorReport } = await import('./commands.js');
   try {
-    return await p.command.run(p.parsed, io);
+    return await (RUNNERS.get(p.command.name) as { run(p: Parsed, io: Io): Promise<number> }).run(
+      p.parsed,
+      io,
+    );
   } catch (e) {
     const { code, message } = errorReport(e, io.debug);
     io.err(message);
