@@ -12,6 +12,8 @@ Requests:
   {"op": "check", "items": [{"id", "pickle" (base64) | "fixture" (path), "text"}]}
                               decode each text with jsonpickle.decode(text, keys=True) and compare it
                               with the unpickled value: {"id", "ok", "why"}.
+  {"op": "views"}             values and their plain JSON view (src/interop/jsonview.ts) as computed
+                              here in Python: {"views": [{"name", "pickle", "view"}]}.
   {"op": "batch", "jobs": [request, ...]}   several of the above in one process.
 """
 import base64
@@ -476,7 +478,160 @@ def job_check(req):
     return {'results': out}
 
 
-JOBS = {'values': job_values, 'fixtures': job_fixtures, 'check': job_check}
+# ---------------------------------------------------------------------------------------------
+# the plain JSON view (src/interop/jsonview.ts), computed independently from the Python value
+
+def _ptr(keys):
+    return '#' + ''.join('/' + str(k).replace('~', '~0').replace('/', '~1') for k in keys)
+
+
+def _num(x):
+    if x != x:
+        return 'NaN'
+    if x in (float('inf'), float('-inf')):
+        return 'Infinity' if x > 0 else '-Infinity'
+    return x
+
+
+def _int(x):
+    return x if -(2**53 - 1) <= x <= 2**53 - 1 else str(x)
+
+
+def _key(k):
+    return '$' + k if k.startswith('$') else k
+
+
+def view(value, max_items=1000):
+    """The documented view of `value` (the subset of types the tests use)."""
+    first = {}  # id -> path
+    keep = []  # keep objects alive so ids stay unique
+
+    def walk(v, path):
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, int) and not isinstance(v, enum.Enum):
+            return _int(v)
+        if isinstance(v, float):
+            return _num(v)
+        if isinstance(v, (bytes, bytearray)):
+            return {'$bytes': base64.b64encode(bytes(v)).decode('ascii')}
+        if isinstance(v, complex):
+            return {'$complex': [_num(v.real), _num(v.imag)]}
+        if isinstance(v, datetime.datetime):
+            return {'$datetime': v.isoformat()}
+        if isinstance(v, datetime.date):
+            return {'$date': v.isoformat()}
+        if isinstance(v, datetime.time):
+            return {'$time': v.isoformat()}
+        if isinstance(v, datetime.timedelta):
+            return {'$timedelta': v.total_seconds()}
+        if isinstance(v, decimal.Decimal):
+            return {'$decimal': str(v)}
+        if isinstance(v, fractions.Fraction):
+            return {'$fraction': str(v)}
+        if isinstance(v, uuid.UUID):
+            return {'$uuid': str(v)}
+        if isinstance(v, np.dtype):
+            return {'$dtype': json.dumps(v.descr, separators=(',', ':')) if v.names or v.subdtype else v.str}
+        if isinstance(v, np.generic):
+            return walk(v.item(), path)
+        if isinstance(v, type) or callable(v):
+            return {'$global': f'{v.__module__}.{v.__qualname__}'}
+        if id(v) in first:
+            return {'$ref': _ptr(first[id(v)])}
+        first[id(v)] = path
+        keep.append(v)
+        if isinstance(v, np.ndarray):
+            body = {'dtype': json.dumps(v.dtype.descr, separators=(',', ':')) if v.dtype.names else v.dtype.str,
+                    'shape': list(v.shape)}
+            if v.dtype.kind in 'Mm':
+                data = v.view('i8')
+            else:
+                data = v
+            if v.dtype.names:
+                flat = [dict(zip(v.dtype.names, r)) for r in data.ravel().tolist()]
+            else:
+                flat = data.ravel().tolist()
+            if v.size > max_items:
+                body['truncated'] = True
+                body['head'] = walk(flat[:max_items], path + ['$ndarray', 'head'])
+            else:
+                nested = np.array(flat, dtype=object).reshape(v.shape).tolist() if v.ndim else flat[0]
+                if v.dtype.names and v.ndim:
+                    nested = np.empty(v.shape, dtype=object)
+                    for i, rec in enumerate(flat):
+                        nested.flat[i] = rec
+                    nested = nested.tolist()
+                body['data'] = walk(nested, path + ['$ndarray', 'data'])
+            return {'$ndarray': body}
+        if isinstance(v, (list, tuple, set, frozenset, collections.deque)):
+            return [walk(x, path + [i]) for i, x in enumerate(v)]
+        if isinstance(v, dict):
+            if all(isinstance(k, str) for k in v):
+                return {_key(k): walk(x, path + [_key(k)]) for k, x in v.items()}
+            return {'$map': [[walk(k, path + ['$map', i, 0]), walk(x, path + ['$map', i, 1])]
+                             for i, (k, x) in enumerate(v.items())]}
+        if hasattr(v, '__dict__'):
+            out = {'$class': f'{type(v).__module__}.{type(v).__qualname__}'}
+            for k, x in vars(v).items():
+                out[_key(k)] = walk(x, path + [_key(k)])
+            return out
+        raise TypeError(f'view: {type(v)}')
+
+    return walk(value, [])
+
+
+def _view_values():
+    shared = [1, 2]
+    cyc = []
+    cyc.append(cyc)
+    d = {'k': 1}
+    d['self'] = d
+    p = Plain('x', None)
+    p.b = [p, shared]
+    return {
+        'scalars': [None, True, 0, -7, 2**53 - 1, 2**53, -2**63, 2**100, 1.5, -0.0, float('nan'),
+                    float('inf'), float('-inf'), '', 'h\u00e9 \U0001F600'],
+        'bytes': [b'', b'\x00\xffab', bytearray(b'xyz')],
+        'containers': [(1, (2,)), {3}, frozenset({4}), collections.deque([5, 6])],
+        'dict_str': {'b': 1, 'a': [2], '$ref': 3, '__proto__': {'x': 1}, '$$': 4},
+        'dict_mixed': {1: 'one', 'two': 2, (3, 4): None},
+        'shared': [shared, shared, {'again': shared}],
+        'cycle_list': cyc,
+        'cycle_dict': d,
+        'object': p,
+        'stdlib': [datetime.datetime(2020, 1, 2, 3, 4, 5, 6), datetime.date(1999, 12, 31),
+                   datetime.time(23, 59, 1), datetime.timedelta(days=-1, seconds=30, microseconds=5),
+                   decimal.Decimal('1.10'), fractions.Fraction(3, -4),
+                   uuid.UUID('12345678-1234-5678-1234-567812345678')],
+        'np_int': np.arange(6, dtype=np.int64).reshape(2, 3),
+        'np_big_uint': np.array([0, 2**64 - 1], dtype=np.uint64),
+        'np_float': np.array([1.5, float('nan'), float('inf'), -0.0]),
+        'np_fortran': np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        'np_bool': np.array([[True], [False]]),
+        'np_complex': np.array([1 + 2j]),
+        'np_str': np.array(['a', '\u20ac\u20ac']),
+        'np_bytes': np.array([b'a', b'bc']),
+        'np_struct': np.array([(1, 2.5), (3, -1.0)], dtype=[('i', '<i4'), ('f', '<f8')]),
+        'np_datetime': np.array(['2020-01-01', 'NaT'], dtype='M8[D]'),
+        'np_object': np.array([1, 'a', None], dtype=object),
+        'np_0d': np.array(7.5),
+        'np_empty': np.zeros((2, 0)),
+        'np_large': np.arange(2500, dtype=np.int32),
+        'np_scalars': [np.float32(0.5), np.int64(2**60), np.bool_(False), np.str_('s')],
+        'np_dtypes': [np.dtype('>i4'), np.dtype([('a', '<i4'), ('b', '>f8')])],
+    }
+
+
+def job_views(_req):
+    out = []
+    for name, v in _view_values().items():
+        out.append({'name': name, 'pickle': base64.b64encode(pickle.dumps(v, 4)).decode('ascii'),
+                    'view': view(v)})
+    return {'views': out}
+
+
+JOBS = {'values': job_values, 'fixtures': job_fixtures, 'check': job_check, 'views': job_views}
 
 
 def main():

@@ -98,7 +98,8 @@ export function toBase64(b: Uint8Array): string {
 export function fromBase64(s: string): Uint8Array | undefined {
   const clean = s.replace(/[^A-Za-z0-9+/=]/g, '');
   const body = clean.replace(/=+$/, '');
-  if (body.includes('=') || body.length % 4 === 1) return undefined;
+  // Python requires complete 4-character groups ("Incorrect padding" otherwise).
+  if (body.includes('=') || clean.length % 4 !== 0 || clean.length - body.length > 2) return undefined;
   const buf = Buffer.from(body, 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
