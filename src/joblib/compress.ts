@@ -9,6 +9,7 @@
  */
 import * as zlib from 'node:zlib';
 import { UnpicklingError, PicklingError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../unpickle/options.js';
 import { crc32 } from './checksum.js';
 import { decodeBzip2, encodeBzip2 } from './bzip2.js';
 import { decodeLz4, encodeLz4 } from './lz4.js';
@@ -209,7 +210,7 @@ export function readZFile(data: Uint8Array, maxBytes: number): Uint8Array {
  * Decompress a joblib file's bytes. Returns undefined when `data` does not start with any compressor's
  * magic (an uncompressed stream). `maxBytes` caps the decompressed size.
  */
-export function decompressJoblib(data: Uint8Array, maxBytes: number): Uint8Array | undefined {
+export function decompressJoblib(data: Uint8Array, maxBytes: number = DEFAULT_LIMITS.maxInputBytes): Uint8Array | undefined {
   const kind = detectJoblibCompression(data);
   if (kind === undefined) return undefined;
   const what = NAMES[kind];
