@@ -21,7 +21,7 @@ import {
  * Fixtures whose bytes we cannot reproduce, and why. `semantic: false` marks the ones that also
  * decode differently (the JS value itself cannot hold what Python had).
  */
-const EXCEPTIONS: Record<string, { reason: string; protocols?: number[]; semantic?: false }> = {
+const EXCEPTIONS: Record<string, { reason: string; protocols?: number[]; semantic?: false; shareStrings?: true }> = {
   'core/dict_negzero_key': {
     reason: 'a JS Map normalizes the key -0.0 to 0.0, so the decoded value already lost the sign',
     semantic: false,
@@ -62,6 +62,8 @@ interface Outcome {
   path: string;
   protocol: number;
   status: 'identical' | 'differs' | 'undecodable' | 'unsupported';
+  /** Identical when written with shareStrings: true. */
+  shared?: boolean;
   semantic?: boolean;
   detail?: string;
 }
@@ -91,6 +93,11 @@ function run(entry: FixtureEntry): Outcome[] {
       throw e;
     }
     const same = Buffer.compare(Buffer.from(bytes), Buffer.from(data)) === 0;
+    let shared: boolean | undefined;
+    if (!same) {
+      const alt = dumps(value, { protocol: f.protocol, lossless: true, allowGlobals: true, shareStrings: true });
+      shared = Buffer.compare(Buffer.from(alt), Buffer.from(data)) === 0;
+    }
     let semantic: boolean | undefined;
     const want = expectedDesc(meta, f.protocol);
     if (want !== null && want !== undefined && !meta.persistent && !meta.buffers) {
@@ -100,7 +107,7 @@ function run(entry: FixtureEntry): Outcome[] {
         semantic = false;
       }
     }
-    out.push({ ...base, status: same ? 'identical' : 'differs', semantic });
+    out.push({ ...base, status: same ? 'identical' : 'differs', semantic, shared });
   }
   return out;
 }
@@ -120,6 +127,12 @@ describe('re-encoding CPython fixtures gives the same bytes', () => {
       return !(ex && (ex.protocols === undefined || ex.protocols.includes(o.protocol)));
     });
     expect(unexplained.map((o) => `${o.path}: ${o.status} ${o.detail ?? ''}`)).toEqual([]);
+  });
+
+  it('matches with shareStrings where Python shared a str object', () => {
+    const shared = outcomes.filter((o) => EXCEPTIONS[`${o.family}/${o.name}`]?.shareStrings && o.status === 'differs');
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.filter((o) => !o.shared).map((o) => o.path)).toEqual([]);
   });
 
   it('decodes back to the fixture description', () => {

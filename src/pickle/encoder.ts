@@ -843,7 +843,9 @@ export class Encoder {
     }
     this.saveGlobalRef(G_ENCODE);
     if (this.proto < 2) w.byte(MARK);
-    // CPython decodes the bytes into a new str object (never a shared one-character singleton).
+    // CPython's latin-1 decode gives a one-character singleton for one byte, which a data str would share
+    // only if it was a singleton too (made at run time, e.g. by pickle.loads); string literals in Python
+    // code are not. We write it as a new str: what pickles of values built from literals show.
     this.writeStr(latin1String(b));
     this.put(this.memoCount++);
     this.saveStr(NAME_LATIN1.value, true);
