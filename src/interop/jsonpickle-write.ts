@@ -75,6 +75,8 @@ interface ValueTask {
 interface ExitTask {
   readonly exit: object;
   readonly prev: number | undefined;
+  /** The tuple/set had been written in full before: this visit repeats it. */
+  readonly again: boolean;
 }
 /** Leave an object that has an id. */
 interface LeaveTask {
@@ -92,6 +94,14 @@ interface KeyTask {
 type Task = string | ValueTask | ExitTask | LeaveTask | CaptureTask | KeyTask;
 
 const SEP = ', ';
+
+/**
+ * Repeats of shared tuples/sets are written in full (jsonpickle has no ids for them), which is
+ * exponential for nested sharing. The writer refuses once the values visited inside repeats exceed
+ * both REPEAT_FLOOR and REPEAT_RATIO times the values visited outside them.
+ */
+const REPEAT_FLOOR = 1_000_000;
+const REPEAT_RATIO = 1000;
 
 function val(v: unknown, parent: PathNode | null, key: string | number): ValueTask {
   return { v, p: { parent, key } };
@@ -113,6 +123,13 @@ class Writer {
   /** Objects with an id currently open (being written) around the current position. */
   private openIds = 0;
   private readonly tasks: Task[] = [];
+  /** Tuples/sets written in full at least once. */
+  private readonly written = new WeakSet<object>();
+  /** How many repeats of already-written tuples/sets enclose the current position. */
+  private repeating = 0;
+  /** Values visited outside / inside such repeats (the budget against exponential output). */
+  private firstVisits = 0;
+  private repeatVisits = 0;
   private readonly reduceContext: { protocol: number; lossless: boolean };
 
   constructor(options: ToJsonPickleOptions | undefined) {
@@ -126,11 +143,23 @@ class Writer {
     while (tasks.length > 0) {
       const t = tasks.pop() as Task;
       if (typeof t === 'string') this.out.push(t);
-      else if ('v' in t) this.value(t.v, t.p);
+      else if ('v' in t) {
+        if (this.repeating === 0) this.firstVisits++;
+        else if (++this.repeatVisits > REPEAT_FLOOR && this.repeatVisits > REPEAT_RATIO * this.firstVisits) {
+          this.fail(
+            `shared tuples or sets would be repeated more than ${REPEAT_RATIO} times over (${this.repeatVisits} values so far): ` +
+              'jsonpickle has no references for tuples and sets, so nested sharing such as 60 levels of (x, x) is exponential',
+            t.p,
+          );
+        }
+        this.value(t.v, t.p);
+      }
       else if ('leave' in t) this.openIds--;
       else if ('exit' in t) {
         if (t.prev === undefined) this.active.delete(t.exit);
         else this.active.set(t.exit, t.prev);
+        this.written.add(t.exit);
+        if (t.again) this.repeating--;
       }
       else if ('capture' in t) {
         this.captures.push(this.out);
@@ -295,7 +324,9 @@ class Writer {
       this.fail('a tuple or set contains itself with no list, dict or object in between; jsonpickle cannot represent that', p);
     }
     this.active.set(obj, this.openIds);
-    return { exit: obj, prev };
+    const again = this.written.has(obj);
+    if (again) this.repeating++;
+    return { exit: obj, prev, again };
   }
 
   private items(it: Iterable<unknown>, p: PathNode | null): Task[] {
