@@ -50,6 +50,7 @@ const EXCEPTIONS: Record<string, { reason: string; protocols?: number[]; semanti
     reason:
       "Python shared one str object ('bee') between the kwargs and the state; JS strings have no identity",
     protocols: [4, 5],
+    shareStrings: true,
   },
 };
 
