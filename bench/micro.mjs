@@ -212,3 +212,31 @@ compare(
   },
   500_000,
 );
+
+// Growth: 1M values pushed into one array vs into 100 arrays of 10k (same number of stores).
+compare(
+  'array growth: 1M pushes into one array vs 100 arrays of 10k',
+  () => ({ N: 1_000_000 }),
+  {
+    oneArray({ N }) {
+      const a = [];
+      for (let i = 0; i < N; i++) a.push(i & 1023);
+      return N;
+    },
+    hundredArrays({ N }) {
+      let keep;
+      for (let k = 0; k < 100; k++) {
+        const a = [];
+        for (let i = 0; i < N / 100; i++) a.push(i & 1023);
+        keep = a;
+      }
+      return keep.length * 100;
+    },
+    preallocatedHoley({ N }) {
+      const a = new Array(N);
+      for (let i = 0; i < N; i++) a[i] = i & 1023;
+      return a.length;
+    },
+  },
+  1_000_000,
+);
