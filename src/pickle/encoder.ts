@@ -1724,7 +1724,7 @@ export class Encoder {
     if (o.__kwargs__ !== undefined) red.kwargs = o.__kwargs__ as ReadonlyMap<string, unknown>;
     if (o.__items__ !== undefined) red.listitems = o.__items__;
     if (o.__dictitems__ !== undefined) red.dictitems = o.__dictitems__;
-    if (o.__state__ !== undefined) red.state = o.__state__;
+    if (o.__state__ !== undefined) red.state = slotsState(o) ?? o.__state__;
     else if (Object.keys(o).length > 0) red.state = OWN_PROPS;
     return this.pushProg(
       this.program(
@@ -1850,6 +1850,36 @@ export class Encoder {
     }
     return steps;
   }
+}
+
+/** A dict-like state part as [key, value] pairs (Map or plain object); undefined for anything else. */
+function dictEntries(d: unknown): [unknown, unknown][] | undefined {
+  if (d instanceof Map) return [...d.entries()];
+  if (isPlainObject(d)) return Object.entries(d);
+  return undefined;
+}
+
+/**
+ * A `(dict | None, slots)` state rebuilt from the object's current attributes: the decoder copies
+ * both parts onto the object as properties, and the caller may have changed them since. Slot names
+ * are the keys of the original slots dict; every other property belongs to the `__dict__` part.
+ */
+function slotsState(o: PyObject): Tuple | undefined {
+  const st = o.__state__;
+  if (!(st instanceof Tuple) || st.length !== 2) return undefined;
+  const first = st[0] === null ? [] : dictEntries(st[0]);
+  const slots = dictEntries(st[1]);
+  if (first === undefined || slots === undefined) return undefined;
+  if (![...first, ...slots].every(([k]) => typeof k === 'string')) return undefined;
+  const own = o as unknown as Record<string, unknown>;
+  const slotNames = new Set(slots.map(([k]) => k as string));
+  const slotPart = new Map<unknown, unknown>();
+  const dictPart = new Map<unknown, unknown>();
+  for (const k of Object.keys(own)) {
+    if (slotNames.has(k)) slotPart.set(k, own[k]);
+    else dictPart.set(k, own[k]);
+  }
+  return Tuple.from_([st[0] === null && dictPart.size === 0 ? null : dictPart, slotPart]);
 }
 
 /** Marker: the state is the PyObject's own enumerable properties. */
