@@ -11,14 +11,9 @@ import { NDArray } from '../src/numpy/index.js';
 
 describe('fromJsonPickle reads jsonpickle 3.0 output', () => {
   it('numbers: ints (any size) vs floats, NaN and infinities', () => {
-    expect(fromJsonPickle('[1, 1.0, 1180591620717411303424, NaN, -Infinity, -0.0]', { lossless: true })).toEqual([
-      1n,
-      1,
-      1180591620717411303424n,
-      NaN,
-      -Infinity,
-      -0,
-    ]);
+    expect(
+      fromJsonPickle('[1, 1.0, 1180591620717411303424, NaN, -Infinity, -0.0]', { lossless: true }),
+    ).toEqual([1n, 1, 1180591620717411303424n, NaN, -Infinity, -0]);
     expect(fromJsonPickle('[1, 9007199254740993]')).toEqual([1, 9007199254740993n]);
   });
 
@@ -56,27 +51,39 @@ describe('fromJsonPickle reads jsonpickle 3.0 output', () => {
   });
 
   it('tuples, sets, frozensets, bytes, bytearray, complex', () => {
-    expect(fromJsonPickle('{"py/tuple": [1, {"py/set": [2]}]}', { lossless: true })).toEqual(tuple<unknown>(1n, new Set([2n])));
+    expect(fromJsonPickle('{"py/tuple": [1, {"py/set": [2]}]}', { lossless: true })).toEqual(
+      tuple<unknown>(1n, new Set([2n])),
+    );
     const fs = fromJsonPickle('{"py/reduce": [{"py/type": "builtins.frozenset"}, {"py/tuple": [[1, 2]]}]}');
     expect(fs).toBeInstanceOf(FrozenSet);
     expect([...(fs as Set<unknown>)]).toEqual([1, 2]);
     expect(fromJsonPickle('{"py/b64": "YWJj"}')).toEqual(new Uint8Array([97, 98, 99]));
     expect(fromJsonPickle('{"py/b85": "VPaz"}')).toEqual(new Uint8Array([97, 98, 99]));
     expect(fromJsonPickle('{"py/b85": "Xk~0{Zy<MXa%^NF"}')).toEqual(new TextEncoder().encode('hello world!'));
-    const ba = fromJsonPickle('{"py/reduce": [{"py/type": "builtins.bytearray"}, {"py/tuple": [{"py/b64": "YWJj"}]}]}');
+    const ba = fromJsonPickle(
+      '{"py/reduce": [{"py/type": "builtins.bytearray"}, {"py/tuple": [{"py/b64": "YWJj"}]}]}',
+    );
     expect(ba).toBeInstanceOf(ByteArray);
-    expect(fromJsonPickle('{"py/object": "builtins.complex", "py/newargs": {"py/tuple": [1.0, 2.0]}}')).toMatchObject({ re: 1, im: 2 });
+    expect(
+      fromJsonPickle('{"py/object": "builtins.complex", "py/newargs": {"py/tuple": [1.0, 2.0]}}'),
+    ).toMatchObject({ re: 1, im: 2 });
   });
 
   it('objects: attributes, py/state, py/newargs, dict and list subclasses, enum members', () => {
-    const p = fromJsonPickle('{"py/object": "jpmod.Plain", "a": 1, "b": [2]}', { lossless: true }) as PyObject;
+    const p = fromJsonPickle('{"py/object": "jpmod.Plain", "a": 1, "b": [2]}', {
+      lossless: true,
+    }) as PyObject;
     expect(p).toBeInstanceOf(PyObject);
     expect(p.__qualname__).toBe('jpmod.Plain');
     expect(p.__kind__).toBe('newobj');
     expect({ ...p }).toEqual({ a: 1n, b: [2n] });
-    const g = fromJsonPickle('{"py/object": "jpmod.GetState", "py/state": {"py/tuple": [4]}}', { lossless: true }) as PyObject;
+    const g = fromJsonPickle('{"py/object": "jpmod.GetState", "py/state": {"py/tuple": [4]}}', {
+      lossless: true,
+    }) as PyObject;
     expect(g.__state__).toEqual(tuple(4n));
-    const n = fromJsonPickle('{"py/object": "jpmod.NewArgs", "py/newargs": {"py/tuple": [3, "x"]}, "tag": "x"}') as PyObject;
+    const n = fromJsonPickle(
+      '{"py/object": "jpmod.NewArgs", "py/newargs": {"py/tuple": [3, "x"]}, "tag": "x"}',
+    ) as PyObject;
     expect([...n.__args__]).toEqual([3, 'x']);
     expect(n['tag']).toBe('x');
     const d = fromJsonPickle('{"py/object": "jpmod.MyDict", "a": 1, "__dict__": {"extra": 2}}') as PyObject;
@@ -84,7 +91,9 @@ describe('fromJsonPickle reads jsonpickle 3.0 output', () => {
     expect(d['extra']).toBe(2);
     const l = fromJsonPickle('{"py/object": "jpmod.MyList", "py/seq": [1, 2]}') as PyObject;
     expect(l.__items__).toEqual([1, 2]);
-    const e = fromJsonPickle('{"py/reduce": [{"py/function": "builtins.getattr"}, {"py/tuple": [{"py/type": "jpmod.Color"}, "RED"]}]}');
+    const e = fromJsonPickle(
+      '{"py/reduce": [{"py/function": "builtins.getattr"}, {"py/tuple": [{"py/type": "jpmod.Color"}, "RED"]}]}',
+    );
     expect(e).toEqual(new PyGlobal('jpmod', 'Color.RED'));
     // A cycle through an attribute comes back as the same object.
     const c = fromJsonPickle('{"py/object": "jpmod.Plain", "a": {"x": {"py/id": 0}}, "b": null}') as PyObject;
@@ -105,7 +114,9 @@ describe('fromJsonPickle reads jsonpickle 3.0 output', () => {
   });
 
   it('numpy arrays: text form, binary form, 0-d values', () => {
-    const small = fromJsonPickle('{"py/object": "numpy.ndarray", "dtype": "int64", "values": [0, 1, 2]}') as NDArray;
+    const small = fromJsonPickle(
+      '{"py/object": "numpy.ndarray", "dtype": "int64", "values": [0, 1, 2]}',
+    ) as NDArray;
     expect(small.dtype.str).toBe('<i8');
     expect(small.toArray()).toEqual([0n, 1n, 2n]);
     // np.arange(20, dtype='>i4'): zlib + base64, big-endian; arrives native, as numpy's unpickling does.
@@ -142,7 +153,10 @@ describe('fromJsonPickle refuses', () => {
   });
 
   it('never touches Object.prototype', () => {
-    const plain = fromJsonPickle('{"__proto__": {"polluted": 1}, "a": {"__proto__": [1]}}') as Record<string, unknown>;
+    const plain = fromJsonPickle('{"__proto__": {"polluted": 1}, "a": {"__proto__": [1]}}') as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(plain)).toEqual(['__proto__', 'a']);
     expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
     expect(plain['__proto__']).toEqual({ polluted: 1 });
@@ -163,7 +177,9 @@ describe('toJsonPickle writes what jsonpickle 3.0 writes', () => {
       '{"py/reduce": [{"py/type": "builtins.frozenset"}, {"py/tuple": [[1, 2]]}]}',
     );
     expect(toJsonPickle(new Uint8Array([97, 98, 99]))).toBe('{"py/b64": "YWJj"}');
-    expect(toJsonPickle([NaN, Infinity, -0, 1.5, 1e16, 1e-5])).toBe('[NaN, Infinity, -0.0, 1.5, 1e+16, 1e-05]');
+    expect(toJsonPickle([NaN, Infinity, -0, 1.5, 1e16, 1e-5])).toBe(
+      '[NaN, Infinity, -0.0, 1.5, 1e+16, 1e-05]',
+    );
     expect(toJsonPickle('a\ud800b\u00e9')).toBe('"a\\ud800b\\u00e9"');
     const m = new Map<unknown, unknown>([
       [1n, 7n],
@@ -179,14 +195,23 @@ describe('toJsonPickle writes what jsonpickle 3.0 writes', () => {
     d.set('self', d);
     expect(toJsonPickle(d)).toBe('{"self": {"py/id": 0}}');
     expect(toJsonPickle(new PyGlobal('builtins', 'len'))).toBe('{"py/function": "builtins.len"}');
-    expect(toJsonPickle(new PyGlobal('collections', 'OrderedDict'))).toBe('{"py/type": "collections.OrderedDict"}');
-    expect(toJsonPickle(new PyDecimal('1.10'))).toBe('{"py/reduce": [{"py/type": "decimal.Decimal"}, {"py/tuple": ["1.10"]}]}');
+    expect(toJsonPickle(new PyGlobal('collections', 'OrderedDict'))).toBe(
+      '{"py/type": "collections.OrderedDict"}',
+    );
+    expect(toJsonPickle(new PyDecimal('1.10'))).toBe(
+      '{"py/reduce": [{"py/type": "decimal.Decimal"}, {"py/tuple": ["1.10"]}]}',
+    );
   });
 
   it('keeps keys jsonpickle would drop or misread, as encoded keys', () => {
-    expect(toJsonPickle(new Map([['py/object', 1n], ['json://x', 2n]]))).toBe(
-      '{"json://\\"py/object\\"": 1, "json://\\"json://x\\"": 2}',
-    );
+    expect(
+      toJsonPickle(
+        new Map([
+          ['py/object', 1n],
+          ['json://x', 2n],
+        ]),
+      ),
+    ).toBe('{"json://\\"py/object\\"": 1, "json://\\"json://x\\"": 2}');
   });
 
   it('objects: state, arguments, items', () => {
@@ -207,7 +232,9 @@ describe('toJsonPickle writes what jsonpickle 3.0 writes', () => {
 
   it('refuses what Python would run or cannot hold', () => {
     expect(() => toJsonPickle([new PyGlobal('os', 'system')])).toThrow(PicklingError);
-    expect(() => toJsonPickle(new PyObject(new PyGlobal('subprocess', 'Popen'), 'reduce', tuple('ls')))).toThrow(/refusing/);
+    expect(() =>
+      toJsonPickle(new PyObject(new PyGlobal('subprocess', 'Popen'), 'reduce', tuple('ls'))),
+    ).toThrow(/refusing/);
     expect(() => toJsonPickle({ f: () => 1 })).toThrow(/at root\.f/);
     expect(() => toJsonPickle([undefined])).toThrow(/root\[0\]/);
     const t = new Tuple<unknown>();

@@ -28,7 +28,11 @@ function nestedListPickle(depth: number): Uint8Array {
 describeWithPython('toJSONValue matches the view computed in Python', () => {
   let views: { name: string; pickle: string; view: JSONValue }[] = [];
   beforeAll(async () => {
-    const r = await runPython('import fixtures_jsonpickle as M; M.main()', [], JSON.stringify({ op: 'views' }));
+    const r = await runPython(
+      'import fixtures_jsonpickle as M; M.main()',
+      [],
+      JSON.stringify({ op: 'views' }),
+    );
     views = (JSON.parse(r.stdout) as { views: typeof views }).views;
   }, 120_000);
 
@@ -53,7 +57,12 @@ describeWithPython('toJSONValue matches the view computed in Python', () => {
 
 describe('toJSONValue structure', () => {
   it('maps non-string keys, escapes $-keys and keeps __proto__ as data', () => {
-    const v = toJSONValue(new Map<unknown, unknown>([['__proto__', 1n], ['$x', 2n]])) as Record<string, JSONValue>;
+    const v = toJSONValue(
+      new Map<unknown, unknown>([
+        ['__proto__', 1n],
+        ['$x', 2n],
+      ]),
+    ) as Record<string, JSONValue>;
     expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
     expect(Object.keys(v)).toEqual(['__proto__', '$$x']);
     expect(v['__proto__']).toBe(1);
@@ -83,7 +92,10 @@ describe('toJSONValue structure', () => {
     const a: unknown[] = [];
     const m = new Map<unknown, unknown>([['a/b~c', a]]);
     a.push(m, a);
-    expect(toJSONValue([m, a])).toEqual([{ 'a/b~c': [{ $ref: '#/0' }, { $ref: '#/0/a~1b~0c' }] }, { $ref: '#/0/a~1b~0c' }]);
+    expect(toJSONValue([m, a])).toEqual([
+      { 'a/b~c': [{ $ref: '#/0' }, { $ref: '#/0/a~1b~0c' }] },
+      { $ref: '#/0/a~1b~0c' },
+    ]);
   });
 
   it('stays linear for 60 levels of [x, x] fan-out', () => {
@@ -119,13 +131,25 @@ describe('toJSONValue structure', () => {
 
   it('truncates below maxDepth and cuts large arrays at maxArrayItems', () => {
     expect(toJSONValue([[[1n]], 'x'], { maxDepth: 1 })).toEqual([[{ $truncated: 'list', size: 1 }], 'x']);
-    expect(toJSONValue(new Map([['k', [1n, 2n]]]), { maxDepth: 0 })).toEqual({ k: { $truncated: 'list', size: 2 } });
+    expect(toJSONValue(new Map([['k', [1n, 2n]]]), { maxDepth: 0 })).toEqual({
+      k: { $truncated: 'list', size: 2 },
+    });
   });
 
   it('stringifyJSON agrees with JSON.stringify', () => {
-    const samples: JSONValue[] = [null, 1, -0, 1e21, 'a"\u2028\ud800', [], {}, [1, [2, {}], { a: [], b: { c: null } }]];
+    const samples: JSONValue[] = [
+      null,
+      1,
+      -0,
+      1e21,
+      'a"\u2028\ud800',
+      [],
+      {},
+      [1, [2, {}], { a: [], b: { c: null } }],
+    ];
     for (const s of samples) {
-      for (const indent of [undefined, 0, 1, 4]) expect(stringifyJSON(s, indent)).toBe(JSON.stringify(s, null, indent));
+      for (const indent of [undefined, 0, 1, 4])
+        expect(stringifyJSON(s, indent)).toBe(JSON.stringify(s, null, indent));
     }
   });
 });

@@ -32,9 +32,24 @@ export const JSON_KEY = 'json://';
  * (`tags.RESERVED`; note that `py/b64`/`py/b85` are not in it).
  */
 export const RESERVED = new Set([
-  'py/bytes', 'py/function', 'py/id', 'py/initargs', 'py/iterator', 'py/newargs', 'py/newargsex',
-  'py/newobj', 'py/object', 'py/property', 'py/reduce', 'py/ref', 'py/repr', 'py/seq', 'py/set',
-  'py/state', 'py/tuple', 'py/type',
+  'py/bytes',
+  'py/function',
+  'py/id',
+  'py/initargs',
+  'py/iterator',
+  'py/newargs',
+  'py/newargsex',
+  'py/newobj',
+  'py/object',
+  'py/property',
+  'py/reduce',
+  'py/ref',
+  'py/repr',
+  'py/seq',
+  'py/set',
+  'py/state',
+  'py/tuple',
+  'py/type',
 ]);
 
 /**
@@ -71,10 +86,37 @@ export const NAME_FIXES: ReadonlyMap<string, string> = new Map([
 
 /** Python builtins that are types (for `py/type` rather than `py/function`). */
 export const BUILTIN_TYPES = new Set([
-  'object', 'int', 'float', 'complex', 'bool', 'str', 'bytes', 'bytearray', 'list', 'tuple', 'dict',
-  'set', 'frozenset', 'type', 'range', 'slice', 'memoryview', 'property', 'staticmethod', 'classmethod',
-  'super', 'enumerate', 'zip', 'map', 'filter', 'reversed', 'NoneType', 'NotImplementedType',
-  'ellipsis', 'BaseException', 'Exception',
+  'object',
+  'int',
+  'float',
+  'complex',
+  'bool',
+  'str',
+  'bytes',
+  'bytearray',
+  'list',
+  'tuple',
+  'dict',
+  'set',
+  'frozenset',
+  'type',
+  'range',
+  'slice',
+  'memoryview',
+  'property',
+  'staticmethod',
+  'classmethod',
+  'super',
+  'enumerate',
+  'zip',
+  'map',
+  'filter',
+  'reversed',
+  'NoneType',
+  'NotImplementedType',
+  'ellipsis',
+  'BaseException',
+  'Exception',
 ]);
 
 /**

@@ -13,16 +13,15 @@
  * plain ones). The restorer runs on an explicit stack, so deep nesting cannot overflow the JS stack.
  */
 import { PickleError, UnpicklingError } from '../errors.js';
-import {
-  FrozenSet,
-  PyGlobal,
-  PyObject,
-  Tuple,
-  isPlainObject,
-  setOwn,
-} from '../python/values.js';
+import { FrozenSet, PyGlobal, PyObject, Tuple, isPlainObject, setOwn } from '../python/values.js';
 import { defaultRegistry } from '../registry-default.js';
-import { GlobalRegistry, SET_STATE, hasSetState, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
+import {
+  GlobalRegistry,
+  SET_STATE,
+  hasSetState,
+  type DecodeContext,
+  type GlobalHandler,
+} from '../unpickle/registry.js';
 import { JFloat, JInt, JObject, JsonSyntaxError, parseJson, type JNode } from './json-text.js';
 import {
   JSON_KEY,
@@ -87,7 +86,17 @@ function dictEntries(v: unknown): [unknown, unknown][] | undefined {
 }
 
 /** Names a PyObject uses itself; a state dict holding one of them is kept whole in `__state__` (as the decoder does). */
-const OWN_NAMES = new Set(['__class__', '__kind__', '__args__', '__kwargs__', '__state__', '__items__', '__dictitems__', '__qualname__', 'attributes']);
+const OWN_NAMES = new Set([
+  '__class__',
+  '__kind__',
+  '__args__',
+  '__kwargs__',
+  '__state__',
+  '__items__',
+  '__dictitems__',
+  '__qualname__',
+  'attributes',
+]);
 
 function stringKeyed(entries: [unknown, unknown][] | undefined): entries is [string, unknown][] {
   return entries !== undefined && entries.every(([k]) => typeof k === 'string' && !OWN_NAMES.has(k));
@@ -123,7 +132,10 @@ class Reader implements DecodeContext {
   private readonly registry: GlobalRegistry;
   /** jsonpickle's `_objs`: registered objects by id. */
   private readonly objs: unknown[] = [];
-  private readonly globals = new Map<string, { value: unknown; global: PyGlobal; handler: GlobalHandler | undefined }>();
+  private readonly globals = new Map<
+    string,
+    { value: unknown; global: PyGlobal; handler: GlobalHandler | undefined }
+  >();
   private readonly handlers = new Map<PyGlobal, GlobalHandler>();
   /** Result of `begin` for atomic nodes. */
   private atom: unknown;
@@ -216,7 +228,12 @@ class Reader implements DecodeContext {
     if (state === null) return obj;
     const previous = Object.getOwnPropertyDescriptor(obj, '__state__');
     if (previous && !previous.configurable) fail('cannot apply state to a value of this type');
-    Object.defineProperty(obj, '__state__', { value: state, enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(obj, '__state__', {
+      value: state,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
     return obj;
   }
 
@@ -353,7 +370,8 @@ class Reader implements DecodeContext {
     // plain object when every key is a string: plain keys are, and an encoded key is when its JSON
     // is a string literal (nothing else restores to a str).
     const plain =
-      !this.lossless && o.keys.every((k) => !k.startsWith(JSON_KEY) || k.charCodeAt(JSON_KEY.length) === 0x22);
+      !this.lossless &&
+      o.keys.every((k) => !k.startsWith(JSON_KEY) || k.charCodeAt(JSON_KEY.length) === 0x22);
     const out: Map<unknown, unknown> | Record<string, unknown> = plain ? {} : new Map();
     this.register(out);
     const put = (k: unknown, v: unknown): void => {
@@ -376,7 +394,8 @@ class Reader implements DecodeContext {
 
   private *reduce(o: JObject): Gen {
     const parts = o.get(TAG.REDUCE);
-    if (!Array.isArray(parts) || parts.length < 1 || parts.length > 5) fail('py/reduce must hold 1 to 5 items');
+    if (!Array.isArray(parts) || parts.length < 1 || parts.length > 5)
+      fail('py/reduce must hold 1 to 5 items');
     const slot = this.register(PENDING);
     const f = yield parts[0] as JNode;
     const rawArgs = parts.length > 1 ? yield parts[1] as JNode : null;
@@ -448,9 +467,17 @@ class Reader implements DecodeContext {
       return value;
     }
     // jsonpickle's DatetimeHandler: {"__reduce__": [cls, [b64 payload, tzinfo...]]}.
-    if ((name === 'datetime.datetime' || name === 'datetime.date' || name === 'datetime.time') && o.has('__reduce__')) {
+    if (
+      (name === 'datetime.datetime' || name === 'datetime.date' || name === 'datetime.time') &&
+      o.has('__reduce__')
+    ) {
       const red = o.get('__reduce__');
-      if (!Array.isArray(red) || red.length !== 2 || !Array.isArray(red[1]) || typeof red[1][0] !== 'string') {
+      if (
+        !Array.isArray(red) ||
+        red.length !== 2 ||
+        !Array.isArray(red[1]) ||
+        typeof red[1][0] !== 'string'
+      ) {
         fail(`malformed ${name} value`);
       }
       const cls = yield red[0] as JNode;
@@ -568,7 +595,8 @@ export function fromJsonPickle(text: string, options?: FromJsonPickleOptions): u
     return new Reader(options).restore(root);
   } catch (e) {
     if (e instanceof PickleError) throw e;
-    if (e instanceof RangeError || e instanceof TypeError) throw new UnpicklingError(`cannot restore value: ${e.message}`);
+    if (e instanceof RangeError || e instanceof TypeError)
+      throw new UnpicklingError(`cannot restore value: ${e.message}`);
     throw e;
   }
 }

@@ -62,7 +62,8 @@ function renderPath(p: PathNode | null): string {
   let out = 'root';
   for (let i = keys.length - 1; i >= 0; i--) {
     const k = keys[i] as string | number;
-    out += typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+    out +=
+      typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
   }
   return out;
 }
@@ -153,15 +154,13 @@ class Writer {
           );
         }
         this.value(t.v, t.p);
-      }
-      else if ('leave' in t) this.openIds--;
+      } else if ('leave' in t) this.openIds--;
       else if ('exit' in t) {
         if (t.prev === undefined) this.active.delete(t.exit);
         else this.active.set(t.exit, t.prev);
         this.written.add(t.exit);
         if (t.again) this.repeating--;
-      }
-      else if ('capture' in t) {
+      } else if ('capture' in t) {
         this.captures.push(this.out);
         this.out = [];
       } else {
@@ -217,6 +216,16 @@ class Writer {
     if (id !== undefined) {
       this.out.push(`{"${TAG.ID}": ${id}}`);
       return;
+    }
+    // The common containers first (exact classes: subclasses such as Tuple or OrderedDict differ).
+    const ctor = (obj as { constructor?: unknown }).constructor;
+    if (ctor === Array) {
+      this.register(obj);
+      return this.emit(['[', ...this.items(obj as unknown[], p), ']']);
+    }
+    if (ctor === Map) {
+      this.register(obj);
+      return this.emit(['{', ...this.dictBody((obj as Map<unknown, unknown>).entries(), p, false), '}']);
     }
     if (obj instanceof PyGlobal) return this.global(obj, p);
     if (obj instanceof PyObject) return this.pyObject(obj, p);
@@ -310,7 +319,10 @@ class Writer {
       const r = fam.reduce(obj, this.reduceContext);
       if (r !== undefined) return this.reduction(obj, r, p);
     }
-    this.fail(`cannot write a ${(obj as { constructor?: { name?: string } }).constructor?.name ?? 'value'} as jsonpickle`, p);
+    this.fail(
+      `cannot write a ${(obj as { constructor?: { name?: string } }).constructor?.name ?? 'value'} as jsonpickle`,
+      p,
+    );
   }
 
   /**
@@ -321,7 +333,10 @@ class Writer {
   private enter(obj: object, p: PathNode | null): ExitTask {
     const prev = this.active.get(obj);
     if (prev !== undefined && prev === this.openIds) {
-      this.fail('a tuple or set contains itself with no list, dict or object in between; jsonpickle cannot represent that', p);
+      this.fail(
+        'a tuple or set contains itself with no list, dict or object in between; jsonpickle cannot represent that',
+        p,
+      );
     }
     this.active.set(obj, this.openIds);
     const again = this.written.has(obj);
@@ -329,14 +344,41 @@ class Writer {
     return { exit: obj, prev, again };
   }
 
+  /** The text of a primitive (no task needed), or undefined. */
+  private primitive(x: unknown): string | undefined {
+    switch (typeof x) {
+      case 'string':
+        return quoteAscii(x);
+      case 'bigint':
+        return x.toString();
+      case 'number':
+        return this.intNumbers && Number.isInteger(x) ? intText(x) : pyFloatText(x);
+      case 'boolean':
+        return x ? 'true' : 'false';
+      case 'object':
+        return x === null ? 'null' : undefined;
+      default:
+        return undefined;
+    }
+  }
+
   private items(it: Iterable<unknown>, p: PathNode | null): Task[] {
     const parts: Task[] = [];
     let i = 0;
+    // Runs of primitives are joined into one literal part.
+    let run = '';
     for (const x of it) {
-      if (i > 0) parts.push(SEP);
-      parts.push(val(x, p, i));
+      if (i > 0) run += SEP;
+      const lit = this.primitive(x);
+      if (lit !== undefined) run += lit;
+      else {
+        if (run !== '') parts.push(run);
+        run = '';
+        parts.push(val(x, p, i));
+      }
       i++;
     }
+    if (run !== '') parts.push(run);
     return parts;
   }
 
@@ -354,10 +396,17 @@ class Writer {
     for (const [k, v] of entries) {
       if (typeof k === 'string' && !needsKeyEscape(k, inObject)) {
         if (plain.length > 0) plain.push(SEP);
-        plain.push(quoteAscii(k) + ': ', val(v, p, k));
+        const lit = this.primitive(v);
+        if (lit !== undefined) plain.push(quoteAscii(k) + ': ' + lit);
+        else plain.push(quoteAscii(k) + ': ', val(v, p, k));
       } else {
         if (encoded.length > 0) encoded.push(SEP);
-        encoded.push({ capture: true }, val(k, p, '<key>'), { key: true }, val(v, p, typeof k === 'string' ? k : '<value>'));
+        encoded.push(
+          { capture: true },
+          val(k, p, '<key>'),
+          { key: true },
+          val(v, p, typeof k === 'string' ? k : '<value>'),
+        );
       }
     }
     if (plain.length > 0 && encoded.length > 0) plain.push(SEP);
@@ -371,8 +420,16 @@ class Writer {
   private objectItems(entries: Iterable<[unknown, unknown]>, p: PathNode | null): Task[] {
     const parts: Task[] = [];
     for (const [k, v] of entries) {
-      if (typeof k === 'string' && !needsKeyEscape(k, true)) parts.push(SEP + quoteAscii(k) + ': ', val(v, p, k));
-      else parts.push(SEP, { capture: true }, val(k, p, '<key>'), { key: true }, val(v, p, typeof k === 'string' ? k : '<value>'));
+      if (typeof k === 'string' && !needsKeyEscape(k, true))
+        parts.push(SEP + quoteAscii(k) + ': ', val(v, p, k));
+      else
+        parts.push(
+          SEP,
+          { capture: true },
+          val(k, p, '<key>'),
+          { key: true },
+          val(v, p, typeof k === 'string' ? k : '<value>'),
+        );
     }
     return parts;
   }
@@ -408,7 +465,8 @@ class Writer {
     const kind = obj.__kind__;
     this.register(obj);
 
-    const created = kind === 'newobj' || kind === 'newobj_ex' || ((kind === 'inst' || kind === 'obj') && args.length === 0);
+    const created =
+      kind === 'newobj' || kind === 'newobj_ex' || ((kind === 'inst' || kind === 'obj') && args.length === 0);
     // jsonpickle's unpickler mangles attribute names that start with '__' and treats a '__dict__' item
     // of a dict subclass as the instance dict: those objects take the `py/reduce` form below.
     const attrsOk = state !== undefined || attrs.every((k) => !k.startsWith('__'));
@@ -426,7 +484,8 @@ class Writer {
         parts.push(`, "${TAG.NEWARGS}": {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}');
       }
       if (dictitems !== undefined) parts.push(...this.objectItems(dictitems.entries(), p));
-      if (items !== undefined && items.length > 0) parts.push(`, "${TAG.SEQ}": [`, ...this.items(items, p), ']');
+      if (items !== undefined && items.length > 0)
+        parts.push(`, "${TAG.SEQ}": [`, ...this.items(items, p), ']');
       if (state !== undefined) parts.push(`, "${TAG.STATE}": `, val(state, p, '__state__'));
       else if (attrs.length > 0) {
         // A dict subclass takes its attributes as `__dict__` (its `py/state` dict would become items).
@@ -445,7 +504,11 @@ class Writer {
       for (let i = 0; i < args.length; i++) parts.push(SEP, val(args[i], p, i));
       parts.push(']}');
     } else if (kwargs !== undefined) {
-      parts.push(`{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`, ...this.items(args, p), ']}, ');
+      parts.push(
+        `{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`,
+        ...this.items(args, p),
+        ']}, ',
+      );
       this.nextDict(parts, kwargs, p);
       parts.push(']}');
     } else {
@@ -457,7 +520,8 @@ class Writer {
       // The attribute dict is a fresh dict (it takes an id where the unpickler meets it).
       tail[0] = [{ v: new Map(attrs.map((k) => [k, obj[k]] as [unknown, unknown])), p }];
     }
-    if (items !== undefined && items.length > 0) tail[1] = [`{"${TAG.TUPLE}": [`, ...this.items(items, p), ']}'];
+    if (items !== undefined && items.length > 0)
+      tail[1] = [`{"${TAG.TUPLE}": [`, ...this.items(items, p), ']}'];
     if (dictitems !== undefined && dictitems.size > 0) tail[2] = this.pairs(dictitems.entries(), p);
     this.reduceTail(parts, tail);
     return this.emit(parts);
@@ -516,7 +580,10 @@ class Writer {
     if (obj instanceof OrderedDict && !obj.has('__dict__')) {
       // As a `py/object` (not jsonpickle's `py/reduce`): the dict exists before its items are
       // restored, so an OrderedDict that contains itself comes back whole.
-      const parts: Task[] = [`{"${TAG.OBJECT}": "collections.OrderedDict"`, ...this.objectItems(obj.entries(), p)];
+      const parts: Task[] = [
+        `{"${TAG.OBJECT}": "collections.OrderedDict"`,
+        ...this.objectItems(obj.entries(), p),
+      ];
       if (red.state !== undefined) parts.push(`, "__dict__": `, val(red.state, p, '__dict__'));
       parts.push('}');
       return this.emit(parts);
@@ -540,7 +607,10 @@ class Writer {
       for (let i = 0; i < red.args.length; i++) parts.push(SEP, val(red.args[i], p, i));
       parts.push(']}');
     } else {
-      const callable = red.attr !== undefined ? `{"${TAG.FUNCTION}": "${qual}.${red.attr}"}` : this.globalRef(new PyGlobal(red.module, red.name), p);
+      const callable =
+        red.attr !== undefined
+          ? `{"${TAG.FUNCTION}": "${qual}.${red.attr}"}`
+          : this.globalRef(new PyGlobal(red.module, red.name), p);
       parts.push(callable, `, {"${TAG.TUPLE}": [`, ...this.items(red.args, p), ']}');
     }
     const tail: Task[][] = [];
@@ -563,7 +633,11 @@ class Writer {
     const parts: Task[] = [`{"${TAG.REDUCE}": [`];
     const callable = r.callable;
     if (r.kind === 'reduce') {
-      parts.push(callable instanceof PyGlobal ? this.globalRef(callable, p) : val(new Reduced(callable), p, '<callable>'));
+      parts.push(
+        callable instanceof PyGlobal
+          ? this.globalRef(callable, p)
+          : val(new Reduced(callable), p, '<callable>'),
+      );
       parts.push(`, {"${TAG.TUPLE}": [`, ...this.items(r.args, p), ']}');
     } else {
       if (!(callable instanceof PyGlobal)) this.fail('a class to instantiate must be a global', p);
@@ -573,7 +647,11 @@ class Writer {
         for (let i = 0; i < r.args.length; i++) parts.push(SEP, val(r.args[i], p, i));
         parts.push(']}');
       } else {
-        parts.push(`{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`, ...this.items(r.args, p), ']}, ');
+        parts.push(
+          `{"${TAG.FUNCTION}": "copyreg.__newobj_ex__"}, {"${TAG.TUPLE}": [${ref}, {"${TAG.TUPLE}": [`,
+          ...this.items(r.args, p),
+          ']}, ',
+        );
         this.nextDict(parts, new Map(r.kwargs), p);
         parts.push(']}');
       }

@@ -40,7 +40,6 @@
  * Both functions are iterative: nesting depth is limited by memory, not by the JS stack.
  */
 import {
-  ByteArray,
   Complex,
   FrozenSet,
   PickleBuffer,
@@ -96,7 +95,8 @@ function pointer(pos: Task | null): string {
   const keys: (string | number)[] = [];
   for (let p = pos; p !== null && p.parent !== null; p = p.parent) keys.push(p.key);
   let out = '#';
-  for (let i = keys.length - 1; i >= 0; i--) out += '/' + String(keys[i]).replace(/~/g, '~0').replace(/\//g, '~1');
+  for (let i = keys.length - 1; i >= 0; i--)
+    out += '/' + String(keys[i]).replace(/~/g, '~0').replace(/\//g, '~1');
   return out;
 }
 
@@ -161,7 +161,8 @@ function leaf(v: object): JSONValue | undefined {
   if (v instanceof PyFraction) return { $fraction: v.toString() };
   if (v instanceof PyUUID) return { $uuid: v.toString() };
   if (v instanceof PySafeUUID) return { $global: `uuid.SafeUUID.${v.name}` };
-  if (v instanceof DType) return { $dtype: v.names !== null || v.subarray !== null ? JSON.stringify(v.descr) : v.str };
+  if (v instanceof DType)
+    return { $dtype: v.names !== null || v.subarray !== null ? JSON.stringify(v.descr) : v.str };
   return undefined;
 }
 
@@ -235,7 +236,8 @@ export function toJSONValue(value: unknown, options?: JSONViewOptions): JSONValu
     if (isPlainObject(v) || (v instanceof Map && allStringKeys(v))) {
       const out: Record<string, JSONValue> = {};
       put(t.target, t.key, out);
-      const entries: [string, unknown][] = v instanceof Map ? ([...v] as [string, unknown][]) : Object.entries(v);
+      const entries: [string, unknown][] =
+        v instanceof Map ? ([...v] as [string, unknown][]) : Object.entries(v);
       // Members are put in place (null) now, so the output keeps the input's key order.
       for (const [k] of entries) put(out, escapeKey(k), null);
       for (let i = entries.length - 1; i >= 0; i--) {
@@ -254,7 +256,10 @@ export function toJSONValue(value: unknown, options?: JSONViewOptions): JSONValu
         const pair: JSONValue[] = [null, null];
         pairs.push(pair);
         const pos = marker(at, i++);
-        tasks.push({ value: k, target: pair, key: 0, parent: pos, depth }, { value: x, target: pair, key: 1, parent: pos, depth });
+        tasks.push(
+          { value: k, target: pair, key: 0, parent: pos, depth },
+          { value: x, target: pair, key: 1, parent: pos, depth },
+        );
       }
     } else if (v instanceof PyObject) {
       const out: Record<string, JSONValue> = { $class: v.__class__.qualifiedName };
@@ -277,7 +282,8 @@ export function toJSONValue(value: unknown, options?: JSONViewOptions): JSONValu
     } else if (v instanceof NDArray) {
       const a = v;
       const body: Record<string, JSONValue> = {
-        dtype: a.dtype.names !== null || a.dtype.subarray !== null ? JSON.stringify(a.dtype.descr) : a.dtype.str,
+        dtype:
+          a.dtype.names !== null || a.dtype.subarray !== null ? JSON.stringify(a.dtype.descr) : a.dtype.str,
         shape: [...a.shape],
       };
       if (a.subclass !== 'numpy.ndarray') body['class'] = a.subclass;
@@ -304,8 +310,16 @@ export function toJSONValue(value: unknown, options?: JSONViewOptions): JSONValu
       const at = marker(t, frame ? '$dataframe' : '$series');
       const members: [string, unknown][] =
         v instanceof DataFrame
-          ? [['columns', v.columns], ['index', v.index], ['data', v.columns.map((c) => v.column(c) ?? [])]]
-          : [['name', v.name], ['index', v.index], ['data', v.values()]];
+          ? [
+              ['columns', v.columns],
+              ['index', v.index],
+              ['data', v.columns.map((c) => v.column(c) ?? [])],
+            ]
+          : [
+              ['name', v.name],
+              ['index', v.index],
+              ['data', v.values()],
+            ];
       for (const [k, x] of members) {
         body[k] = null;
         tasks.push({ value: x, target: body, key: k, parent: at, depth });
@@ -314,7 +328,9 @@ export function toJSONValue(value: unknown, options?: JSONViewOptions): JSONValu
       const out: JSONValue[] = [null, null, null];
       put(t.target, t.key, { $slice: out });
       const at = marker(t, '$slice');
-      [v.start, v.stop, v.step].forEach((x, i) => tasks.push({ value: x, target: out, key: i, parent: at, depth }));
+      [v.start, v.stop, v.step].forEach((x, i) =>
+        tasks.push({ value: x, target: out, key: i, parent: at, depth }),
+      );
     } else {
       // Anything else: what it says about itself, if it can.
       const toJSON = (v as { toJSON?: () => unknown }).toJSON;

@@ -52,7 +52,8 @@ function packedFields(dt: DType): boolean {
 
 /** A Python literal numpy's `np.dtype()` accepts for `dt` (what `ast.literal_eval` of the text gives). */
 function dtypeLiteral(dt: DType, native: boolean): unknown {
-  if (dt.subarray) return Tuple.from_([dtypeLiteral(dt.subarray.base, native), Tuple.from_([...dt.subarray.shape])]);
+  if (dt.subarray)
+    return Tuple.from_([dtypeLiteral(dt.subarray.base, native), Tuple.from_([...dt.subarray.shape])]);
   if (dt.names === null) return simpleDtypeText(dt, native);
   const fields = dt.fieldList();
   const label = (f: { name: string; title: unknown }): unknown =>
@@ -60,7 +61,11 @@ function dtypeLiteral(dt: DType, native: boolean): unknown {
   if (packedFields(dt)) {
     return fields.map((f) =>
       f.dtype.subarray
-        ? Tuple.from_([label(f), dtypeLiteral(f.dtype.subarray.base, false), Tuple.from_([...f.dtype.subarray.shape])])
+        ? Tuple.from_([
+            label(f),
+            dtypeLiteral(f.dtype.subarray.base, false),
+            Tuple.from_([...f.dtype.subarray.shape]),
+          ])
         : Tuple.from_([label(f), dtypeLiteral(f.dtype, false)]),
     );
   }
@@ -70,7 +75,11 @@ function dtypeLiteral(dt: DType, native: boolean): unknown {
     ['offsets', fields.map((f) => f.offset)],
     ['itemsize', dt.itemsize],
   ]);
-  if (fields.some((f) => f.title !== null && f.title !== undefined)) m.set('titles', fields.map((f) => f.title ?? null));
+  if (fields.some((f) => f.title !== null && f.title !== undefined))
+    m.set(
+      'titles',
+      fields.map((f) => f.title ?? null),
+    );
   if (dt.isAlignedStruct) m.set('aligned', true);
   return m;
 }
@@ -102,7 +111,8 @@ export function dtypeText(dt: DType, native: boolean): string {
 export function parseDtypeText(text: string, reader: Reader): DType {
   try {
     const t = text.trim();
-    if (t.startsWith('[') || t.startsWith('{') || t.startsWith('(')) return dtypeFromLiteral(parsePyLiteral(t));
+    if (t.startsWith('[') || t.startsWith('{') || t.startsWith('('))
+      return dtypeFromLiteral(parsePyLiteral(t));
     return DType.parse(t);
   } catch (e) {
     throw reader.error(`unsupported numpy dtype ${JSON.stringify(text)}: ${(e as Error).message}`);
@@ -169,7 +179,7 @@ function daysFromCivil(y: number, m: number, d: number): number {
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** A datetime64/timedelta64 element from what `ndarray.tolist()` gives (date, datetime, timedelta, int, None). */
@@ -186,7 +196,8 @@ function timeCount(dt: DType, v: unknown): bigint {
     const days = BigInt(daysFromCivil(v.year, v.month, v.day));
     us = days * 86_400_000_000n;
     if (v instanceof PyDateTime) {
-      if (v.tzinfo !== null) throw new RangeError('numpy datetime64 values are naive; got a tz-aware datetime');
+      if (v.tzinfo !== null)
+        throw new RangeError('numpy datetime64 values are naive; got a tz-aware datetime');
       us += BigInt(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond);
     }
   } else if (dt.kind === 'm' && v instanceof PyTimedelta) {
@@ -274,7 +285,8 @@ function encodeElement(dt: DType, v: unknown, view: DataView, raw: Uint8Array, o
     case 'V': {
       let b: Uint8Array;
       if (v instanceof Uint8Array) b = v;
-      else if (typeof v === 'string' && dt.kind === 'S') b = Uint8Array.from(v, (c) => c.charCodeAt(0) & 0xff);
+      else if (typeof v === 'string' && dt.kind === 'S')
+        b = Uint8Array.from(v, (c) => c.charCodeAt(0) & 0xff);
       else throw new RangeError('bytes elements must be bytes');
       if (b.length > n) throw new RangeError(`bytes element longer than ${dt.str}`);
       raw.set(b, off);
@@ -444,15 +456,23 @@ function arrayParts(a: NDArray): NumpyPart[] | undefined {
       strides.push(acc);
       acc *= d;
     }
-    parts.push(', "base": ', { value: base }, `, "strides": [${strides.join(', ')}], "shape": [${a.shape.join(', ')}]`);
+    parts.push(
+      ', "base": ',
+      { value: base },
+      `, "strides": [${strides.join(', ')}], "shape": [${a.shape.join(', ')}]`,
+    );
     parts.push(`, "dtype": ${JSON.stringify(dtypeText(dt, true))}`);
-    if (dt.byteorder !== '|' && dt.byteorder !== NATIVE_ORDER && dt.names === null) parts.push(', "byteorder": "S"');
+    if (dt.byteorder !== '|' && dt.byteorder !== NATIVE_ORDER && dt.names === null)
+      parts.push(', "byteorder": "S"');
     parts.push('}');
     return parts;
   }
   const payload = toBase64(deflateSync(a.raw));
-  parts.push(`, "values": "${payload}", "shape": [${a.shape.join(', ')}], "dtype": ${JSON.stringify(dtypeText(dt, true))}`);
-  if (dt.byteorder !== '|' && dt.names === null && !dt.subarray) parts.push(`, "byteorder": "${dt.byteorder}"`);
+  parts.push(
+    `, "values": "${payload}", "shape": [${a.shape.join(', ')}], "dtype": ${JSON.stringify(dtypeText(dt, true))}`,
+  );
+  if (dt.byteorder !== '|' && dt.names === null && !dt.subarray)
+    parts.push(`, "byteorder": "${dt.byteorder}"`);
   if (fOrder) parts.push(`, "order": "F"`);
   parts.push('}');
   return parts;
@@ -499,13 +519,20 @@ export function numpyForJsonPickle(value: object): NumpyJsonPickle | undefined {
 // ---------------------------------------------------------------------------------------------
 // reader
 
-const ARRAY_CLASSES = new Set(['numpy.ndarray', 'numpy.matrix', 'numpy.memmap', 'numpy.recarray', 'numpy.ma.core.MaskedArray']);
+const ARRAY_CLASSES = new Set([
+  'numpy.ndarray',
+  'numpy.matrix',
+  'numpy.memmap',
+  'numpy.recarray',
+  'numpy.ma.core.MaskedArray',
+]);
 
 /** Is this `py/object` one of jsonpickle's numpy forms (array, scalar, dtype)? */
 export function isNumpyJsonPickle(name: string, o: JObject): boolean {
   if (!name.startsWith('numpy.')) return false;
   if (ARRAY_CLASSES.has(name)) return o.has('values') || o.has('base');
-  if (name === 'numpy.dtype' || name.startsWith('numpy.dtype[') || name.startsWith('numpy.dtypes.')) return o.has('dtype');
+  if (name === 'numpy.dtype' || name.startsWith('numpy.dtype[') || name.startsWith('numpy.dtypes.'))
+    return o.has('dtype');
   return o.has('dtype') && o.has('value');
 }
 
@@ -552,7 +579,9 @@ function payloadBytes(text: string, expected: number | undefined, reader: Reader
 function plainJson(n: JNode, lossless: boolean): unknown {
   if (n instanceof JInt) {
     const b = BigInt(n.text);
-    return lossless || b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER) ? b : Number(b);
+    return lossless || b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER)
+      ? b
+      : Number(b);
   }
   if (n instanceof JFloat) return n.value;
   if (Array.isArray(n)) return n.map((x) => plainJson(x, lossless));
@@ -564,14 +593,14 @@ function plainJson(n: JNode, lossless: boolean): unknown {
   return n;
 }
 
-function buildArray(
-  dt: DType,
-  shape: number[],
-  flat: unknown[],
-  order: 'C' | 'F',
-  reader: Reader,
-): NDArray {
-  if (dt.hasObject) return new NDArray({ dtype: dt, shape, objects: flat, order: order === 'F' && orderMatters(shape) ? 'F' : 'C' });
+function buildArray(dt: DType, shape: number[], flat: unknown[], order: 'C' | 'F', reader: Reader): NDArray {
+  if (dt.hasObject)
+    return new NDArray({
+      dtype: dt,
+      shape,
+      objects: flat,
+      order: order === 'F' && orderMatters(shape) ? 'F' : 'C',
+    });
   const s = dt.itemsize;
   const raw = new Uint8Array(flat.length * s);
   const view = new DataView(raw.buffer);
@@ -581,7 +610,12 @@ function buildArray(
     throw reader.error(`numpy values do not fit dtype ${dt.str}: ${(e as Error).message}`);
   }
   const storage = order === 'F' && orderMatters(shape) ? cToF(raw, shape, s) : raw;
-  return new NDArray({ dtype: dt, shape, order: order === 'F' && orderMatters(shape) ? 'F' : 'C', raw: storage });
+  return new NDArray({
+    dtype: dt,
+    shape,
+    order: order === 'F' && orderMatters(shape) ? 'F' : 'C',
+    raw: storage,
+  });
 }
 
 function* readArray(o: JObject, reader: Reader): Generator<JNode, unknown, unknown> {
@@ -595,7 +629,8 @@ function* readArray(o: JObject, reader: Reader): Generator<JNode, unknown, unkno
     const shape = intList(o.get('shape'), 'shape', reader);
     const swap = o.get('byteorder') === 'S';
     if (dt.byteorder !== '|' && dt.names === null) {
-      const same = base.dtype.kind === dt.kind && base.dtype.itemsize === dt.itemsize && base.dtype.byteorder !== '|';
+      const same =
+        base.dtype.kind === dt.kind && base.dtype.itemsize === dt.itemsize && base.dtype.byteorder !== '|';
       let bo: '<' | '>' = same ? (base.dtype.byteorder as '<' | '>') : NATIVE_ORDER;
       if (swap) bo = bo === '<' ? '>' : '<';
       dt = withOrder(dt, bo);
@@ -672,9 +707,16 @@ function* readArray(o: JObject, reader: Reader): Generator<JNode, unknown, unkno
     }
     const raw = payloadBytes(valuesNode, n * dt.itemsize, reader);
     if (raw.length !== n * dt.itemsize) {
-      throw reader.error(`numpy values: ${raw.length} bytes, shape ${JSON.stringify(explicitShape)} of ${dt.str} needs ${n * dt.itemsize}`);
+      throw reader.error(
+        `numpy values: ${raw.length} bytes, shape ${JSON.stringify(explicitShape)} of ${dt.str} needs ${n * dt.itemsize}`,
+      );
     }
-    return new NDArray({ dtype: dt, shape: explicitShape, order: order === 'F' && orderMatters(explicitShape) ? 'F' : 'C', raw });
+    return new NDArray({
+      dtype: dt,
+      shape: explicitShape,
+      order: order === 'F' && orderMatters(explicitShape) ? 'F' : 'C',
+      raw,
+    });
   }
   // Text form: nested lists restored by the unpickler (they take ids), or one bare value (0-d).
   const values = yield valuesNode;
@@ -708,7 +750,11 @@ function* readScalar(o: JObject, reader: Reader): Generator<JNode, unknown, unkn
 }
 
 /** Restore a numpy `py/object` (the caller has registered its id). */
-export function* readNumpyJsonPickle(name: string, o: JObject, reader: Reader): Generator<JNode, unknown, unknown> {
+export function* readNumpyJsonPickle(
+  name: string,
+  o: JObject,
+  reader: Reader,
+): Generator<JNode, unknown, unknown> {
   if (ARRAY_CLASSES.has(name)) {
     // Like numpy's unpickling (protocols 0-4), arrays arrive in native byte order.
     const a = ((yield* readArray(o, reader)) as NDArray).toNative();

@@ -36,13 +36,27 @@ export function parsePyLiteral(text: string): unknown {
       const e = text[pos + 1];
       pos += 2;
       switch (e) {
-        case '\\': out += '\\'; break;
-        case "'": out += "'"; break;
-        case '"': out += '"'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
+        case '\\':
+          out += '\\';
+          break;
+        case "'":
+          out += "'";
+          break;
+        case '"':
+          out += '"';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '0':
+          out += '\0';
+          break;
         case 'x': {
           const h = text.slice(pos, pos + 2);
           if (!/^[0-9a-fA-F]{2}$/.test(h)) fail('bad \\x escape');
@@ -141,6 +155,7 @@ export function pyLiteralText(v: unknown): string {
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
   }
   if (Array.isArray(v)) return `[${v.map(pyLiteralText).join(', ')}]`;
-  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${pyLiteralText(k)}: ${pyLiteralText(x)}`).join(', ')}}`;
+  if (v instanceof Map)
+    return `{${[...v].map(([k, x]) => `${pyLiteralText(k)}: ${pyLiteralText(x)}`).join(', ')}}`;
   throw new TypeError('not a literal');
 }
