@@ -5,7 +5,7 @@
  * re-encoded pickle must also decode to the fixture's description.
  */
 import { describe, expect, it } from 'vitest';
-import { dumps, loads, PicklingError } from '../src/index.js';
+import { dumps, loads, PicklingError, PyGlobal, PyObject } from '../src/index.js';
 import { canonicalJson, describe as describeValue } from './helpers/describe.js';
 import {
   expectedDesc,
@@ -159,5 +159,33 @@ describe('re-encoding CPython fixtures gives the same bytes', () => {
       outcomes.filter((o) => o.family === fam).length;
     expect(share('core')).toBeGreaterThan(0.97);
     expect(share('stdlib')).toBe(1);
+  });
+});
+
+describe('decoder markers the writer honours', () => {
+  // When the decoder marks how it rebuilt a value, the writer reproduces CPython's bytes exactly.
+  const cases: [string, 'reconstructor' | 'getattr'][] = [
+    ['core/obj_dict_subclass.p0.pkl', 'reconstructor'],
+    ['core/obj_dict_subclass.p1.pkl', 'reconstructor'],
+    ['core/obj_list_subclass.p0.pkl', 'reconstructor'],
+    ['core/obj_list_subclass.p1.pkl', 'reconstructor'],
+    ['core/obj_enum.p4.pkl', 'getattr'],
+    ['core/obj_enum.p5.pkl', 'getattr'],
+    ['core/obj_enum_list.p4.pkl', 'getattr'],
+    ['core/obj_enum_list.p5.pkl', 'getattr'],
+    ['core/obj_enum.p2.pkl', 'getattr'],
+  ];
+  it.each(cases)('%s with the %s marker', (path, marker) => {
+    const data = readFixtureBytes(path);
+    const protocol = Number(path.slice(-5, -4));
+    const value = loads(data, { lossless: true });
+    const mark = (x: unknown): void => {
+      if (marker === 'reconstructor' && x instanceof PyObject) Object.defineProperty(x, '__reconstructor__', { value: true });
+      if (marker === 'getattr' && x instanceof PyGlobal) Object.defineProperty(x, 'viaGetattr', { value: true });
+      if (Array.isArray(x)) x.forEach(mark);
+    };
+    mark(value);
+    const out = dumps(value, { protocol, lossless: true, allowGlobals: true });
+    expect(Buffer.from(out).toString('hex')).toBe(Buffer.from(data).toString('hex'));
   });
 });

@@ -337,6 +337,14 @@ const FRESH_QUALNAMES = new Set([
   'numpy._core.multiarray.scalar',
 ]);
 
+/**
+ * A global the decoder resolved from `getattr(cls, name)` (Enum members): marked with a
+ * `viaGetattr: true` property, it is written back as that getattr call at every protocol.
+ */
+function viaGetattr(g: PyGlobal): boolean {
+  return (g as unknown as { viaGetattr?: unknown }).viaGetattr === true;
+}
+
 function freshQualname(module: string, name: string): boolean {
   return FRESH_QUALNAME_MODULES.has(module) || FRESH_QUALNAMES.has(module + '.' + name);
 }
@@ -920,7 +928,7 @@ export class Encoder {
     }
     const w = this.w;
     const p = this.proto;
-    if (p >= 4) {
+    if (p >= 4 && !(viaGetattr(g) && name.includes('.'))) {
       this.saveStr(module, true);
       this.boundary();
       this.saveStr(name, !freshQualname(module, name));
@@ -934,7 +942,8 @@ export class Encoder {
       this.boundary();
       this.saveGlobalRef(new PyGlobal(module, name.slice(0, dot)));
       this.boundary();
-      this.saveStr(name.slice(dot + 1), false);
+      // An attribute name (Enum member) is interned; the tail of a split qualified name is not.
+      this.saveStr(name.slice(dot + 1), viaGetattr(g));
       w.byte(p >= 2 ? TUPLE2 : TUPLE);
       this.put(this.memoCount++);
       w.byte(REDUCE);
@@ -1718,9 +1727,15 @@ export class Encoder {
       );
     }
     let kind = o.__kind__;
-    const args = o.__args__ instanceof Tuple ? o.__args__ : Tuple.from_(Array.from(o.__args__ ?? []));
+    let args = o.__args__ instanceof Tuple ? o.__args__ : Tuple.from_(Array.from(o.__args__ ?? []));
     if (kind === 'inst' || kind === 'obj') kind = args.length > 0 ? 'reduce' : 'newobj';
-    const red: { -readonly [K in keyof Reduction]: Reduction[K] } = { callable: cls, kind, args };
+    let callable: PyGlobal = cls;
+    if ((o as unknown as { __reconstructor__?: unknown }).__reconstructor__ === true && kind === 'reduce' && args.length === 2) {
+      // A builtin subclass the decoder rebuilt from copyreg._reconstructor(cls, base, state) (protocols 0-1).
+      callable = G_RECONSTRUCTOR;
+      args = Tuple.from_([cls, args[0], args[1]]);
+    }
+    const red: { -readonly [K in keyof Reduction]: Reduction[K] } = { callable, kind, args };
     if (o.__kwargs__ !== undefined) red.kwargs = o.__kwargs__ as ReadonlyMap<string, unknown>;
     if (o.__items__ !== undefined) red.listitems = o.__items__;
     if (o.__dictitems__ !== undefined) red.dictitems = o.__dictitems__;
