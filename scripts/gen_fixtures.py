@@ -11,6 +11,15 @@ checks that Python's own `pickle.loads` gives back a value with the same descrip
   fixtures/<family>/<name>.json          {"name", "desc", "protocols", ...}
   fixtures/index.json                    every fixture and its files
 
+Fixture json fields: "desc" (highest protocol), "descs" ({protocol: Desc} where it differs), "protocols",
+"note", "skipped" ({protocol: pickling error}); for hand-made streams ("raw": true) also "error" (CPython
+refuses it with the default encoding), "encodings" ({ascii|latin1|bytes|utf-8: {"desc"} or {"error"}},
+for Python 2 STRING opcodes), "multi" (several pickles: desc is a list, decode with loadsAll),
+"extensions" ({code: [module, name]}), "persistent" ({"returns", "pids"}: persistent_load returns
+('persistent', pid)), "buffers" ([{"path", "readonly_source"}], out-of-band buffers in order).
+Index file entries: {"path", "kind", "protocol", "dis", "stops"?}; "stops" (offsets after each STOP) only
+when a file holds more than one pickle or trailing bytes.
+
 Usage: gen_fixtures.py [family-module ...]   (e.g. `core`; default: every fixtures_*.py module).
 Output is deterministic: fixed seeds, PYTHONHASHSEED=0 (set-iteration order of strings), sorted keys.
 """
@@ -35,6 +44,7 @@ SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(SCRIPTS)
 FIXTURES = os.path.join(ROOT, 'fixtures')
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
 if SCRIPTS not in sys.path:
     sys.path.insert(0, SCRIPTS)
 # Family modules may `import gen_fixtures`; make that the running module, not a second copy.

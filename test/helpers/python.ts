@@ -53,6 +53,7 @@ export async function runPython(
     PYTHONPATH: [SCRIPTS_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':'),
     PYTHONHASHSEED: '0',
     PYTHONIOENCODING: 'utf-8',
+    PYTHONDONTWRITEBYTECODE: '1',
   };
   const r = await execa(python, ['-c', code, ...args], {
     env,
