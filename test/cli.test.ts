@@ -189,7 +189,7 @@ describe('help, version, usage errors', () => {
     [['convert', 'a', 'b', '--to', 'zip'], /--to must be pickle or joblib/],
     [['convert', 'a', 'b', '--compress', 'rar'], /--compress must be METHOD/],
     [['convert', 'a', 'b', '--to', 'pickle', '--compress', 'gzip'], /--compress applies to joblib/],
-    [['json', '--indent', '99', 'a'], /--indent must be 0-16/],
+    [['json', '--indent', '99', 'a'], /--indent must be 0-10/],
   ])('usage error %j: exit 2, one line', async (args, message) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);
@@ -774,6 +774,70 @@ print(json.dumps(res))
 
 // ---------------------------------------------------------------------------------------------
 
+describe('json (plain view)', () => {
+  test('examples/data.pkl: markers for datetime, arrays, DataFrame, int-keyed dict', async () => {
+    const r = await cli(['json', DATA]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[1]).toBe('  "name": "weather",');
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: 'weather',
+      created: { $datetime: '2024-05-17T09:30:00.123456' },
+      readings: {
+        $ndarray: {
+          dtype: '<f4',
+          shape: [3, 4],
+          data: [
+            [0, 1, 2, 3],
+            [4, 5, 6, 7],
+            [8, 9, 10, 11],
+          ],
+        },
+      },
+      tags: ['daily', 'europe'],
+      frame: {
+        $dataframe: {
+          columns: ['city', 'temp', 'visits'],
+          index: [0, 1, 2],
+          data: [
+            ['Lyon', 'Oslo', 'Lima'],
+            [12.5, -3, 19.25],
+            [3, 7, 1],
+          ],
+        },
+      },
+      flags: {
+        $map: [
+          [1, true],
+          [2, false],
+        ],
+      },
+    });
+    const compact = await cli(['json', '--indent', '0', DATA]);
+    expect(compact.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(compact.stdout)).toEqual(JSON.parse(r.stdout));
+  });
+
+  test('shared and cyclic containers become $ref; --depth and --array-items cut', async () => {
+    const r = await cli(['json', '--indent', '0', '--array-items', '3', path.join(TMP, 'fan.pkl')]);
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as unknown[];
+    expect(v[1]).toEqual({ $ref: '#/0' });
+    const cyc = JSON.parse((await cli(['json', path.join(TMP, 'mixed.pkl')])).stdout) as {
+      a: unknown[];
+      b: number[];
+    };
+    expect(cyc.a).toEqual([{ $ref: '#/a' }]);
+    expect(cyc.b).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const cut = JSON.parse(
+      (await cli(['json', '--depth', '0', path.join(TMP, 'mixed.pkl')])).stdout,
+    ) as Record<string, unknown>;
+    expect(cut['b']).toEqual({ $truncated: 'list', size: 1000 });
+    const deep = await cli(['json', '--indent', '0', '--depth', '3', path.join(TMP, 'deep.pkl')]);
+    expect(deep.code).toBe(0);
+    expect(JSON.parse(deep.stdout)).toEqual([[[[{ $truncated: 'list', size: 1 }]]]]);
+  });
+});
+
 describeWithPython('checked against Python', () => {
   test('show prints the coef_ and intercept_ Python has (6 significant digits)', async () => {
     const code = String.raw`
@@ -824,6 +888,37 @@ except Exception as e:
     expect(py.stderr).toMatch(/ValueError: expected 8 bytes in a unicodestring1, but only 7 remain/);
     expect(oneLine(r.stderr)).toBe(
       'picklejar: expected 8 bytes in a unicodestring1, but only 7 remain (at byte 41)',
+    );
+  });
+
+  test('json: the plain view of the model holds the attributes and arrays Python has', async () => {
+    const r = await cli(['json', MODEL]);
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout) as { $class: string; steps: [string, Record<string, unknown>][] };
+    expect(view.$class).toBe('sklearn.pipeline.Pipeline');
+    expect(view.steps.map((s) => s[0])).toEqual(['scaler', 'clf']);
+    const clf = view.steps[1]?.[1] as {
+      $class: string;
+      coef_: { $ndarray: { dtype: string; shape: number[]; data: number[][] } };
+      solver: string;
+    };
+    expect(clf.$class).toBe('sklearn.linear_model._logistic.LogisticRegression');
+    const code = String.raw`
+import json, sys, warnings
+warnings.simplefilter('ignore')
+import joblib
+m = joblib.load(sys.argv[1])
+print(json.dumps({'coef': m.steps[1][1].coef_.tolist(), 'solver': m.steps[1][1].solver, 'mean': m.steps[0][1].mean_.tolist()}))
+`;
+    const py = JSON.parse((await runPython(code, [MODEL])).stdout) as {
+      coef: number[][];
+      solver: string;
+      mean: number[];
+    };
+    expect(clf.coef_.$ndarray).toEqual({ dtype: '<f8', shape: [1, 3], data: py.coef });
+    expect(clf.solver).toBe(py.solver);
+    expect((view.steps[0]?.[1] as { mean_: { $ndarray: { data: number[] } } }).mean_.$ndarray.data).toEqual(
+      py.mean,
     );
   });
 

@@ -7,7 +7,7 @@ import { dump, dumps, PickleError, PicklingError, UnpicklingError } from '../ind
 import type { LoadOptions } from '../unpickle/options.js';
 import { disassemble, DisassemblyError } from '../tools/dis.js';
 import { scan } from '../tools/scan.js';
-import { toJsonPickle } from '../interop/jsonpickle-write.js';
+import { toJsonPickle, toPlainJson } from '../interop/index.js';
 import { decompressJoblib, JOBLIB_COMPRESSORS, type JoblibCompressor } from '../joblib/compress.js';
 import { dumpJoblib, dumpsJoblib, type JoblibCompress } from '../joblib/write.js';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
@@ -62,23 +62,6 @@ const show: Runner = {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The plain JSON view, from src/interop when that module provides it. */
-type PlainJson = (value: unknown, options?: { indent?: number }) => string;
-let plainJsonFn: PlainJson | null | undefined;
-
-async function plainJson(): Promise<PlainJson | null> {
-  if (plainJsonFn !== undefined) return plainJsonFn;
-  plainJsonFn = null;
-  try {
-    const mod = (await import('../interop/json-view.js' as string)) as Record<string, unknown>;
-    const f = mod['toJsonView'] ?? mod['toPlainJson'] ?? mod['toJson'];
-    if (typeof f === 'function') plainJsonFn = f as PlainJson;
-  } catch {
-    // not written yet
-  }
-  return plainJsonFn;
-}
-
 const json: Runner = {
   async run(p, io) {
     const name = p.operands[0] as string;
@@ -92,9 +75,11 @@ const json: Runner = {
       const indent = intOption(p, 'indent', 0);
       if (indent > 0) text = reindentJson(text, indent);
     } else {
-      const f = await plainJson();
-      if (!f) throw new Error('the plain JSON view is not available in this build; use --jsonpickle');
-      text = f(value, { indent: intOption(p, 'indent', 2) });
+      const depth = p.options.get('depth');
+      text = toPlainJson(value, intOption(p, 'indent', 2), {
+        ...(typeof depth === 'number' ? { maxDepth: depth } : {}),
+        maxArrayItems: intOption(p, 'array-items', 1000),
+      });
     }
     io.out(text.endsWith('\n') ? text : text + '\n');
     return 0;

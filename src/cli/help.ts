@@ -76,19 +76,29 @@ export const JSON_HELP = `Usage: picklejar json [options] FILE
 
 Print the value in FILE as JSON.
 
-By default: a plain JSON view for reading and for other tools (tuples and sets become arrays, numpy
-arrays nested lists, objects their attributes with a "__class__" key; see the README's JSON section).
+By default: a plain JSON view for reading and for other tools (the library's toPlainJson). Lists,
+tuples and sets become arrays; string-keyed dicts objects; other dicts {"$map": [[key, value], …]};
+bytes {"$bytes": "<base64>"}; Python objects {"$class": "module.name", …attributes}; numpy arrays
+{"$ndarray": {"dtype", "shape", "data"}}; DataFrames {"$dataframe": {"columns", "index", "data"}};
+datetimes {"$datetime": "<isoformat>"}; a second occurrence of the same container (shared or
+cyclic) {"$ref": "#/json/pointer/to/the/first"}. The view is lossy: it cannot be turned back into
+the pickle.
+
 With --jsonpickle: the text Python's jsonpickle 3.x decodes back to the same value
-(jsonpickle.decode(text, keys=True) with the numpy handlers registered); the file is decoded losslessly
-for it.
+(jsonpickle.decode(text, keys=True) with the numpy handlers registered); the file is decoded
+losslessly for it.
 
 Options:
+  --indent N       spaces per level (0-10; default 2 for the plain view, jsonpickle: one line)
+  --depth N        plain view: containers more than N levels below the top become
+                   {"$truncated": kind, "size": n}
+  --array-items N  plain view: numpy arrays with more elements are cut to their first N (default 1000)
   --jsonpickle     jsonpickle text instead of the plain view
-  --indent N       pretty-print with N spaces (0-16; default: plain view 2, jsonpickle one line)
   --inert          decode code-running globals as inert references instead of refusing the file
 
 Examples:
   picklejar json examples/data.pkl
+  picklejar json --indent 0 model.joblib | jq '.steps[1][1].coef_'
   picklejar json --jsonpickle --indent 2 model.pkl > model.json
 `;
 

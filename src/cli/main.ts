@@ -71,7 +71,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const spinner = progress
     ? new Spinner(process.stderr, envNumber(env, 'PICKLEJAR_PROGRESS_DELAY_MS', 500))
     : undefined;
-  spinner?.start('picklejar: starting');
+  spinner?.start(
+    `picklejar: ${p.command.name} ${p.command
+      .inputs(p.parsed.operands)
+      .map((n) => (n === '-' ? '<stdin>' : n))
+      .join(' ')}`,
+  );
 
   try {
     const inputs = p.command.inputs(p.parsed.operands);

@@ -55,7 +55,9 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
         name: 'json',
         options: [
           { name: 'jsonpickle', type: 'flag' },
-          { name: 'indent', type: 'int', min: 0, max: 16 },
+          { name: 'indent', type: 'int', min: 0, max: 10 },
+          { name: 'depth', type: 'int', min: 0, max: 1_000_000 },
+          { name: 'array-items', type: 'int', min: 0, max: 2 ** 31 },
           { name: 'inert', type: 'flag' },
         ],
         operands: [1, 1],
