@@ -21,7 +21,10 @@ import {
  * Fixtures whose bytes we cannot reproduce, and why. `semantic: false` marks the ones that also
  * decode differently (the JS value itself cannot hold what Python had).
  */
-const EXCEPTIONS: Record<string, { reason: string; protocols?: number[]; semantic?: false; shareStrings?: true }> = {
+const EXCEPTIONS: Record<
+  string,
+  { reason: string; protocols?: number[]; semantic?: false; shareStrings?: true }
+> = {
   'core/dict_negzero_key': {
     reason: 'a JS Map normalizes the key -0.0 to 0.0, so the decoded value already lost the sign',
     semantic: false,
@@ -96,7 +99,12 @@ function run(entry: FixtureEntry): Outcome[] {
     const same = Buffer.compare(Buffer.from(bytes), Buffer.from(data)) === 0;
     let shared: boolean | undefined;
     if (!same) {
-      const alt = dumps(value, { protocol: f.protocol, lossless: true, allowGlobals: true, shareStrings: true });
+      const alt = dumps(value, {
+        protocol: f.protocol,
+        lossless: true,
+        allowGlobals: true,
+        shareStrings: true,
+      });
       shared = Buffer.compare(Buffer.from(alt), Buffer.from(data)) === 0;
     }
     let semantic: boolean | undefined;
@@ -131,7 +139,9 @@ describe('re-encoding CPython fixtures gives the same bytes', () => {
   });
 
   it('matches with shareStrings where Python shared a str object', () => {
-    const shared = outcomes.filter((o) => EXCEPTIONS[`${o.family}/${o.name}`]?.shareStrings && o.status === 'differs');
+    const shared = outcomes.filter(
+      (o) => EXCEPTIONS[`${o.family}/${o.name}`]?.shareStrings && o.status === 'differs',
+    );
     expect(shared.length).toBeGreaterThan(0);
     expect(shared.filter((o) => !o.shared).map((o) => o.path)).toEqual([]);
   });
@@ -180,8 +190,10 @@ describe('decoder markers the writer honours', () => {
     const protocol = Number(path.slice(-5, -4));
     const value = loads(data, { lossless: true });
     const mark = (x: unknown): void => {
-      if (marker === 'reconstructor' && x instanceof PyObject) Object.defineProperty(x, '__reconstructor__', { value: true });
-      if (marker === 'getattr' && x instanceof PyGlobal) Object.defineProperty(x, 'viaGetattr', { value: true });
+      if (marker === 'reconstructor' && x instanceof PyObject)
+        Object.defineProperty(x, '__reconstructor__', { value: true });
+      if (marker === 'getattr' && x instanceof PyGlobal)
+        Object.defineProperty(x, 'viaGetattr', { value: true });
       if (Array.isArray(x)) x.forEach(mark);
     };
     mark(value);

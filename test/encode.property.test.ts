@@ -9,9 +9,14 @@ import { ByteArray, Complex, FrozenSet, PyRange, PySlice, Tuple, dumps, loads } 
 import { canonicalJson, describe } from './helpers/describe.js';
 
 /** Strings from arbitrary UTF-16 code units, so lone surrogates occur. */
-const anyString = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 }).map((u) => String.fromCharCode(...u));
+const anyString = fc
+  .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 })
+  .map((u) => String.fromCharCode(...u));
 const text = fc.oneof(fc.string({ maxLength: 12 }), anyString);
-const int = fc.oneof(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), fc.bigInt({ min: -300n, max: 70000n }));
+const int = fc.oneof(
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+  fc.bigInt({ min: -300n, max: 70000n }),
+);
 const float = fc.double();
 
 const atom: fc.Arbitrary<unknown> = fc.oneof(
@@ -23,7 +28,13 @@ const atom: fc.Arbitrary<unknown> = fc.oneof(
   fc.uint8Array({ maxLength: 16 }),
   fc.uint8Array({ maxLength: 8 }).map((b) => ByteArray.from(b)),
   fc.tuple(float, float).map(([re, im]) => new Complex(re, im)),
-  fc.tuple(int, int, int.filter((s) => s !== 0n)).map(([a, b, c]) => new PyRange(a, b, c)),
+  fc
+    .tuple(
+      int,
+      int,
+      int.filter((s) => s !== 0n),
+    )
+    .map(([a, b, c]) => new PyRange(a, b, c)),
   fc.tuple(fc.option(int), fc.option(int), fc.option(int)).map(([a, b, c]) => new PySlice(a, b, c)),
 );
 
@@ -40,11 +51,18 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     atom,
     fc.array(tie('value'), { maxLength: 5 }),
     fc.array(tie('value'), { maxLength: 4 }).map((a) => Tuple.from_(a)),
-    fc.uniqueArray(fc.tuple(key, tie('value')), { maxLength: 4, selector: ([k]) => canonicalJson(describe(k)) }).map(
-      (pairs) => new Map(pairs),
-    ),
-    fc.uniqueArray(key, { maxLength: 5, selector: (k) => canonicalJson(describe(k)) }).map((ks) => new Set(ks)),
-    fc.uniqueArray(key, { maxLength: 5, selector: (k) => canonicalJson(describe(k)) }).map((ks) => new FrozenSet(ks)),
+    fc
+      .uniqueArray(fc.tuple(key, tie('value')), {
+        maxLength: 4,
+        selector: ([k]) => canonicalJson(describe(k)),
+      })
+      .map((pairs) => new Map(pairs)),
+    fc
+      .uniqueArray(key, { maxLength: 5, selector: (k) => canonicalJson(describe(k)) })
+      .map((ks) => new Set(ks)),
+    fc
+      .uniqueArray(key, { maxLength: 5, selector: (k) => canonicalJson(describe(k)) })
+      .map((ks) => new FrozenSet(ks)),
   ),
 }));
 

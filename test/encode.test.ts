@@ -402,4 +402,3 @@ describe('dump', () => {
     expect(readdirSync(dir)).toEqual(['out.pkl']);
   });
 });
-

@@ -12,7 +12,8 @@ export const FRAME_SIZE_TARGET = 65536;
 const FRAME_SIZE_MIN = 4;
 
 const encoder = new TextEncoder();
-const allocUnsafeSlow = (globalThis as { Buffer?: { allocUnsafeSlow?(n: number): Uint8Array } }).Buffer?.allocUnsafeSlow;
+const allocUnsafeSlow = (globalThis as { Buffer?: { allocUnsafeSlow?(n: number): Uint8Array } }).Buffer
+  ?.allocUnsafeSlow;
 
 /**
  * A Uint8Array of n bytes that will be overwritten entirely: large ones skip zero-filling (Node's

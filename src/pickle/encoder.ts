@@ -7,27 +7,34 @@
  *
  * | JS value                                  | Python                                                   |
  * |-------------------------------------------|----------------------------------------------------------|
- * | `null`                                    | `None` (`undefined` is refused)                          |
+ * | `null`                                    | `None` (`undefined` is refused, also as a property value) |
  * | `boolean`                                 | `bool`                                                   |
- * | `number`                                  | default: integral → `int`, otherwise `float`; lossless: always `float` |
+ * | `number`                                  | default: integral → `int` (also -0 and values ≥ 2**53, exactly), otherwise `float`; lossless: always `float` |
  * | `bigint`                                  | `int`                                                    |
  * | `string`                                  | `str` (lone surrogates kept, UTF-8 surrogatepass)        |
  * | `Uint8Array` (and Buffer)                 | `bytes`                                                  |
  * | `ByteArray`                               | `bytearray`                                              |
  * | other typed arrays, ArrayBuffer, DataView | refused, unless a reducer (numpy) claims them            |
- * | `Array`                                   | `list`                                                   |
+ * | `Array`                                   | `list` (holes are `undefined`: refused)                  |
  * | `Tuple`                                   | `tuple`                                                  |
- * | `Map`                                     | `dict` (keys: any hashable value)                        |
- * | plain object (`{}` or null prototype)     | `dict` with `str` keys (own enumerable string keys)      |
- * | `Set` / `FrozenSet`                       | `set` / `frozenset` (elements hashable)                  |
+ * | `Map`                                     | `dict` (keys: hashable values; a list/dict/set/bytearray key is refused) |
+ * | plain object (`{}` or null prototype)     | `dict` with `str` keys, in `Object.keys` order (integer-like keys first); symbol keys ignored |
+ * | `Set` / `FrozenSet`                       | `set` / `frozenset` (elements hashable), in insertion order |
  * | `Complex`, `PyRange`, `PySlice`           | `complex`, `range`, `slice`                              |
- * | `Date`                                    | `datetime.datetime`, tz-aware with `datetime.timezone.utc` (ms precision) |
+ * | `Date`                                    | `datetime.datetime`, tz-aware with `datetime.timezone.utc` (ms precision; invalid dates and years outside 1-9999 refused) |
  * | stdlib classes (PyDateTime, PyDecimal, OrderedDict, Deque, …) | the stdlib type, through the stdlib reducers |
- * | `PickleBuffer`                            | `pickle.PickleBuffer` (protocol 5; in or out of band)     |
+ * | numpy classes (NDArray, DType, NumpyScalar) | numpy objects, through the numpy reducers              |
+ * | `PickleBuffer`                            | `pickle.PickleBuffer` (protocol 5 only; in or out of band) |
  * | `PyGlobal`                                | a global reference (safe subset, or `allowGlobals`)       |
- * | `PyObject`                                | the decoded object re-emitted (only with `allowGlobals`)  |
+ * | `PyObject`                                | the decoded object re-emitted from its class, kind, args, kwargs, state (`__state__` or its own properties), items (only with `allowGlobals`) |
  * | `PyFloat`, `PyName`, `Reduced`            | a float / an interned str / a reduced object (reducer helpers) |
+ * | anything a `reducers` option claims       | what the Reduction says                                  |
  * | functions, symbols, other class instances | refused (register a reducer)                              |
+ *
+ * Shared references and cycles are kept (identity memo). Strings have no identity in JS: a str is
+ * written once and referenced afterwards only where CPython shares it whatever the program did
+ * (one-character strings below U+0100, '', module and class names, attribute names — which is
+ * what plain-object keys are treated as), or for every string with `shareStrings: true`.
  *
  * Every refusal is a PicklingError whose `path` names the value: `root.items[3].owner`,
  * `root.get("key")` (a Map value), `root.keys()[2]` (a Map key), `root.values()[1]` (a set element),
@@ -1217,7 +1224,8 @@ export class Encoder {
     for (let i = 0; i < a.length; i++) {
       const x = a[i];
       const t = typeof x;
-      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint'))) return false;
+      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint')))
+        return false;
     }
     return true;
   }
@@ -1228,7 +1236,8 @@ export class Encoder {
     for (let i = 0; i < keys.length; i++) {
       const x = obj[keys[i] as string];
       const t = typeof x;
-      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint'))) return false;
+      if (!(t === 'number' || t === 'string' || t === 'boolean' || x === null || (big && t === 'bigint')))
+        return false;
     }
     return true;
   }
@@ -1249,7 +1258,7 @@ export class Encoder {
       w.byte(APPEND);
       return;
     }
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const end = Math.min(i + BATCH, n);
       w.byte(MARK);
       for (; i < end; i++) {
@@ -1730,7 +1739,11 @@ export class Encoder {
     let args = o.__args__ instanceof Tuple ? o.__args__ : Tuple.from_(Array.from(o.__args__ ?? []));
     if (kind === 'inst' || kind === 'obj') kind = args.length > 0 ? 'reduce' : 'newobj';
     let callable: PyGlobal = cls;
-    if ((o as unknown as { __reconstructor__?: unknown }).__reconstructor__ === true && kind === 'reduce' && args.length === 2) {
+    if (
+      (o as unknown as { __reconstructor__?: unknown }).__reconstructor__ === true &&
+      kind === 'reduce' &&
+      args.length === 2
+    ) {
       // A builtin subclass the decoder rebuilt from copyreg._reconstructor(cls, base, state) (protocols 0-1).
       callable = G_RECONSTRUCTOR;
       args = Tuple.from_([cls, args[0], args[1]]);
