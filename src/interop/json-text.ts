@@ -19,12 +19,39 @@ export class JFloat {
 export class JObject {
   readonly keys: string[] = [];
   readonly values: JNode[] = [];
+  /** Key → position, built once the object is large enough for linear scans to matter. */
+  private index: Map<string, number> | undefined;
+
+  private find(key: string): number {
+    if (this.index !== undefined) return this.index.get(key) ?? -1;
+    if (this.keys.length > 16) {
+      this.index = new Map();
+      for (let i = 0; i < this.keys.length; i++)
+        if (!this.index.has(this.keys[i] as string)) this.index.set(this.keys[i] as string, i);
+      return this.index.get(key) ?? -1;
+    }
+    return this.keys.indexOf(key);
+  }
+
+  /** Set `key` (a repeated key keeps its first position and takes the new value). */
+  set(key: string, value: JNode): void {
+    const i = this.find(key);
+    if (i >= 0) {
+      this.values[i] = value;
+      return;
+    }
+    this.keys.push(key);
+    this.values.push(value);
+    this.index?.set(key, this.keys.length - 1);
+  }
+
   get(key: string): JNode | undefined {
-    const i = this.keys.indexOf(key);
+    const i = this.find(key);
     return i < 0 ? undefined : this.values[i];
   }
+
   has(key: string): boolean {
-    return this.keys.includes(key);
+    return this.find(key) >= 0;
   }
 }
 
@@ -198,14 +225,7 @@ export function parseJson(text: string): JNode {
     }
     if (Array.isArray(top.node)) top.node.push(v);
     else {
-      const o = top.node;
-      const k = top.key as string;
-      const i = o.keys.indexOf(k);
-      if (i >= 0) o.values[i] = v;
-      else {
-        o.keys.push(k);
-        o.values.push(v);
-      }
+      top.node.set(top.key as string, v);
       top.key = undefined;
     }
   };

@@ -592,10 +592,12 @@ class Writer {
       const f = obj.defaultFactory;
       const keys = [...obj.keys()];
       if ((f === null || f === undefined || f instanceof PyGlobal) && !keys.includes('__dict__')) {
-        // jsonpickle's form for dict subclasses: items as members, the factory last (restored first).
-        const body = this.dictBody(obj.entries(), p, true);
-        const parts: Task[] = [`{"${TAG.OBJECT}": "collections.defaultdict"`];
-        if (body.length > 0) parts.push(SEP, ...body);
+        // jsonpickle's form for dict subclasses: items as members (set in document order, so the
+        // order is kept), the factory last (restored first).
+        const parts: Task[] = [
+          `{"${TAG.OBJECT}": "collections.defaultdict"`,
+          ...this.objectItems(obj.entries(), p),
+        ];
         if (f instanceof PyGlobal) parts.push(`, "default_factory": ${this.globalRef(f, p)}`);
         parts.push('}');
         return this.emit(parts);
