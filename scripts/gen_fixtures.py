@@ -642,7 +642,17 @@ def main(argv: list[str]) -> int:
     else:
         mods = all_mods
     writer = Writer()
-    loaded = [importlib.import_module(m) for m in mods]
+    loaded = []
+    for m in mods:
+        mod = importlib.import_module(m)
+        if callable(getattr(mod, 'generate', None)):
+            loaded.append(mod)
+        elif argv:
+            print(f'{m} has no generate(writer)', file=sys.stderr)
+            return 2
+        else:
+            # fixtures_*.py files that are helpers, not generators (e.g. a test's Python side)
+            print(f'{m}: no generate(writer), skipped', file=sys.stderr)
     for mod in loaded:
         if hasattr(mod, 'register'):
             mod.register(writer)
