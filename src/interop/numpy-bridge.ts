@@ -569,6 +569,8 @@ function payloadBytes(text: string, expected: number | undefined, reader: Reader
       const out = inflateSync(b, { maxOutputLength: Math.max(1, limit) });
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
+      // Uncompressed data (compression=None) that merely looks like a zlib header.
+      if (expected !== undefined && b.length === expected) return b;
       throw reader.error(`numpy values: cannot inflate the zlib payload (${(e as Error).message})`);
     }
   }
