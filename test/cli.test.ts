@@ -371,6 +371,34 @@ describe('show', () => {
     );
   });
 
+  test('--all shows every pickle of a multi-pickle file (first one only without it)', async () => {
+    const f = path.join(FIX, 'core', 'raw_multi.p5.pkl');
+    const r = await cli(['show', '--all', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(1).join('\n')).toBe(
+      [
+        '--- pickle 1 of 6 ---',
+        '1',
+        '--- pickle 2 of 6 ---',
+        "'two'",
+        '--- pickle 3 of 6 ---',
+        'list (1 item)',
+        '  [0]: 3',
+        '--- pickle 4 of 6 ---',
+        'dict (1 item)',
+        "  'four': 4",
+        '--- pickle 5 of 6 ---',
+        'None',
+        '--- pickle 6 of 6 ---',
+        'tuple (1 item)',
+        '  [0]: 6',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stdout.split('\n')[0]).toMatch(/; 6 pickles; 3 containers$/);
+    expect((await cli(['show', f])).stdout.split('\n').slice(1)).toEqual(['1', '']);
+  });
+
   test('colours: only on request when stdout is not a terminal; --no-color wins', async () => {
     const colored = await cli(['show', '--color', DATA]);
     expect(colored.stdout).toMatch(ANSI);

@@ -3,18 +3,28 @@
  * an exit status, and leaves all real work to the library. Loaded only when a command runs, so
  * --help, --version and usage errors do not load the library.
  */
-import { dump, dumps, PickleError, PicklingError, UnpicklingError } from '../index.js';
-import type { LoadOptions } from '../unpickle/options.js';
-import { disassemble, DisassemblyError } from '../tools/dis.js';
-import { scan } from '../tools/scan.js';
-import { toJsonPickle, toPlainJson } from '../interop/index.js';
+import {
+  DEFAULT_LIMITS,
+  disassemble,
+  DisassemblyError,
+  dump,
+  dumpJoblib,
+  dumps,
+  dumpsJoblib,
+  PickleError,
+  PicklingError,
+  scan,
+  toJsonPickle,
+  toPlainJson,
+  UnpicklingError,
+  type JoblibCompress,
+  type LoadOptions,
+} from '../index.js';
 import { decompressJoblib, JOBLIB_COMPRESSORS, type JoblibCompressor } from '../joblib/compress.js';
-import { dumpJoblib, dumpsJoblib, type JoblibCompress } from '../joblib/write.js';
-import { DEFAULT_LIMITS } from '../unpickle/options.js';
 import { flag, intOption, stringOption, UsageError, type Parsed } from './args.js';
 import type { Io } from './specs.js';
 import { usageMessage } from './run.js';
-import { decodeInput, describeContainer, unwrap } from './input.js';
+import { decodeAll, decodeInput, describeContainer, unwrap } from './input.js';
 import { errnoText, formatSize, InputError, readFileWithStatus, type Input } from './read.js';
 import { count, countsText, renderTree } from './show.js';
 import { scanExitCode, scanJson, scanText, type FileResult } from './scan-report.js';
@@ -46,16 +56,25 @@ const show: Runner = {
     const input = await getInput(name, io);
     const lossless = flag(p, 'lossless');
     io.status(`decoding ${displayName(name)} (${formatSize(input.data.length)})`);
-    const { value, info } = await decodeInput(input, loadOptions(p, lossless));
+    const all = flag(p, 'all');
+    const { values, info } = all
+      ? await decodeAll(input, loadOptions(p, lossless))
+      : await decodeInput(input, loadOptions(p, lossless)).then((r) => ({ values: [r.value], info: r.info }));
     io.status(`rendering ${displayName(name)}`);
-    const summary = `${io.style.bold(displayName(name))}: ${describeContainer(info)}; ${countsText(count(value))}`;
-    const lines = renderTree(value, {
+    const pickles = all ? `${values.length} pickle${values.length === 1 ? '' : 's'}; ` : '';
+    const summary = `${io.style.bold(displayName(name))}: ${describeContainer(info)}; ${pickles}${countsText(count(...values))}`;
+    const out = [summary];
+    const opts = {
       depth: intOption(p, 'depth', 8),
       items: intOption(p, 'items', 20),
       lossless,
       style: io.style,
+    };
+    values.forEach((value, i) => {
+      if (all) out.push(io.style.note(`--- pickle ${i + 1} of ${values.length} ---`));
+      out.push(...renderTree(value, opts));
     });
-    io.out(summary + '\n' + lines.join('\n') + '\n');
+    io.out(out.join('\n') + '\n');
     return 0;
   },
 };

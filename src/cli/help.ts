@@ -64,6 +64,8 @@ Options:
                    big ints exact. By default numbers print as JavaScript sees them (1.0 shows as 1).
   --inert          decode code-running globals (os.system, builtins.eval, …) as inert references
                    instead of refusing the file (nothing is executed either way; see also \`scan\`)
+  --all            every pickle in the file (several pickle.dump calls into one file), not only
+                   the first
   --no-color       no ANSI colours (default: colours on a terminal unless NO_COLOR is set)
 
 Examples:

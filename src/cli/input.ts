@@ -2,7 +2,7 @@
  * The container an input is in (plain pickle, joblib, compressed joblib, .npy) and the decoded value. The library does the decoding; this module only
  * decides which entry point gets which bytes, so that a file is read and decompressed once.
  */
-import { load, loads } from '../index.js';
+import { load, loads, loadsAll } from '../index.js';
 import { decompressJoblib, detectJoblibCompression } from '../joblib/compress.js';
 import { isNpy } from '../numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
@@ -109,4 +109,23 @@ export async function decodeInput(
     return { value: await load(input.path, options), info };
   }
   return { value: loads(plain, options), info };
+}
+
+/**
+ * Every pickle in the input, one after another (several `pickle.dump` calls into one file), as
+ * `loadsAll` decodes them; inputs that are not plain pickle streams give their one value.
+ */
+export async function decodeAll(
+  input: Input,
+  options: LoadOptions,
+): Promise<{ values: unknown[]; info: ContainerInfo }> {
+  const { plain, info } = unwrap(input.data);
+  if (
+    info.format === 'npy' ||
+    (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain)))
+  ) {
+    const { value } = await decodeInput(input, options);
+    return { values: [value], info };
+  }
+  return { values: loadsAll(plain, options), info };
 }

@@ -759,11 +759,11 @@ export interface Counts {
   containers: number;
 }
 
-/** Walk everything reachable once (visited set, explicit stack) and count what is there. */
-export function count(value: unknown): Counts {
+/** Walk everything reachable from the roots once (visited set, explicit stack) and count what is there. */
+export function count(...roots: unknown[]): Counts {
   const c: Counts = { objects: 0, classes: new Set(), arrays: 0, arrayBytes: 0, frames: 0, containers: 0 };
   const visited = new Set<object>();
-  const stack: unknown[] = [value];
+  const stack: unknown[] = [...roots].reverse();
   const push = (x: unknown): void => {
     if (x !== null && typeof x === 'object' && !visited.has(x)) stack.push(x);
   };

@@ -47,6 +47,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
           { name: 'items', type: 'int', min: 0, max: 1_000_000 },
           { name: 'lossless', type: 'flag' },
           { name: 'inert', type: 'flag' },
+          { name: 'all', type: 'flag' },
         ],
         operands: [1, 1],
         inputs: (ops) => [ops[0] as string],
