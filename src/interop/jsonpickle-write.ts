@@ -92,7 +92,12 @@ interface CaptureTask {
 interface KeyTask {
   readonly key: true;
 }
-type Task = string | ValueTask | ExitTask | LeaveTask | CaptureTask | KeyTask;
+/** Literal text holding `n` primitive values (counted like values, for the repeat budget). */
+interface RunTask {
+  readonly run: string;
+  readonly n: number;
+}
+type Task = string | ValueTask | RunTask | ExitTask | LeaveTask | CaptureTask | KeyTask;
 
 const SEP = ', ';
 
@@ -144,15 +149,11 @@ class Writer {
     while (tasks.length > 0) {
       const t = tasks.pop() as Task;
       if (typeof t === 'string') this.out.push(t);
-      else if ('v' in t) {
-        if (this.repeating === 0) this.firstVisits++;
-        else if (++this.repeatVisits > REPEAT_FLOOR && this.repeatVisits > REPEAT_RATIO * this.firstVisits) {
-          this.fail(
-            `shared tuples or sets would be repeated more than ${REPEAT_RATIO} times over (${this.repeatVisits} values so far): ` +
-              'jsonpickle has no references for tuples and sets, so nested sharing such as 60 levels of (x, x) is exponential',
-            t.p,
-          );
-        }
+      else if ('run' in t) {
+        this.out.push(t.run);
+        this.count(t.n, null);
+      } else if ('v' in t) {
+        this.count(1, t.p);
         this.value(t.v, t.p);
       } else if ('leave' in t) this.openIds--;
       else if ('exit' in t) {
@@ -170,6 +171,25 @@ class Writer {
       }
     }
     return this.out.join('');
+  }
+
+  /**
+   * Count `n` values written, inside or outside repeats of shared tuples/sets; refuse once the repeats
+   * outgrow the budget (see REPEAT_RATIO).
+   */
+  private count(n: number, p: PathNode | null): void {
+    if (this.repeating === 0) {
+      this.firstVisits += n;
+      return;
+    }
+    this.repeatVisits += n;
+    if (this.repeatVisits > REPEAT_FLOOR && this.repeatVisits > REPEAT_RATIO * this.firstVisits) {
+      this.fail(
+        `shared tuples or sets would be repeated more than ${REPEAT_RATIO} times over (${this.repeatVisits} values so far): ` +
+          'jsonpickle has no references for tuples and sets, so nested sharing such as 60 levels of (x, x) is exponential',
+        p,
+      );
+    }
   }
 
   /** Queue `parts` so that they are processed in order. */
@@ -367,18 +387,22 @@ class Writer {
     let i = 0;
     // Runs of primitives are joined into one literal part.
     let run = '';
+    let n = 0;
     for (const x of it) {
       if (i > 0) run += SEP;
       const lit = this.primitive(x);
-      if (lit !== undefined) run += lit;
-      else {
-        if (run !== '') parts.push(run);
+      if (lit !== undefined) {
+        run += lit;
+        n++;
+      } else {
+        if (run !== '') parts.push({ run, n });
         run = '';
+        n = 0;
         parts.push(val(x, p, i));
       }
       i++;
     }
-    if (run !== '') parts.push(run);
+    if (run !== '') parts.push({ run, n });
     return parts;
   }
 
@@ -397,7 +421,7 @@ class Writer {
       if (typeof k === 'string' && !needsKeyEscape(k, inObject)) {
         if (plain.length > 0) plain.push(SEP);
         const lit = this.primitive(v);
-        if (lit !== undefined) plain.push(quoteAscii(k) + ': ' + lit);
+        if (lit !== undefined) plain.push({ run: quoteAscii(k) + ': ' + lit, n: 1 });
         else plain.push(quoteAscii(k) + ': ', val(v, p, k));
       } else {
         if (encoded.length > 0) encoded.push(SEP);
