@@ -38,7 +38,7 @@ export class ByteWriter {
   view: DataView;
   pos = 0;
   /** Writes up to here need no growth and no frame opening (-1 forces the slow path). */
-  private limit: number;
+  limit: number;
   /** Start of the open frame's reserved header, or -1 when no frame is open. */
   frameStart = -1;
   framing = false;
@@ -79,7 +79,7 @@ export class ByteWriter {
     if (this.pos + n > this.limit) this.slow(n);
   }
 
-  private slow(n: number): void {
+  slow(n: number): void {
     if (this.framing && this.frameStart < 0) {
       this.grow(FRAME_HEADER + n);
       this.frameStart = this.pos;

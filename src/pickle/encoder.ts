@@ -126,6 +126,9 @@ const {
 } = Op;
 
 const BATCH = 1000;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MIN_I64 = -(2n ** 63n);
+const MAX_I64 = 2n ** 63n - 1n;
 const INT_MAX_STR_DIGITS = 4300;
 const NodeBuffer: unknown = (globalThis as { Buffer?: unknown }).Buffer;
 const byteLength: ((s: string, enc: 'utf8') => number) | undefined = (
@@ -642,6 +645,7 @@ export class Encoder {
   private saveNumber(x: number): void {
     if (this.lossless || !Number.isInteger(x)) this.saveFloat(x);
     else if (x >= -2147483648 && x <= 2147483647) this.saveInt32(x);
+    else if (this.proto >= 2 && x >= -MAX_SAFE && x <= MAX_SAFE) this.saveLong53(x);
     else this.saveBigInt(BigInt(x));
   }
 
@@ -658,9 +662,52 @@ export class Encoder {
     }
   }
 
+  /**
+   * LONG1 for an integral number beyond 32 bits (|x| <= 2**53): the minimal little-endian two's
+   * complement, which is exactly Python's encode_long, computed without BigInt.
+   */
+  private saveLong53(x: number): void {
+    const w = this.w;
+    w.ensure(10);
+    const buf = w.buf;
+    const at = w.pos + 2;
+    const hi = Math.floor(x / 0x100000000);
+    const lo = x - hi * 0x100000000;
+    w.view.setUint32(at, lo, true);
+    w.view.setInt32(at + 4, hi, true);
+    let n = 8;
+    while (n > 1) {
+      const top = buf[at + n - 1] as number;
+      const next = (buf[at + n - 2] as number) & 0x80;
+      if ((top === 0 && next === 0) || (top === 0xff && next !== 0)) n--;
+      else break;
+    }
+    buf[w.pos] = LONG1;
+    buf[w.pos + 1] = n;
+    w.pos = at + n;
+  }
+
   /** An int outside the 32-bit range. */
   private saveBigInt(v: bigint): void {
     const w = this.w;
+    if (this.proto >= 2 && v >= MIN_I64 && v <= MAX_I64) {
+      // Within 64 bits: two's complement through DataView, then the same trimming as saveLong53.
+      w.ensure(10);
+      const buf = w.buf;
+      const at = w.pos + 2;
+      w.view.setBigInt64(at, v, true);
+      let n = 8;
+      while (n > 1) {
+        const top = buf[at + n - 1] as number;
+        const next = (buf[at + n - 2] as number) & 0x80;
+        if ((top === 0 && next === 0) || (top === 0xff && next !== 0)) n--;
+        else break;
+      }
+      buf[w.pos] = LONG1;
+      buf[w.pos + 1] = n;
+      w.pos = at + n;
+      return;
+    }
     if (this.proto < 2) {
       const text = v.toString();
       if (text.length - (v < 0n ? 1 : 0) > INT_MAX_STR_DIGITS) {
@@ -1261,12 +1308,36 @@ export class Encoder {
     for (let i = 0; i < n;) {
       const end = Math.min(i + BATCH, n);
       w.byte(MARK);
+      const ints = !this.lossless;
       for (; i < end; i++) {
         const x = a[i];
         // save() for atoms, minus what cannot apply here (no persistentId, no name flag).
         if (w.frameStart >= 0 && w.pos - w.frameStart - 9 >= FRAME_SIZE_TARGET) w.commitFrame();
-        if (typeof x === 'number') this.saveNumber(x);
-        else if (typeof x === 'string') this.saveStr(x, false);
+        if (typeof x === 'number') {
+          if (ints && (x | 0) === x) {
+            // 32-bit ints written in place (the bulk of numeric lists): BININT1 / BININT2 / BININT.
+            if (w.pos + 5 > w.limit) w.slow(5);
+            const buf = w.buf;
+            const q = w.pos;
+            if (x >= 0 && x < 0x100) {
+              buf[q] = BININT1;
+              buf[q + 1] = x;
+              w.pos = q + 2;
+            } else if (x >= 0 && x < 0x10000) {
+              buf[q] = BININT2;
+              buf[q + 1] = x & 0xff;
+              buf[q + 2] = x >>> 8;
+              w.pos = q + 3;
+            } else {
+              buf[q] = BININT;
+              buf[q + 1] = x & 0xff;
+              buf[q + 2] = (x >>> 8) & 0xff;
+              buf[q + 3] = (x >>> 16) & 0xff;
+              buf[q + 4] = x >>> 24;
+              w.pos = q + 5;
+            }
+          } else this.saveNumber(x);
+        } else if (typeof x === 'string') this.saveStr(x, false);
         else this.save(x);
       }
       w.byte(APPENDS);
