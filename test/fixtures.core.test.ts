@@ -25,11 +25,6 @@ const entries = fixturesOf('core');
  * they show up in every run and turn red once the bug is fixed; then delete the entry.
  */
 const KNOWN_DECODER_BUGS: Record<string, string> = {
-  raw_p0_dup_tuple: 'DUP pushes undefined: `stack[sp++] = stack[sp - 1]` reads the slot it writes',
-  raw_p0_dup_list_self: 'DUP pushes undefined: `stack[sp++] = stack[sp - 1]` reads the slot it writes',
-  raw_p1_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
-  raw_p2_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
-  raw_p4_persistent: 'BINPERSID leaves the pid on the stack: `stack[sp++] = persistent(stack[--sp])`',
   dict_negzero_key:
     'value model: a JS Map stores the key -0.0 as +0 (SameValueZero), so {-0.0: x} loses its sign',
 };

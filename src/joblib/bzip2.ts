@@ -36,12 +36,17 @@ class Source implements ByteSource {
   constructor(private readonly data: Uint8Array, start: number) {
     this.pos = start;
   }
+  /** Reads attempted past the end of the input (compressjs turns them into zero bits). */
+  overrun = 0;
   readByte(): number {
-    return this.pos < this.data.length ? (this.data[this.pos++] as number) : -1;
+    if (this.pos < this.data.length) return this.data[this.pos++] as number;
+    this.overrun++;
+    return -1;
   }
   read(buf: Uint8Array | number[], off: number, len: number): number {
     let n = 0;
     while (n < len && this.pos < this.data.length) buf[off + n++] = this.data[this.pos++] as number;
+    if (n < len) this.overrun++;
     return n;
   }
   eof(): boolean {
@@ -75,7 +80,7 @@ export function decodeBzip2(data: Uint8Array, out: OutBuf): void {
       throw new CorruptError((e as Error).message || String(e));
     }
     // compressjs reads past the end as zero bits; a stream that needed them was truncated.
-    if (src.pos > data.length) throw new CorruptError('compressed data is truncated');
+    if (src.pos > data.length || src.overrun > 0) throw new CorruptError('compressed data is truncated');
     pos = src.pos;
   } while (startsBzh(data, pos));
 }

@@ -747,7 +747,9 @@ export class Machine implements DecodeContext {
         }
         case 0x32: // DUP
           if (sp <= fence) throw this.underflow(opPos, code);
-          stack[sp++] = stack[sp - 1];
+          // (Read first: in `stack[sp++] = stack[sp - 1]` the index expression runs before the value.)
+          stack[sp] = stack[sp - 1];
+          sp++;
           break;
 
         // ---- atoms
@@ -1116,7 +1118,7 @@ export class Machine implements DecodeContext {
         case 0x51: { // BINPERSID
           if (sp <= fence) throw this.underflow(opPos, code);
           this.sync(pos, opPos, code);
-          stack[sp++] = this.persistent(stack[--sp], opPos, code);
+          stack[sp - 1] = this.persistent(stack[sp - 1], opPos, code);
           break;
         }
         case 0x97: // NEXT_BUFFER
