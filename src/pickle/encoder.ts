@@ -1962,6 +1962,7 @@ function dictEntries(d: unknown): [unknown, unknown][] | undefined {
  * A `(dict | None, slots)` state rebuilt from the object's current attributes: the decoder copies
  * both parts onto the object as properties, and the caller may have changed them since. Slot names
  * are the keys of the original slots dict; every other property belongs to the `__dict__` part.
+ * Undefined (use `__state__` as it is) when the object has no properties at all.
  */
 function slotsState(o: PyObject): Tuple | undefined {
   const st = o.__state__;
@@ -1971,6 +1972,8 @@ function slotsState(o: PyObject): Tuple | undefined {
   if (first === undefined || slots === undefined) return undefined;
   if (![...first, ...slots].every(([k]) => typeof k === 'string')) return undefined;
   const own = o as unknown as Record<string, unknown>;
+  // A state set by hand on an object without properties is taken as given.
+  if (Object.keys(own).length === 0) return undefined;
   const slotNames = new Set(slots.map(([k]) => k as string));
   const slotPart = new Map<unknown, unknown>();
   const dictPart = new Map<unknown, unknown>();
