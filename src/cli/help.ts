@@ -32,7 +32,7 @@ Exit status:
   0  success (scan: no file is dangerous)
   1  scan found a dangerous file; or a failure unrelated to usage (e.g. a value that cannot be written)
   2  usage error
-  3  a file cannot be read or decoded
+  3  a file cannot be read or decoded (scan: or cannot be scanned completely)
 
 Examples:
   picklejar show examples/model.joblib
@@ -58,8 +58,8 @@ occurrences read "*N (same object as above)", or "*N (cycle: contains itself)" i
 
 Options:
   --depth N        levels below the top that are expanded (default 8)
-  --items N        items shown per list, tuple, set or dict, rows per DataFrame (default 20, at most
-                   10 rows; object attributes: up to max(N, 100))
+  --items N        items shown per list, tuple, set or dict (default 20); DataFrame rows: min(N, 10);
+                   object attributes: up to max(N, 100)
   --lossless       decode as load(file, {lossless: true}): ints and floats told apart (1 vs 1.0),
                    big ints exact. By default numbers print as JavaScript sees them (1.0 shows as 1).
   --inert          decode code-running globals (os.system, builtins.eval, …) as inert references
