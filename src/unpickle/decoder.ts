@@ -19,7 +19,6 @@ import {
   type PyObjectKind,
 } from '../python/values.js';
 import {
-  LiteralError,
   escapeDecode,
   parseFloat_,
   parseIntBase0,
@@ -32,7 +31,7 @@ import { GlobalRegistry, SET_STATE, hasSetState, type DecodeContext, type Global
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
-/** How many opcodes run between checks of the stack/memo limits (bounds the overshoot, keeps the loop lean). */
+/** Opcodes between checks of the stack/memo limits (a power of two: bounds the overshoot, keeps the loop lean). */
 const CHECK_EVERY = 4096;
 /** Nested pickles (joblib object arrays) deeper than this are refused: real files nest one level. */
 const MAX_NESTED = 32;
@@ -577,14 +576,14 @@ export class Machine implements DecodeContext {
     let memoCount = 0;
     let ops = 0;
     let pos = start;
-    let opPos = start;
-    let code = -1;
+    let opPos: number;
+    let code: number;
 
     for (;;) {
       if (pos >= len) throw this.fail('pickle data was truncated (no STOP opcode)', pos, -1);
       opPos = pos;
       code = data[pos++] as number;
-      if ((++ops & 4095) === 0) this.checkLimits(sp, memoCount, ops, opPos, code);
+      if ((++ops & (CHECK_EVERY - 1)) === 0) this.checkLimits(sp, memoCount, ops, opPos, code);
       switch (code) {
         // ---- strings first: the most frequent opcodes in real pickles
         case 0x8c: { // SHORT_BINUNICODE
@@ -720,7 +719,7 @@ export class Machine implements DecodeContext {
           if (sp <= fence) throw this.underflow(opPos, code);
           // The loop checks limits every 4096 opcodes; check once more so short pickles obey them too.
           this.checkLimits(sp, memoCount, ops, opPos, code);
-          const value = stack[--sp];
+          const value = stack[sp - 1];
           stack.length = 0;
           const upgraded = this.upgraded;
           this.memo = [];
@@ -731,7 +730,7 @@ export class Machine implements DecodeContext {
 
         // ---- stack manipulation
         case 0x30: // POP
-          if (sp > fence) stack[--sp];
+          if (sp > fence) sp--;
           else if (marks.length > 0) {
             // POP with only a mark above: CPython pops the mark.
             sp = marks.pop() as number;
