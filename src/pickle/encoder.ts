@@ -1678,6 +1678,10 @@ export class Encoder {
           if (c instanceof PyGlobal) {
             if (f.trusted) this.trustedGlobals.add(c);
             this.saveGlobalRef(c);
+          } else if (c instanceof Reduced) {
+            // A reduced callable shared by identity (not in the Reduction type; accepted at run time).
+            this.skipPid = this.pidFn !== undefined;
+            if (this.save(c)) return;
           } else if (c !== null && typeof c === 'object' && 'callable' in c) {
             const red = c as Reduction;
             if (this.startReduction(new Reduced(red), red, f.trusted, step.label)) return;
