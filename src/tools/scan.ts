@@ -9,6 +9,7 @@
  */
 import { UnpicklingError } from '../errors.js';
 import { decompressJoblib } from '../joblib/compress.js';
+import { isNpy, parseNpyHeader } from '../numpy/npy.js';
 import { IMPORT_MAPPING, NAME_MAPPING } from '../python/compat.js';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
 import { baseMessage, readOp, type GenOp } from './genops.js';
@@ -1301,5 +1302,26 @@ export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
       compression,
     };
   }
+  if (isNpy(data)) return scanNpy(data);
   return scanStream(data);
+}
+
+/**
+ * A .npy file is not a pickle (its magic byte 0x93 would read as STACK_GLOBAL): only an object array
+ * holds one, right after the header. Offsets are reported in file bytes.
+ */
+function scanNpy(data: Uint8Array): ScanReport {
+  let dataOffset: number;
+  let hasObject: boolean;
+  try {
+    const h = parseNpyHeader(data);
+    dataOffset = h.dataOffset;
+    hasObject = h.dtype.hasObject;
+  } catch (e) {
+    const errors = [`malformed .npy file: ${(e as Error).message}`];
+    return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors, arrays: 0, complete: false };
+  }
+  if (!hasObject) return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 1, complete: true };
+  const inner = scanStream(data.subarray(dataOffset));
+  return { ...inner, globals: inner.globals.map((g) => ({ ...g, offset: g.offset + dataOffset })) };
 }
