@@ -10,6 +10,36 @@ import { NDArray } from '../numpy/index.js';
 import { PyGlobal, PyObject, PySlice, Tuple, setOwn } from '../python/values.js';
 import { SET_STATE, type DecodeContext, type GlobalHandler, type GlobalRegistry } from '../unpickle/registry.js';
 
+/**
+ * How pandas built an object in the pickle (callable, arguments, BUILD state), kept so that `dumps`
+ * can write the object back exactly as pandas would load it (see PANDAS_FAMILY in ./encode.ts).
+ */
+export interface PandasRecipe {
+  callable: PyGlobal;
+  kind: 'reduce' | 'newobj';
+  args: Tuple;
+  state?: unknown;
+}
+
+/** The recipe of a pandas value, set by the handlers below (non-enumerable). */
+export const RECIPE: unique symbol = Symbol('picklejar.pandasRecipe');
+
+function setRecipe(target: object, recipe: PandasRecipe): void {
+  Object.defineProperty(target, RECIPE, { value: recipe, enumerable: false, writable: true, configurable: true });
+}
+
+function recipeOf(target: object): PandasRecipe | undefined {
+  return (target as { [RECIPE]?: PandasRecipe })[RECIPE];
+}
+
+/** Record the BUILD state on an object's recipe (BUILD may come more than once: keep the last). */
+function recordState(target: object, state: unknown): void {
+  const r = recipeOf(target);
+  if (r) r.state = state;
+}
+
+export { recipeOf };
+
 /** Read `key` from a dict in either representation (plain object in default mode, Map in lossless). */
 function dictGet(d: unknown, key: string): unknown {
   if (d instanceof Map) return d.get(key);
@@ -50,6 +80,7 @@ export class PandasExtensionArray {
   }
 
   [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
+    recordState(this, state);
     if (state instanceof Tuple && state.length >= 2) {
       this.dtype = state[0];
       this.values = state[1];
@@ -226,6 +257,7 @@ export class PandasManager {
   constructor(readonly cls: string) {}
 
   [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
+    recordState(this, state);
     // The "0.14.1" layout: (axes, values, items, {'0.14.1': {'axes': [...], 'blocks': [{'values', 'mgr_locs'}]}})
     const modern = state instanceof Tuple && state.length >= 4 ? dictGet(state[3], '0.14.1') : dictGet(state, '0.14.1');
     if (modern !== undefined) {
@@ -267,6 +299,7 @@ abstract class PandasFrameBase {
 
   [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
     if (!isDict(state)) throw ctx.error(`unexpected ${this.cls} state`);
+    recordState(this, state);
     for (const [k, v] of state instanceof Map ? state : Object.entries(state as object)) {
       if (typeof k !== 'string') continue;
       // pandas >= 1.1 names the manager `_mgr`; older releases `_data`.
@@ -379,10 +412,15 @@ function qualified(g: unknown, fallback: string): string {
 /** Register the pandas handlers into `registry`. */
 export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
   const frame = (kind: 'frame' | 'series'): GlobalHandler => ({
-    construct: (_args, _kwargs, ctx) =>
-      kind === 'frame'
-        ? new DataFrame('pandas.core.frame.DataFrame', ctx.lossless)
-        : new Series('pandas.core.series.Series', ctx.lossless),
+    construct: (args, _kwargs, ctx) => {
+      const out =
+        kind === 'frame'
+          ? new DataFrame('pandas.core.frame.DataFrame', ctx.lossless)
+          : new Series('pandas.core.series.Series', ctx.lossless);
+      const [m, n] = kind === 'frame' ? ['pandas.core.frame', 'DataFrame'] : ['pandas.core.series', 'Series'];
+      setRecipe(out, { callable: new PyGlobal(m, n), kind: 'newobj', args });
+      return out;
+    },
     call: (_args, ctx) => {
       // DataFrame(...) called directly is not how pandas pickles; keep the call inert.
       throw ctx.error('pandas frames are rebuilt from NEWOBJ + BUILD only');
@@ -391,10 +429,11 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
   registry.register('pandas.core.frame.DataFrame', frame('frame'));
   registry.register('pandas.core.series.Series', frame('series'));
 
-  const manager = (cls: string): GlobalHandler => ({
+  const manager = (module: string, cls: string): GlobalHandler => ({
     call: (args, ctx) => {
       // BlockManager(blocks, axes) — pandas >= 1.3 reduces managers this way.
       const m = new PandasManager(cls);
+      setRecipe(m, { callable: new PyGlobal(module, cls), kind: 'reduce', args });
       const [blocks, axes] = args;
       if (!Array.isArray(blocks) || !Array.isArray(axes)) throw ctx.error(`${cls} expects (blocks, axes)`);
       m.blocks = blocks.map((b) => {
@@ -404,36 +443,58 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
       m.axes = [...axes];
       return m;
     },
-    construct: () => new PandasManager(cls),
+    construct: (args) => {
+      const m = new PandasManager(cls);
+      setRecipe(m, { callable: new PyGlobal(module, cls), kind: 'newobj', args });
+      return m;
+    },
   });
   for (const base of ['pandas.core.internals.managers', 'pandas.core.internals']) {
-    registry.register(`${base}.BlockManager`, manager('BlockManager'));
-    registry.register(`${base}.SingleBlockManager`, manager('SingleBlockManager'));
+    registry.register(`${base}.BlockManager`, manager(base, 'BlockManager'));
+    registry.register(`${base}.SingleBlockManager`, manager(base, 'SingleBlockManager'));
   }
 
   registry.register('pandas._libs.internals._unpickle_block', {
     call: (args, ctx) => {
       const [values, placement, ndim] = args;
-      return new PandasBlock(values, placementOf(placement, ctx), toNum(ndim ?? 2));
+      const block = new PandasBlock(values, placementOf(placement, ctx), toNum(ndim ?? 2));
+      setRecipe(block, { callable: new PyGlobal('pandas._libs.internals', '_unpickle_block'), kind: 'reduce', args });
+      return block;
     },
   });
 
-  const newIndex: GlobalHandler = {
+  const newIndex = (module: string, name: string): GlobalHandler => ({
     call: (args, ctx) => {
       const [cls, d] = args;
-      if (!isDict(d)) throw ctx.error('_new_Index expects (cls, dict)');
-      return new PandasIndex(qualified(cls, 'pandas.core.indexes.base.Index'), d);
+      if (!isDict(d)) throw ctx.error(`${name} expects (cls, dict)`);
+      const index = new PandasIndex(qualified(cls, 'pandas.core.indexes.base.Index'), d);
+      setRecipe(index, { callable: new PyGlobal(module, name), kind: 'reduce', args });
+      return index;
     },
-  };
-  registry.register('pandas.core.indexes.base._new_Index', newIndex);
-  registry.register('pandas.core.indexes.datetimes._new_DatetimeIndex', newIndex);
-  registry.register('pandas.core.indexes.period._new_PeriodIndex', newIndex);
+  });
+  registry.register('pandas.core.indexes.base._new_Index', newIndex('pandas.core.indexes.base', '_new_Index'));
+  registry.register(
+    'pandas.core.indexes.datetimes._new_DatetimeIndex',
+    newIndex('pandas.core.indexes.datetimes', '_new_DatetimeIndex'),
+  );
+  registry.register('pandas.core.indexes.period._new_PeriodIndex', newIndex('pandas.core.indexes.period', '_new_PeriodIndex'));
 
   registry.register('pandas._libs.arrays.__pyx_unpickle_NDArrayBacked', {
-    call: (args) => new PandasExtensionArray(qualified(args[0], 'pandas.core.arrays.NDArrayBacked')),
+    call: (args) => {
+      const array = new PandasExtensionArray(qualified(args[0], 'pandas.core.arrays.NDArrayBacked'));
+      setRecipe(array, { callable: new PyGlobal('pandas._libs.arrays', '__pyx_unpickle_NDArrayBacked'), kind: 'reduce', args });
+      return array;
+    },
   });
   for (const cls of ['pandas.core.arrays.categorical.Categorical', 'pandas.core.arrays.datetimes.DatetimeArray', 'pandas.core.arrays.timedeltas.TimedeltaArray']) {
-    const array: GlobalHandler = { construct: () => new PandasExtensionArray(cls) };
+    const dot = cls.lastIndexOf('.');
+    const array: GlobalHandler = {
+      construct: (args) => {
+        const a = new PandasExtensionArray(cls);
+        setRecipe(a, { callable: new PyGlobal(cls.slice(0, dot), cls.slice(dot + 1)), kind: 'newobj', args });
+        return a;
+      },
+    };
     registry.register(cls, array);
   }
   return registry;

@@ -6,6 +6,7 @@ import { PyGlobal } from '../python/values.js';
 import { stdlibReduce, type StdlibReduction } from '../python/stdlib.js';
 import { PyName, type Reducer, type ReducerFamily, type Reduction } from './reducers.js';
 import { NUMPY_FAMILY } from '../numpy/encode.js';
+import { PANDAS_FAMILY } from '../pandas/encode.js';
 
 /** Adapt the stdlib table's shape to the Reduction interface. */
 function fromStdlib(r: StdlibReduction): Reduction {
@@ -82,4 +83,4 @@ export function defaultReducerFamilies(): readonly ReducerFamily[] {
   return FAMILIES;
 }
 
-const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY, NUMPY_FAMILY];
+const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY, NUMPY_FAMILY, PANDAS_FAMILY];
