@@ -129,8 +129,10 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
         // value for known classes such as uuid.UUID, else an inert instance); BUILD supplies its state.
         return ctx.newObject ? ctx.newObject(cls, new Tuple()) : new PyObject(cls, 'newobj', new Tuple());
       }
-      // Subclass of a builtin (dict, list, int...): keep the base and its initial value as arguments.
+      // Subclass of a builtin (dict, list, int...): keep the base and its initial value as arguments,
+      // and mark the object so the writer re-emits this very call (CPython's protocol 0/1 form).
       const obj = new PyObject(cls, 'reduce', Tuple.from_([base, state]));
+      Object.defineProperty(obj, '__reconstructor__', { value: true, enumerable: false });
       return obj;
     },
   });
@@ -141,7 +143,12 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
         throw ctx.error('refusing getattr on anything but a global and a name (it can reach arbitrary code)');
       }
       // Resolve through the same policy as any global, so getattr(os, 'system') is still refused.
-      return ctx.resolveGlobal(target.module, `${target.name}.${attr}`);
+      const g = ctx.resolveGlobal(target.module, `${target.name}.${attr}`);
+      // Marked so the writer writes getattr(cls, name) again (Python 3.12+ Enum members), not a dotted global.
+      if (g instanceof PyGlobal && !Object.prototype.hasOwnProperty.call(g, 'viaGetattr')) {
+        Object.defineProperty(g, 'viaGetattr', { value: true, enumerable: false });
+      }
+      return g;
     },
   });
   return registry;
