@@ -221,3 +221,185 @@ export function fanoutJsonPickle(levels: number): ConsumerOutcome[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Category 12: fuzzing (fast-check), run here so a hang or blow-up cannot stall the suite
+// ---------------------------------------------------------------------------------------------
+
+export interface FuzzFailure {
+  readonly reader: string;
+  readonly error: string;
+  readonly inputHex: string;
+}
+
+export interface FuzzReport {
+  readonly runs: number;
+  readonly ms: number;
+  readonly slowestMs: number;
+  readonly failures: FuzzFailure[];
+  /** fast-check's own verdict (a counterexample is reported in `failures`). */
+  readonly failed: boolean;
+  readonly seed: number;
+  /** Readers that returned a value / threw a PickleError, over all runs (to show the fuzz reaches both). */
+  readonly values: number;
+  readonly refusals: number;
+}
+
+type ByteReader = [string, (d: Uint8Array) => unknown];
+
+async function fuzzReaders(): Promise<ByteReader[]> {
+  const { loadsAll } = await import('../../src/index.js');
+  const { disassemble } = await import('../../src/tools/dis.js');
+  const { scan } = await import('../../src/tools/scan.js');
+  const { decompressJoblib } = await import('../../src/joblib/compress.js');
+  const mods = await optionalModules();
+  const small = { limits: { maxInputBytes: 1 << 24 } };
+  const readers: ByteReader[] = [
+    ['loads', (d) => loads(d, small)],
+    ['loads lossless inert', (d) => loads(d, { ...small, lossless: true, dangerousGlobals: 'inert' })],
+    ['loadsAll', (d) => loadsAll(d, small)],
+    ['disassemble', (d) => disassemble(d, { all: true })],
+    ['scan', (d) => scan(d, { decompress: (x) => decompressJoblib(x, 1 << 24) })],
+  ];
+  // Whatever decodes goes on to the consumers.
+  const consume: [string, (v: unknown) => unknown][] = [
+    ['dumps', (v) => dumps(v, { allowGlobals: true })],
+    ['toJsonPickle', (v) => toJsonPickle(v)],
+  ];
+  if (mods.jsonview) {
+    const jv = mods.jsonview;
+    consume.push(['toPlainJson', (v) => jv.toPlainJson(v)]);
+  }
+  readers.push([
+    'consumers of the decoded value',
+    (d) => {
+      let v: unknown;
+      try {
+        v = loads(d, { ...small, dangerousGlobals: 'inert' });
+      } catch (e) {
+        if (e instanceof PickleError) return undefined;
+        throw e;
+      }
+      for (const [name, fn] of consume) {
+        try {
+          fn(v);
+        } catch (e) {
+          if (!(e instanceof PickleError)) throw new Error(`${name}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+        }
+      }
+      return v;
+    },
+  ]);
+  return readers;
+}
+
+/**
+ * Run every reader on inputs from `arbitrary`; a throw that is not a PickleError, or a prototype
+ * change, is a failure. Deterministic for a given seed.
+ */
+async function runFuzz(
+  arbitrary: import('fast-check').Arbitrary<Uint8Array>,
+  seed: number,
+  numRuns: number,
+): Promise<FuzzReport> {
+  const fc = (await import('fast-check')).default;
+  const readers = await fuzzReaders();
+  const failures: FuzzFailure[] = [];
+  let values = 0;
+  let refusals = 0;
+  let slowest = 0;
+  let runs = 0;
+  const t0 = performance.now();
+  const result = fc.check(
+    fc.property(arbitrary, (data) => {
+      runs++;
+      const snap = protoSnapshot();
+      for (const [name, read] of readers) {
+        const t = performance.now();
+        try {
+          read(data);
+          values++;
+        } catch (e) {
+          if (e instanceof PickleError) refusals++;
+          else {
+            failures.push({
+              reader: name,
+              error: `${(e as Error)?.constructor?.name}: ${String((e as Error)?.message ?? e).slice(0, 300)}`,
+              inputHex: Buffer.from(data.subarray(0, 4096)).toString('hex'),
+            });
+            return false;
+          }
+        }
+        slowest = Math.max(slowest, performance.now() - t);
+      }
+      const changes = protoChanges(snap);
+      if (changes.length > 0) {
+        failures.push({ reader: 'prototypes', error: changes.join(', '), inputHex: Buffer.from(data.subarray(0, 4096)).toString('hex') });
+        return false;
+      }
+      return true;
+    }),
+    { seed, numRuns, endOnFailure: true },
+  );
+  return { runs, ms: performance.now() - t0, slowestMs: slowest, failures: failures.slice(0, 5), failed: result.failed, seed, values, refusals };
+}
+
+/** Random bytes, bare or behind a PROTO header / a compressor's magic. */
+export async function fuzzRandom(seed: number, numRuns: number): Promise<FuzzReport> {
+  const fc = (await import('fast-check')).default;
+  const prefixes = [[], [0x80, 2], [0x80, 4], [0x80, 5], [0x80, 4, 0x95], [0x78, 0x9c], [0x1f, 0x8b, 8], [0x5d, 0], [0x42, 0x5a, 0x68], [0x04, 0x22, 0x4d, 0x18], [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], [0x5a, 0x46]];
+  const arb = fc
+    .tuple(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 96 }))
+    .map(([p, b]) => Uint8Array.from([...p, ...b]));
+  return runFuzz(arb, seed, numRuns);
+}
+
+/** Mutations of real files (`paths` relative to fixtures/); compressed joblib files are also re-compressed after mutating their stream. */
+export async function fuzzMutations(paths: readonly string[], seed: number, numRuns: number): Promise<FuzzReport> {
+  const fc = (await import('fast-check')).default;
+  const { readFileSync } = await import('node:fs');
+  const { detectJoblibCompression, decompressJoblib, compressJoblib } = await import('../../src/joblib/compress.js');
+  const root = new URL('../../fixtures/', import.meta.url);
+  const corpus = paths.map((p) => new Uint8Array(readFileSync(new URL(p, root))));
+  const edit = fc.record({
+    at: fc.nat(),
+    kind: fc.constantFrom('overwrite', 'insert', 'delete', 'truncate', 'flip', 'huge-u32', 'huge-u64', 'duplicate', 'zero'),
+    byte: fc.integer({ min: 0, max: 255 }),
+    len: fc.integer({ min: 1, max: 64 }),
+  });
+  const mutate = (src: Uint8Array, edits: { at: number; kind: string; byte: number; len: number }[]): Uint8Array => {
+    let b = Array.from(src);
+    for (const e of edits) {
+      const i = b.length === 0 ? 0 : e.at % b.length;
+      switch (e.kind) {
+        case 'overwrite': b[i] = e.byte; break;
+        case 'insert': b.splice(i, 0, e.byte); break;
+        case 'delete': b.splice(i, Math.min(e.len, 8)); break;
+        case 'truncate': b = b.slice(0, i); break;
+        case 'flip': b[i] = (b[i] ?? 0) ^ (1 << (e.byte & 7)); break;
+        case 'huge-u32': b.splice(i, 4, 0xff, 0xff, 0xff, e.byte & 0x7f); break;
+        case 'huge-u64': b.splice(i, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0); break;
+        case 'duplicate': b.splice(i, 0, ...b.slice(i, i + e.len)); break;
+        case 'zero': for (let k = i; k < Math.min(b.length, i + e.len); k++) b[k] = 0; break;
+      }
+    }
+    return Uint8Array.from(b);
+  };
+  const arb = fc
+    .record({
+      file: fc.integer({ min: 0, max: corpus.length - 1 }),
+      edits: fc.array(edit, { minLength: 1, maxLength: 4 }),
+      inner: fc.boolean(),
+    })
+    .map(({ file, edits, inner }) => {
+      const src = corpus[file] as Uint8Array;
+      const method = detectJoblibCompression(src);
+      if (inner && method !== undefined && method !== 'zfile') {
+        // Mutate the decompressed stream, then compress it again: the container stays valid.
+        const plain = decompressJoblib(src, 1 << 24) as Uint8Array;
+        return compressJoblib(mutate(plain, edits), method, 1);
+      }
+      return mutate(src, edits);
+    });
+  return runFuzz(arb, seed, numRuns);
+}
