@@ -8,7 +8,12 @@ import { registerPandas } from './pandas/index.js';
 
 let cached: GlobalRegistry | undefined;
 
-/** The registry `loads` uses when no `registry` option is given. Extend a copy with `.merge()`. */
+/**
+ * The registry `loads` uses when no `registry` option is given. Extend a copy with `.merge()`.
+ * @example
+ * const mine = new GlobalRegistry().register('mypkg.Point', { call: (args) => ({ x: args[0], y: args[1] }) });
+ * loads(bytes, { registry: defaultRegistry().merge(mine) });
+ */
 export function defaultRegistry(): GlobalRegistry {
   cached ??= registerPandas(registerJoblib(registerNumpy(registerStdlib(registerBuiltins(new GlobalRegistry())))));
   return cached;

@@ -98,6 +98,8 @@ export function parseNpyHeader(data: Uint8Array): NpyHeader {
 /**
  * Read a `.npy` file into an NDArray (no copy of the data: `raw` is a view on `data`). Object
  * arrays are stored as a pickle, decoded with `unpickle` (whose result is returned).
+ * @example
+ * const arr = readNpy(await readFile('x.npy'), (p) => loads(p)) as NDArray; // `load('x.npy')` does this
  */
 export function readNpy(data: Uint8Array, unpickle: (pickleBytes: Uint8Array) => unknown): unknown {
   const h = parseNpyHeader(data);

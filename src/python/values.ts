@@ -17,7 +17,11 @@ export class Tuple<T = unknown> extends Array<T> {
   }
 }
 
-/** Make a tuple: `tuple(1, 2)` is Python's `(1, 2)`. */
+/**
+ * Make a tuple: `tuple(1, 2)` is Python's `(1, 2)`.
+ * @example
+ * dumps({ point: tuple(1, 2) }); // {'point': (1, 2)} in Python
+ */
 export function tuple<T>(...items: T[]): Tuple<T> {
   return Tuple.from_(items);
 }

@@ -238,6 +238,9 @@ function disOne(
  * The text `python -m pickletools FILE` prints for a file holding `data`: the first pickle only
  * (pass `all: true` for every pickle in the buffer). Throws DisassemblyError where pickletools
  * raises; the error's `output` is what Python prints before its traceback.
+ * @example
+ * disassemble(new Uint8Array([0x80, 0x04, 0x4b, 0x2a, 0x2e]));
+ * // '    0: \\x80 PROTO      4\n    2: K    BININT1    42\n    4: .    STOP\nhighest protocol among opcodes = 4\n'
  */
 export function disassemble(data: Uint8Array, options: DisassembleOptions = {}): string {
   const out: string[] = [];

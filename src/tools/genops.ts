@@ -610,6 +610,8 @@ export function readOp(data: Uint8Array, pos: number, options: ReadOptions = {})
 /**
  * Every opcode of the pickle that starts at `start`, through its STOP (pickletools.genops).
  * Throws UnpicklingError for bytes that are not a pickle, including running out before STOP.
+ * @example
+ * for (const { op, arg, pos } of genops(bytes)) console.log(pos, op.name, arg);
  */
 export function* genops(
   data: Uint8Array,

@@ -501,6 +501,9 @@ function renamed(module: string, name: string): [string, string] | undefined {
  * Grade a global. Below protocol 3 the unpickler reads Python 2 names through CPython's rename
  * tables, so the renamed name decides; the name as written still counts when it is dangerous (a
  * stream can announce any protocol).
+ * @example
+ * classifyGlobal('os', 'system', 'called').severity; // 'dangerous'
+ * classifyGlobal('numpy', 'dtype').severity;          // 'safe'
  */
 export function classifyGlobal(module: string, name: string, use: ScanUse = 'referenced'): Verdict {
   const raw = classifyRaw(module, name);
@@ -1227,6 +1230,8 @@ function walkAll(data: Uint8Array, joblib: boolean): { ctx: Ctx; pickles: number
 
 /**
  * Scan an uncompressed stream: one or more pickles, or a joblib stream.
+ * @example
+ * scanStream(pickleBytes).globals; // [{ module: 'posix', name: 'system', use: 'called', severity: 'dangerous', … }]
  */
 export function scanStream(data: Uint8Array): ScanReport {
   const main = walkAll(data, true);
@@ -1277,6 +1282,9 @@ export function detectCompression(data: Uint8Array): string | undefined {
 /**
  * Scan a pickle, several concatenated pickles, or a joblib file (compressed ones through
  * `options.decompress`). Nothing is evaluated.
+ * @example
+ * const report = scan(await readFile('upload.pkl'));
+ * if (report.dangerous) throw new Error(report.globals.map((g) => `${g.module}.${g.name}`).join(', '));
  */
 export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
   const compression = detectCompression(data);
