@@ -40,6 +40,7 @@ export function loads(data: Uint8Array, options?: LoadOptions): unknown {
  * loadsAll(bytes) // => [first, second, ...]
  */
 export function loadsAll(data: Uint8Array, options?: LoadOptions): unknown[] {
+  if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
   const registry = options?.registry ?? defaultRegistry();
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   const plain = decompressJoblib(data, maxBytes) ?? data;
