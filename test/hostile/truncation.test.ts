@@ -4,7 +4,7 @@
 // after the whole opcode (no STOP) must be refused as a truncated stream. Mirrors CPython's
 // test_truncated_data, extended to every argument kind.
 import { afterAll, describe, expect, it } from 'vitest';
-import { loads, UnpicklingError } from '../../src/index.js';
+import { loads, loadsAll, UnpicklingError } from '../../src/index.js';
 import { OPCODES } from '../../src/opcodes.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
 import { CaseLog, bytes, decodes, i32, refuses, show, u16, u32, u64, watchPrototypes, type Part } from '../helpers/hostile.js';
@@ -166,6 +166,24 @@ describe('1. truncation inside every argument kind', () => {
   it('CPython test_truncated_data: empty input and a lone NONE', () => {
     refuses(log, '1 truncation', 'empty input', () => loads(new Uint8Array(0)), { message: /truncated \(empty input\)/ });
     refuses(log, '1 truncation', 'lone N', () => loads(bytes('N')), { opcode: null, offset: 1, message: /no STOP/ });
+  });
+
+  it('inputs that are not bytes at all are refused by loads / loadsAll (a Buffer is bytes)', () => {
+    const notBytes: [string, unknown][] = [
+      ['null', null],
+      ['undefined', undefined],
+      ['a string', 'N.'],
+      ['a number', 46],
+      ['an array of numbers', [0x4e, 0x2e]],
+      ['an ArrayBuffer', new Uint8Array([0x4e, 0x2e]).buffer],
+      ['a DataView', new DataView(new Uint8Array([0x4e, 0x2e]).buffer)],
+      ['an array-like object', { length: 2, 0: 0x4e, 1: 0x2e }],
+    ];
+    for (const [label, x] of notBytes) {
+      refuses(log, '1 truncation', `loads(${label})`, () => loads(x as Uint8Array), { message: /input must be a Uint8Array/ });
+      refuses(log, '1 truncation', `loadsAll(${label})`, () => loadsAll(x as Uint8Array), { message: /input must be a Uint8Array/ });
+    }
+    expect(decodes(log, '1 truncation', 'loads(Buffer)', () => loads(Buffer.from('N.', 'latin1')))).toBe(null);
   });
 
   it('a FRAME whose announced bytes are missing is refused at the FRAME', () => {
