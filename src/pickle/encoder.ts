@@ -2008,3 +2008,10 @@ class FreshBytes {
 export function encode(value: unknown, options?: DumpOptions): Uint8Array {
   return new Encoder(options).encode(value);
 }
+
+/**
+ * An encoder and a frame kept alive for the life of the module: the optimised code embeds their
+ * hidden classes, and when no instance survives a major GC V8 discards that code and recompiles
+ * (the decoder's MACHINE_ANCHOR has the measurements).
+ */
+export const ENCODER_ANCHOR: readonly [Encoder, Frame] = [new Encoder({}), new Frame()];
