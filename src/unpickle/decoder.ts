@@ -623,7 +623,21 @@ export class Machine implements DecodeContext {
           if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const n = data[pos++] as number;
           if (n > len - pos) throw this.fail('pickle data was truncated', opPos, code);
-          stack[sp++] = decodeLong(data, pos, n, lossless);
+          if (n >= 5 && n <= 8 && !lossless) {
+            // 33..64-bit values (CPython writes ints >= 2**31 this way): two DataView reads, a double
+            // when the value is safe. Inlined here: it is the hot path of int-heavy pickles (bench).
+            const lo = view.getUint32(pos, true);
+            let hi: number;
+            if (n === 8) hi = view.getInt32(pos + 4, true);
+            else {
+              hi = 0;
+              for (let i = pos + n - 1; i >= pos + 4; i--) hi = hi * 256 + (data[i] as number);
+              if ((data[pos + n - 1] as number) & 0x80) hi -= 2 ** (8 * (n - 4));
+            }
+            const v = hi * 4294967296 + lo;
+            stack[sp++] =
+              hi >= -0x200000 && hi < 0x200000 && Number.isSafeInteger(v) ? v : decodeLong(data, pos, n, false);
+          } else stack[sp++] = decodeLong(data, pos, n, lossless);
           pos += n;
           break;
         }
