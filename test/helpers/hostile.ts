@@ -17,7 +17,13 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { PickleError, UnpicklingError } from '../../src/errors.js';
-import { protoChanges, protoQuick, protoSnapshot, quickDiffers, type ProtoSnapshot } from '../hostile/core.js';
+import {
+  protoChanges,
+  protoQuick,
+  protoSnapshot,
+  quickDiffers,
+  type ProtoSnapshot,
+} from '../hostile/core.js';
 
 // ---------------------------------------------------------------------------------------------
 // Building bytes
@@ -46,7 +52,12 @@ export function bytes(...parts: Part[]): Uint8Array {
 }
 
 export const u16 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff];
-export const u32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+export const u32 = (n: number): number[] => [
+  n & 0xff,
+  (n >>> 8) & 0xff,
+  (n >>> 16) & 0xff,
+  (n >>> 24) & 0xff,
+];
 export const i32 = (n: number): number[] => u32(n >>> 0);
 export function u64(n: number | bigint): number[] {
   let v = BigInt(n);
@@ -73,13 +84,20 @@ export function bu(s: string): number[] {
 export function show(data: Uint8Array, max = 48): string {
   let s = '';
   for (const b of data.subarray(0, max)) {
-    s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+    s +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   }
   return data.length > max ? `${s}…(${data.length} bytes)` : s;
 }
 
 // Prototype integrity: the checks live in test/hostile/core.ts (workers import them without vitest).
-export { protoSnapshot, protoChanges, protoQuick, type ProtoSnapshot, type ConsumerOutcome } from '../hostile/core.js';
+export {
+  protoSnapshot,
+  protoChanges,
+  protoQuick,
+  type ProtoSnapshot,
+  type ConsumerOutcome,
+} from '../hostile/core.js';
 
 /** Full prototype check around every test of the calling file (register at file top level). */
 export function watchPrototypes(): void {
@@ -174,7 +192,8 @@ function describeThrown(e: unknown): string {
 
 function describeValue(v: unknown): string {
   try {
-    const s = typeof v === 'bigint' ? `${v}n` : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
+    const s =
+      typeof v === 'bigint' ? `${v}n` : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
     return (s ?? String(v)).slice(0, 200);
   } catch {
     return Object.prototype.toString.call(v);
@@ -209,7 +228,8 @@ export function refuses(
   if (quickDiffers(quick, protoQuick())) expect.fail(`${name}: a shared prototype changed`);
   if (ms >= (options.boundMs ?? CASE_BOUND_MS)) expect.fail(`${name}: took ${ms.toFixed(0)} ms`);
   if (!threw) expect.fail(`${name}: expected an UnpicklingError, got the value ${describeValue(value)}`);
-  if (!(thrown instanceof UnpicklingError)) expect.fail(`${name}: expected an UnpicklingError, got ${describeThrown(thrown)}`);
+  if (!(thrown instanceof UnpicklingError))
+    expect.fail(`${name}: expected an UnpicklingError, got ${describeThrown(thrown)}`);
   const err = thrown as UnpicklingError;
   if (expected.opcode !== undefined) {
     expect(err.opcode, `${name}: opcode of "${err.message}"`).toBe(expected.opcode ?? undefined);
@@ -224,7 +244,13 @@ export function refuses(
 }
 
 /** Run `fn`, which must return (within the bound, prototypes untouched); returns its value. */
-export function decodes<T = unknown>(log: CaseLog, category: string, name: string, fn: () => T, options: RunOptions = {}): T {
+export function decodes<T = unknown>(
+  log: CaseLog,
+  category: string,
+  name: string,
+  fn: () => T,
+  options: RunOptions = {},
+): T {
   const quick = protoQuick();
   const t0 = performance.now();
   let value: T;
@@ -272,7 +298,12 @@ export function survives(
 }
 
 /** process.memoryUsage() deltas around `fn` (MiB); `fn`'s own exception is rethrown after measuring. */
-export function memoryDelta<T>(fn: () => T): { result?: T; error?: unknown; arrayBuffersMiB: number; rssMiB: number } {
+export function memoryDelta<T>(fn: () => T): {
+  result?: T;
+  error?: unknown;
+  arrayBuffersMiB: number;
+  rssMiB: number;
+} {
   const before = process.memoryUsage();
   let result: T | undefined;
   let error: unknown;
@@ -347,22 +378,31 @@ export class Sandbox {
         this.failAll(e);
         this.reset(worker);
       };
-      worker.on('message', (m: { ready?: true; id?: number; ok?: boolean; result?: unknown; error?: { name: string; message: string; stack?: string } }) => {
-        if (m.ready) {
-          resolve();
-          return;
-        }
-        const p = this.pending.get(m.id as number);
-        if (!p) return;
-        this.pending.delete(m.id as number);
-        clearTimeout(p.timer);
-        if (m.ok) p.resolve(m.result);
-        else {
-          const e = new Error(`${m.error?.name}: ${m.error?.message}\n${m.error?.stack ?? ''}`);
-          e.name = m.error?.name ?? 'Error';
-          p.reject(e);
-        }
-      });
+      worker.on(
+        'message',
+        (m: {
+          ready?: true;
+          id?: number;
+          ok?: boolean;
+          result?: unknown;
+          error?: { name: string; message: string; stack?: string };
+        }) => {
+          if (m.ready) {
+            resolve();
+            return;
+          }
+          const p = this.pending.get(m.id as number);
+          if (!p) return;
+          this.pending.delete(m.id as number);
+          clearTimeout(p.timer);
+          if (m.ok) p.resolve(m.result);
+          else {
+            const e = new Error(`${m.error?.name}: ${m.error?.message}\n${m.error?.stack ?? ''}`);
+            e.name = m.error?.name ?? 'Error';
+            p.reject(e);
+          }
+        },
+      );
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`sandbox worker exited (code ${code})`)));
     });

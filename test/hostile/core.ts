@@ -25,7 +25,8 @@ export function protoSnapshot(): ProtoSnapshot {
   const snap: ProtoSnapshot = new Map();
   for (const [name, proto] of WATCHED) {
     const m = new Map<PropertyKey, PropertyDescriptor>();
-    for (const k of Reflect.ownKeys(proto)) m.set(k, Object.getOwnPropertyDescriptor(proto, k) as PropertyDescriptor);
+    for (const k of Reflect.ownKeys(proto))
+      m.set(k, Object.getOwnPropertyDescriptor(proto, k) as PropertyDescriptor);
     m.set('[[Prototype]]', { value: Object.getPrototypeOf(proto) });
     m.set('[[Extensible]]', { value: Object.isExtensible(proto) });
     snap.set(name, m);
@@ -86,7 +87,6 @@ export function quickDiffers(a: unknown[], b: unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return true;
   return false;
 }
-
 
 /** What a scenario reports about one consumer run (structured-cloneable). */
 export interface ConsumerOutcome {

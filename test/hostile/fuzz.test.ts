@@ -13,7 +13,10 @@ import { FIXTURES_DIR, loadIndex } from '../helpers/fixtures.js';
 import type { FuzzReport } from './scenarios.js';
 
 const log = new CaseLog('fuzz.test.ts');
-const sandbox = new Sandbox(new URL('./scenarios.ts', import.meta.url), { stackSizeMb: 1, maxOldGenerationSizeMb: 2048 });
+const sandbox = new Sandbox(new URL('./scenarios.ts', import.meta.url), {
+  stackSizeMb: 1,
+  maxOldGenerationSizeMb: 2048,
+});
 afterAll(async () => {
   log.print();
   await sandbox.close();
@@ -42,7 +45,9 @@ function corpus(): string[] {
     for (let i = 0; i < list.length; i += step) picked.push(list[i] as string);
   }
   for (const method of ['zlib3', 'gzip3', 'bz29', 'lzma6', 'xz6', 'lz43']) {
-    const one = [...(byFamily.get('joblib') ?? []), ...(byFamily.get('ml') ?? [])].find((p) => p.includes(`.${method}.`));
+    const one = [...(byFamily.get('joblib') ?? []), ...(byFamily.get('ml') ?? [])].find((p) =>
+      p.includes(`.${method}.`),
+    );
     if (one && !picked.includes(one)) picked.push(one);
   }
   return picked;
@@ -50,7 +55,9 @@ function corpus(): string[] {
 
 function expectClean(r: FuzzReport, label: string): void {
   log.record('12 fuzzing', `${label} (${r.runs} runs, seed ${r.seed})`, r.ms);
-  const detail = r.failures.map((f) => `${f.reader}: ${f.error}\n  input: ${f.inputHex.slice(0, 400)}`).join('\n');
+  const detail = r.failures
+    .map((f) => `${f.reader}: ${f.error}\n  input: ${f.inputHex.slice(0, 400)}`)
+    .join('\n');
   expect(r.failures, `${label}: seed ${r.seed}\n${detail}`).toEqual([]);
   expect(r.failed, `${label}: fast-check failed (seed ${r.seed})`).toBe(false);
   // The fuzz reaches both answers: values and refusals.
@@ -59,17 +66,29 @@ function expectClean(r: FuzzReport, label: string): void {
 }
 
 describe('12. property-based fuzzing', () => {
-  it('random bytes (bare, after PROTO, after each container magic) only ever give a value or a PickleError', async () => {
-    const r = await sandbox.call<FuzzReport>('fuzzRandom', [SEED, 2500], DEADLINE_MS);
-    expectClean(r, 'random bytes');
-  }, DEADLINE_MS + 30_000);
+  it(
+    'random bytes (bare, after PROTO, after each container magic) only ever give a value or a PickleError',
+    async () => {
+      const r = await sandbox.call<FuzzReport>('fuzzRandom', [SEED, 2000], DEADLINE_MS);
+      expectClean(r, 'random bytes');
+    },
+    DEADLINE_MS + 30_000,
+  );
 
-  it('mutations of every family\'s fixtures (compressed joblib files included) only ever give a value or a PickleError', async () => {
-    const files = corpus();
-    const families = new Set(loadIndex().filter((e) => e.files.some((f) => files.includes(f.path))).map((e) => e.family));
-    expect([...families].sort()).toEqual(['core', 'hostile', 'joblib', 'ml', 'numpy', 'stdlib']);
-    expect(files.some((p) => p.includes('.xz6.'))).toBe(true);
-    const r = await sandbox.call<FuzzReport>('fuzzMutations', [files, SEED + 1, 3000], DEADLINE_MS);
-    expectClean(r, `mutations of ${files.length} files`);
-  }, DEADLINE_MS + 30_000);
+  it(
+    "mutations of every family's fixtures (compressed joblib files included) only ever give a value or a PickleError",
+    async () => {
+      const files = corpus();
+      const families = new Set(
+        loadIndex()
+          .filter((e) => e.files.some((f) => files.includes(f.path)))
+          .map((e) => e.family),
+      );
+      expect([...families].sort()).toEqual(['core', 'hostile', 'joblib', 'ml', 'numpy', 'stdlib']);
+      expect(files.some((p) => p.includes('.xz6.'))).toBe(true);
+      const r = await sandbox.call<FuzzReport>('fuzzMutations', [files, SEED + 1, 2000], DEADLINE_MS);
+      expectClean(r, `mutations of ${files.length} files`);
+    },
+    DEADLINE_MS + 30_000,
+  );
 });

@@ -10,7 +10,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loads, loadsAll, PyGlobal, PyObject } from '../../src/index.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
 import { scan, type ScanReport } from '../../src/tools/scan.js';
-import { CaseLog, bytes, decodes, i32, refuses, sbu, show, survives, u16, u32, watchPrototypes, type Part } from '../helpers/hostile.js';
+import {
+  CaseLog,
+  bytes,
+  decodes,
+  i32,
+  refuses,
+  sbu,
+  survives,
+  u16,
+  u32,
+  watchPrototypes,
+  type Part,
+} from '../helpers/hostile.js';
 import { loadIndex, readFixtureBytes } from '../helpers/fixtures.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +33,8 @@ const log = new CaseLog('globals.test.ts');
 afterAll(() => log.print());
 watchPrototypes();
 
-const REFUSED = /refusing global (\S+): it can run code or touch the system when Python loads this pickle \(pass dangerousGlobals: 'inert'/;
+const REFUSED =
+  /refusing global (\S+): it can run code or touch the system when Python loads this pickle \(pass dangerousGlobals: 'inert'/;
 
 /** [module, name as written, qualified name after Python 2 renaming (protocol < 3)]. */
 const TARGETS: [string, string, string][] = [
@@ -92,7 +105,14 @@ const ARG: Part[] = ['Vid\n'];
 
 function vectors(m: string, n: string, protocol2Names: boolean): Vector[] {
   const out: Vector[] = [];
-  const v = (name: string, parts: Part[], opcode: string, offset: number, result: 'call' | 'reference', extra: Partial<Vector> = {}): void => {
+  const v = (
+    name: string,
+    parts: Part[],
+    opcode: string,
+    offset: number,
+    result: 'call' | 'reference',
+    extra: Partial<Vector> = {},
+  ): void => {
     out.push({ name, data: bytes(...parts), opcode, offset, result, ...extra });
   };
   const g = `c${m}\n${n}\n`;
@@ -105,23 +125,59 @@ function vectors(m: string, n: string, protocol2Names: boolean): Vector[] {
   v('OBJ (p1)', ['(', g, ...ARG, 'o.'], 'GLOBAL', 1, 'call');
   const ext: LoadOptions = { extensions: { 5: [m, n], 0x1234: [m, n], 0x12345678: [m, n] } };
   v('EXT1 + REDUCE', [0x80, 2, 0x82, 5, ...ARG, 0x85, 'R.'], 'EXT1', 2, 'call', { options: ext, ext: true });
-  v('EXT2 + REDUCE', [0x80, 2, 0x83, u16(0x1234), ...ARG, 0x85, 'R.'], 'EXT2', 2, 'call', { options: ext, ext: true });
-  v('EXT4 + REDUCE', [0x80, 2, 0x84, i32(0x12345678), ...ARG, 0x85, 'R.'], 'EXT4', 2, 'call', { options: ext, ext: true });
+  v('EXT2 + REDUCE', [0x80, 2, 0x83, u16(0x1234), ...ARG, 0x85, 'R.'], 'EXT2', 2, 'call', {
+    options: ext,
+    ext: true,
+  });
+  v('EXT4 + REDUCE', [0x80, 2, 0x84, i32(0x12345678), ...ARG, 0x85, 'R.'], 'EXT4', 2, 'call', {
+    options: ext,
+    ext: true,
+  });
   if (protocol2Names && m === '__builtin__') return out;
   // protocol 4 forms
   const sm = sbu(m);
   const sn = sbu(n);
-  v('STACK_GLOBAL + REDUCE', [0x80, 4, sm, sn, 0x93, ...ARG, 0x85, 'R.'], 'STACK_GLOBAL', 2 + sm.length + sn.length, 'call');
-  v('STACK_GLOBAL + NEWOBJ_EX', [0x80, 4, sm, sn, 0x93, ')}', 0x92, '.'], 'STACK_GLOBAL', 2 + sm.length + sn.length, 'call');
+  v(
+    'STACK_GLOBAL + REDUCE',
+    [0x80, 4, sm, sn, 0x93, ...ARG, 0x85, 'R.'],
+    'STACK_GLOBAL',
+    2 + sm.length + sn.length,
+    'call',
+  );
+  v(
+    'STACK_GLOBAL + NEWOBJ_EX',
+    [0x80, 4, sm, sn, 0x93, ')}', 0x92, '.'],
+    'STACK_GLOBAL',
+    2 + sm.length + sn.length,
+    'call',
+  );
   // Operands memoized, popped, fetched back: BINGET, LONG_BINGET, GET.
   const memo: Part[] = [0x80, 4, sm, 0x94, '0', sn, 0x94, '0'];
   const ml = bytes(...memo).length;
-  v('STACK_GLOBAL via BINGET', [...memo, 'h', 0, 'h', 1, 0x93, ...ARG, 0x85, 'R.'], 'STACK_GLOBAL', ml + 4, 'call');
-  v('STACK_GLOBAL via LONG_BINGET', [...memo, 'j', u32(0), 'j', u32(1), 0x93, ...ARG, 0x85, 'R.'], 'STACK_GLOBAL', ml + 10, 'call');
+  v(
+    'STACK_GLOBAL via BINGET',
+    [...memo, 'h', 0, 'h', 1, 0x93, ...ARG, 0x85, 'R.'],
+    'STACK_GLOBAL',
+    ml + 4,
+    'call',
+  );
+  v(
+    'STACK_GLOBAL via LONG_BINGET',
+    [...memo, 'j', u32(0), 'j', u32(1), 0x93, ...ARG, 0x85, 'R.'],
+    'STACK_GLOBAL',
+    ml + 10,
+    'call',
+  );
   v('STACK_GLOBAL via GET', [...memo, 'g0\ng1\n', 0x93, ...ARG, 0x85, 'R.'], 'STACK_GLOBAL', ml + 6, 'call');
   // The module name built in another pickle position: memoized long before, after other data.
   const far = bytes(0x80, 4, sm, 'p7\n0', ']', '(', 'K', 1, 'K', 2, 'e', '0', 'g7\n', sn, 0x93, '0', 'N.');
-  v('STACK_GLOBAL with the module from a PUT far back', [far], 'STACK_GLOBAL', far.lastIndexOf(0x93), 'reference');
+  v(
+    'STACK_GLOBAL with the module from a PUT far back',
+    [far],
+    'STACK_GLOBAL',
+    far.lastIndexOf(0x93),
+    'reference',
+  );
   return out;
 }
 
@@ -140,7 +196,14 @@ function expectInert(v: unknown, vec: Vector, qualified: string): void {
   }
 }
 
-function expectFlagged(r: ScanReport, vec: Vector, m: string, n: string, qualified: string, context: string): void {
+function expectFlagged(
+  r: ScanReport,
+  vec: Vector,
+  m: string,
+  n: string,
+  qualified: string,
+  context: string,
+): void {
   const hit = r.globals.find(
     (g) =>
       (g.module === m && g.name === n) ||
@@ -148,7 +211,10 @@ function expectFlagged(r: ScanReport, vec: Vector, m: string, n: string, qualifi
       `${g.module}.${g.name}` === qualified ||
       (vec.ext === true && g.opcode === vec.opcode),
   );
-  expect(hit, `${context}: scan found ${JSON.stringify(r.globals.map((g) => `${g.module}.${g.name}:${g.severity}`))}`).toBeDefined();
+  expect(
+    hit,
+    `${context}: scan found ${JSON.stringify(r.globals.map((g) => `${g.module}.${g.name}:${g.severity}`))}`,
+  ).toBeDefined();
   if (vec.ext) {
     // Extension codes resolve against the loading process's copyreg registry (empty unless a program
     // registered codes): the scanner reports them, but cannot know what they name.
@@ -165,7 +231,10 @@ describe('11. code-running globals', () => {
       for (const vec of vectors(m, n, true)) {
         const context = `${m}.${n} via ${vec.name}`;
         // The protocol-0/2 vectors apply Python 2 renaming; protocol 4 does not.
-        const expectedName = vec.name.includes('STACK_GLOBAL') && !['__builtin__', 'commands', 'cPickle'].includes(m) ? `${m}.${n}` : qualified;
+        const expectedName =
+          vec.name.includes('STACK_GLOBAL') && !['__builtin__', 'commands', 'cPickle'].includes(m)
+            ? `${m}.${n}`
+            : qualified;
         if (vec.name.includes('STACK_GLOBAL') && ['commands', 'cPickle'].includes(m)) continue; // no such modules in Python 3
         const err = refuses(log, '11 refused by loads', context, () => loads(vec.data, vec.options), {
           message: REFUSED,
@@ -173,9 +242,13 @@ describe('11. code-running globals', () => {
           offset: vec.offset,
         });
         expect(REFUSED.exec(err.message)?.[1]).toBe(expectedName);
-        const inert = decodes(log, '11 inert decoding', context, () => loads(vec.data, { ...(vec.options ?? {}), dangerousGlobals: 'inert' }));
+        const inert = decodes(log, '11 inert decoding', context, () =>
+          loads(vec.data, { ...(vec.options ?? {}), dangerousGlobals: 'inert' }),
+        );
         expectInert(inert, vec, expectedName);
-        const report = decodes(log, '11 flagged by scan', context, () => scan(vec.data, { decompress: scanDecompress }));
+        const report = decodes(log, '11 flagged by scan', context, () =>
+          scan(vec.data, { decompress: scanDecompress }),
+        );
         expectFlagged(report, vec, m, n, expectedName, context);
       }
     });
@@ -186,8 +259,14 @@ describe('11. code-running globals', () => {
       const data = bytes(0x80, 4, sbu(m), sbu(n), 0x93, ...ARG, 0x85, 'R.');
       const context = `${m} + ${n}`;
       const offset = 2 + sbu(m).length + sbu(n).length;
-      refuses(log, '11 refused by loads', context, () => loads(data), { opcode: 'STACK_GLOBAL', offset, message: REFUSED });
-      const inert = decodes(log, '11 inert decoding', context, () => loads(data, { dangerousGlobals: 'inert' }));
+      refuses(log, '11 refused by loads', context, () => loads(data), {
+        opcode: 'STACK_GLOBAL',
+        offset,
+        message: REFUSED,
+      });
+      const inert = decodes(log, '11 inert decoding', context, () =>
+        loads(data, { dangerousGlobals: 'inert' }),
+      );
       expect((inert as PyObject).__class__.qualifiedName).toBe(`${m}.${n}`);
       const report = decodes(log, '11 flagged by scan', context, () => scan(data));
       expect(report.dangerous, `${context}: ${JSON.stringify(report.globals)}`).toBe(true);
@@ -195,18 +274,51 @@ describe('11. code-running globals', () => {
     // The same path built step by step with getattr: getattr(getattr(getattr(numpy, 'lib'), 'npyio'), 'os')...
     const GA = [sbu('builtins'), sbu('getattr'), 0x93, 0x94];
     const chain = bytes(
-      0x80, 4, ...GA, // memo 0 = builtins.getattr
-      'h', 0, sbu('numpy'), sbu('lib'), 0x93, sbu('npyio'), 0x86, 'R', // getattr(numpy.lib, 'npyio')
-      0x94, '0', 'h', 0, 'h', 1, sbu('os'), 0x86, 'R', // getattr(., 'os')
-      0x94, '0', 'h', 0, 'h', 2, sbu('system'), 0x86, 'R', // getattr(., 'system')
-      ...ARG, 0x85, 'R.',
+      0x80,
+      4,
+      ...GA, // memo 0 = builtins.getattr
+      'h',
+      0,
+      sbu('numpy'),
+      sbu('lib'),
+      0x93,
+      sbu('npyio'),
+      0x86,
+      'R', // getattr(numpy.lib, 'npyio')
+      0x94,
+      '0',
+      'h',
+      0,
+      'h',
+      1,
+      sbu('os'),
+      0x86,
+      'R', // getattr(., 'os')
+      0x94,
+      '0',
+      'h',
+      0,
+      'h',
+      2,
+      sbu('system'),
+      0x86,
+      'R', // getattr(., 'system')
+      ...ARG,
+      0x85,
+      'R.',
     );
     // Reaching the os module object itself is inert; taking `system` from it is refused.
-    const err = refuses(log, '11 refused by loads', 'getattr chain numpy.lib -> npyio -> os -> system', () => loads(chain), {
-      opcode: 'REDUCE',
-      offset: chain.length - 8,
-      message: REFUSED,
-    });
+    const err = refuses(
+      log,
+      '11 refused by loads',
+      'getattr chain numpy.lib -> npyio -> os -> system',
+      () => loads(chain),
+      {
+        opcode: 'REDUCE',
+        offset: chain.length - 8,
+        message: REFUSED,
+      },
+    );
     expect(REFUSED.exec(err.message)?.[1]).toBe('numpy.lib.npyio.os.system');
     const report = decodes(log, '11 flagged by scan', 'getattr chain', () => scan(chain));
     expect(report.dangerous).toBe(true);
@@ -216,7 +328,9 @@ describe('11. code-running globals', () => {
     const data = readFixtureBytes('hostile/second_pickle.p4.pkl');
     const first = decodes(log, '11 refused by loads', 'second_pickle: loads', () => loads(data));
     expect(first).toBeDefined();
-    refuses(log, '11 refused by loads', 'second_pickle: loadsAll', () => loadsAll(data), { message: REFUSED });
+    refuses(log, '11 refused by loads', 'second_pickle: loadsAll', () => loadsAll(data), {
+      message: REFUSED,
+    });
     expect(decodes(log, '11 flagged by scan', 'second_pickle', () => scan(data)).dangerous).toBe(true);
   });
 
@@ -226,12 +340,18 @@ describe('11. code-running globals', () => {
     expect(metas.length).toBeGreaterThan(20);
     let cases = 0;
     for (const f of metas) {
-      const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: { path: string; dangerous: boolean }[] };
+      const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        cases: { path: string; dangerous: boolean }[];
+      };
       for (const c of meta.cases) {
         const data = readFixtureBytes(c.path);
         survives(log, '11 hostile fixtures', `${c.path}: loads`, () => loads(data));
-        survives(log, '11 hostile fixtures', `${c.path}: loads inert`, () => loads(data, { dangerousGlobals: 'inert' }));
-        const r = decodes(log, '11 hostile fixtures', `${c.path}: scan`, () => scan(data, { decompress: scanDecompress }));
+        survives(log, '11 hostile fixtures', `${c.path}: loads inert`, () =>
+          loads(data, { dangerousGlobals: 'inert' }),
+        );
+        const r = decodes(log, '11 hostile fixtures', `${c.path}: scan`, () =>
+          scan(data, { decompress: scanDecompress }),
+        );
         expect(r.dangerous, c.path).toBe(c.dangerous);
         cases++;
       }
@@ -243,12 +363,25 @@ describe('11. code-running globals', () => {
     const entries = loadIndex().filter((e) => e.family !== 'hostile');
     expect(new Set(entries.map((e) => e.family)).size).toBeGreaterThanOrEqual(5);
     const paths = entries.flatMap((e) => e.files.filter((f) => f.kind !== 'bomb').map((f) => f.path));
-    const extra = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/hostile-extra/index.json', import.meta.url)), 'utf8')) as { files: { path: string }[] };
+    const extra = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL('../../fixtures/hostile-extra/index.json', import.meta.url)),
+        'utf8',
+      ),
+    ) as { files: { path: string }[] };
     paths.push(...extra.files.map((f) => f.path));
     const flagged: string[] = [];
     for (const p of paths) {
-      const r = decodes(log, '11 benign not flagged', p, () => scan(readFixtureBytes(p), { decompress: scanDecompress }));
-      if (r.dangerous) flagged.push(`${p}: ${r.globals.filter((g) => g.severity === 'dangerous').map((g) => `${g.module}.${g.name}`).join(', ')}`);
+      const r = decodes(log, '11 benign not flagged', p, () =>
+        scan(readFixtureBytes(p), { decompress: scanDecompress }),
+      );
+      if (r.dangerous)
+        flagged.push(
+          `${p}: ${r.globals
+            .filter((g) => g.severity === 'dangerous')
+            .map((g) => `${g.module}.${g.name}`)
+            .join(', ')}`,
+        );
     }
     expect(flagged).toEqual([]);
     expect(paths.length).toBeGreaterThan(2000);

@@ -5,7 +5,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loads, PyGlobal, PyObject, PyTimezone, Tuple } from '../../src/index.js';
 import { PySafeUUID } from '../../src/python/stdlib.js';
-import { CaseLog, bytes, decodes, refuses, sbu, show, watchPrototypes, type Part } from '../helpers/hostile.js';
+import {
+  CaseLog,
+  bytes,
+  decodes,
+  refuses,
+  sbu,
+  show,
+  watchPrototypes,
+  type Part,
+} from '../helpers/hostile.js';
 import { allReadersSurvive } from './readers.js';
 
 const log = new CaseLog('operands.test.ts');
@@ -15,7 +24,11 @@ watchPrototypes();
 function bad(category: string, parts: Part[], opcode: string, offset: number, message: RegExp): void {
   const data = bytes(...parts);
   for (const lossless of [false, true]) {
-    refuses(log, category, `${show(data)}${lossless ? ' (lossless)' : ''}`, () => loads(data, { lossless }), { opcode, offset, message });
+    refuses(log, category, `${show(data)}${lossless ? ' (lossless)' : ''}`, () => loads(data, { lossless }), {
+      opcode,
+      offset,
+      message,
+    });
   }
   allReadersSurvive(data, show(data));
 }
@@ -27,12 +40,38 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
   it('REDUCE: arguments not a tuple, callable not a global (CPython test_bad_reduce)', () => {
     bad('6 REDUCE', ['N)R.'], 'REDUCE', 2, /the callable is None, not a global/);
     bad('6 REDUCE', [INT, 'NR.'], 'REDUCE', 15, /REDUCE arguments must be a tuple, got None/);
-    for (const [arg, what] of [[']', 'list'], ['}', 'dict'], ['K\x01', 'int'], ['Vx\n', 'str'], [[0x8f], 'set'], ['C\x01x', 'bytes']] as const) {
+    for (const [arg, what] of [
+      [']', 'list'],
+      ['}', 'dict'],
+      ['K\x01', 'int'],
+      ['Vx\n', 'str'],
+      [[0x8f], 'set'],
+      ['C\x01x', 'bytes'],
+    ] as const) {
       const a = typeof arg === 'string' ? arg : arg;
-      bad('6 REDUCE', [FOO, a, 'R.'], 'REDUCE', 9 + (typeof a === 'string' ? a.length : a.length), new RegExp(`arguments must be a tuple, got ${what}`));
+      bad(
+        '6 REDUCE',
+        [FOO, a, 'R.'],
+        'REDUCE',
+        9 + (typeof a === 'string' ? a.length : a.length),
+        new RegExp(`arguments must be a tuple, got ${what}`),
+      );
     }
-    for (const [callable, what] of [['K\x01', 'int'], ['Vx\n', 'str'], [']', 'list'], ['}', 'dict'], [')', 'tuple'], ['\x88', 'bool']] as const) {
-      bad('6 REDUCE', [callable, ')R.'], 'REDUCE', callable.length + 1, new RegExp(`the callable is ${what}, not a global`));
+    for (const [callable, what] of [
+      ['K\x01', 'int'],
+      ['Vx\n', 'str'],
+      [']', 'list'],
+      ['}', 'dict'],
+      [')', 'tuple'],
+      ['\x88', 'bool'],
+    ] as const) {
+      bad(
+        '6 REDUCE',
+        [callable, ')R.'],
+        'REDUCE',
+        callable.length + 1,
+        new RegExp(`the callable is ${what}, not a global`),
+      );
     }
     // The result of a REDUCE is not callable either: no call chains through inert objects.
     bad('6 REDUCE', [FOO, ')R)R.'], 'REDUCE', 12, /the callable is foo\.Bar object, not a global/);
@@ -43,7 +82,13 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
     bad('6 NEWOBJ', [FOO, ']', 0x81, '.'], 'NEWOBJ', 10, /arguments must be a tuple, got list/);
     bad('6 NEWOBJ', ['N)', 0x81, '.'], 'NEWOBJ', 2, /NEWOBJ class must be a global, got None/);
     bad('6 NEWOBJ', ['Vx\n)', 0x81, '.'], 'NEWOBJ', 4, /class must be a global, got str/);
-    bad('6 NEWOBJ', [FOO, ')', 0x81, ')', 0x81, '.'], 'NEWOBJ', 12, /class must be a global, got foo\.Bar object/);
+    bad(
+      '6 NEWOBJ',
+      [FOO, ')', 0x81, ')', 0x81, '.'],
+      'NEWOBJ',
+      12,
+      /class must be a global, got foo\.Bar object/,
+    );
   });
 
   it('NEWOBJ_EX: class, arguments and kwargs of the wrong kinds (CPython test_bad_newobj_ex)', () => {
@@ -56,7 +101,11 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
   });
 
   it('inert counterparts: a class Python would reject (len) still decodes as an inert object, nothing is called', () => {
-    for (const parts of [[INT, ')R.'], ['cbuiltins\nlen\n)', 0x81, '.'], ['cbuiltins\nlen\n)}', 0x92, '.']] as Part[][]) {
+    for (const parts of [
+      [INT, ')R.'],
+      ['cbuiltins\nlen\n)', 0x81, '.'],
+      ['cbuiltins\nlen\n)}', 0x92, '.'],
+    ] as Part[][]) {
       const data = bytes(...parts);
       const v = decodes(log, '6 inert counterparts', show(data), () => loads(data));
       expect(v).toBeInstanceOf(PyObject);
@@ -84,7 +133,10 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
       [0x80, 4, sbu('datetime'), sbu('timezone.utc'), 0x93, 'N', sbu('name'), 'Vx\n', 0x86, 'b.'],
     ] as Part[][]) {
       const data = bytes(...parts);
-      refuses(log, '6 BUILD target', show(data), () => loads(data), { opcode: 'BUILD', offset: data.length - 2 });
+      refuses(log, '6 BUILD target', show(data), () => loads(data), {
+        opcode: 'BUILD',
+        offset: data.length - 2,
+      });
     }
     expect(Object.getOwnPropertyDescriptors(PyTimezone.utc)).toEqual(utcBefore);
     const safe = (PySafeUUID as unknown as Record<string, object>)['safe'] as object;
@@ -104,23 +156,35 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
 
   it('BUILD states that are not attribute dicts are kept aside, never spread over the object', () => {
     const cases: [Part[], (v: PyObject) => void][] = [
-      [[FOO, ')', 0x81, 'K', 1, 'K', 2, 'K', 3, 0x87, 'b.'], (v) => expect(v.__state__).toEqual(Tuple.from_([1, 2, 3]))],
+      [
+        [FOO, ')', 0x81, 'K', 1, 'K', 2, 'K', 3, 0x87, 'b.'],
+        (v) => expect(v.__state__).toEqual(Tuple.from_([1, 2, 3])),
+      ],
       [[FOO, ')', 0x81, 'Vstate\nb.'], (v) => expect(v.__state__).toBe('state')],
       [[FOO, ')', 0x81, ']K', 1, 'ab.'], (v) => expect(v.__state__).toEqual([1])],
       [[FOO, ')', 0x81, '}K', 1, 'K', 2, 'sb.'], (v) => expect(v.__state__).toEqual(new Map([[1, 2]]))],
       // Keys that collide with PyObject's own members keep the whole dict in __state__.
-      [[FOO, ')', 0x81, '}V__class__\nK', 1, 'sb.'], (v) => {
-        expect(v.__class__).toBeInstanceOf(PyGlobal);
-        expect(v.__state__).toEqual({ __class__: 1 });
-      }],
-      [[FOO, ')', 0x81, '}Vattributes\nK', 1, 'sb.'], (v) => {
-        expect(typeof v.attributes).toBe('function');
-        expect(v.__state__).toEqual({ attributes: 1 });
-      }],
+      [
+        [FOO, ')', 0x81, '}V__class__\nK', 1, 'sb.'],
+        (v) => {
+          expect(v.__class__).toBeInstanceOf(PyGlobal);
+          expect(v.__state__).toEqual({ __class__: 1 });
+        },
+      ],
+      [
+        [FOO, ')', 0x81, '}Vattributes\nK', 1, 'sb.'],
+        (v) => {
+          expect(typeof v.attributes).toBe('function');
+          expect(v.__state__).toEqual({ attributes: 1 });
+        },
+      ],
       [[FOO, ')', 0x81, '}V__qualname__\nK', 1, 'sb.'], (v) => expect(v.__qualname__).toBe('foo.Bar')],
       // (dict, slots) with a bad half is kept whole.
       [[FOO, ')', 0x81, 'NK', 1, 0x86, 'b.'], (v) => expect(v.__state__).toEqual(Tuple.from_([null, 1]))],
-      [[FOO, ')', 0x81, '}V__args__\nK', 1, 's}', 0x86, 'b.'], (v) => expect(v.__args__).toEqual(new Tuple())],
+      [
+        [FOO, ')', 0x81, '}V__args__\nK', 1, 's}', 0x86, 'b.'],
+        (v) => expect(v.__args__).toEqual(new Tuple()),
+      ],
       // BUILD with None does nothing; BUILD twice merges.
       [[FOO, ')', 0x81, 'Nb.'], (v) => expect(Object.keys(v)).toEqual([])],
       [[FOO, ')', 0x81, '}Va\nK', 1, 'sb}Vb\nK', 2, 'sb.'], (v) => expect({ ...v }).toEqual({ a: 1, b: 2 })],
@@ -149,9 +213,38 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
   it('BUILD on family objects with states of the wrong shape is refused by their handlers', () => {
     const dtype = 'cnumpy\ndtype\nVf8\n\x89\x88\x87R';
     bad('6 BUILD family', [0x80, 2, dtype, 'Vx\nb.'], 'BUILD', 26, /numpy dtype state must be a tuple/);
-    bad('6 BUILD family', [0x80, 2, 'cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK', 0, 0x85, 'C', 1, 'b', 0x87, 'RNb.'], 'BUILD', 62, /numpy array state must be a tuple/);
-    bad('6 BUILD family', [0x80, 2, 'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)', 0x81, 'Nb.'], 'BUILD', 44, /NumpyArrayWrapper state must be a dict/);
-    bad('6 BUILD family', [0x80, 2, 'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)', 0x81, '}b.'], 'BUILD', 44, /dtype missing or not a numpy dtype/);
+    bad(
+      '6 BUILD family',
+      [
+        0x80,
+        2,
+        'cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK',
+        0,
+        0x85,
+        'C',
+        1,
+        'b',
+        0x87,
+        'RNb.',
+      ],
+      'BUILD',
+      62,
+      /numpy array state must be a tuple/,
+    );
+    bad(
+      '6 BUILD family',
+      [0x80, 2, 'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)', 0x81, 'Nb.'],
+      'BUILD',
+      44,
+      /NumpyArrayWrapper state must be a dict/,
+    );
+    bad(
+      '6 BUILD family',
+      [0x80, 2, 'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)', 0x81, '}b.'],
+      'BUILD',
+      44,
+      /dtype missing or not a numpy dtype/,
+    );
   });
 
   it('GLOBAL / STACK_GLOBAL: operands that are not str', () => {
@@ -166,11 +259,29 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
     ];
     for (const [op] of operands) {
       const len = typeof op === 'string' ? op.length : 1;
-      bad('6 STACK_GLOBAL', [0x80, 4, op, sbu('name'), 0x93, '.'], 'STACK_GLOBAL', 2 + len + 6, /STACK_GLOBAL requires str/);
-      bad('6 STACK_GLOBAL', [0x80, 4, sbu('module'), op, 0x93, '.'], 'STACK_GLOBAL', 2 + 8 + len, /STACK_GLOBAL requires str/);
+      bad(
+        '6 STACK_GLOBAL',
+        [0x80, 4, op, sbu('name'), 0x93, '.'],
+        'STACK_GLOBAL',
+        2 + len + 6,
+        /STACK_GLOBAL requires str/,
+      );
+      bad(
+        '6 STACK_GLOBAL',
+        [0x80, 4, sbu('module'), op, 0x93, '.'],
+        'STACK_GLOBAL',
+        2 + 8 + len,
+        /STACK_GLOBAL requires str/,
+      );
     }
     // Operands fetched from the memo are checked the same way.
-    bad('6 STACK_GLOBAL', [0x80, 4, 'K', 1, 0x94, '0', sbu('m'), 'h', 0, 0x93, '.'], 'STACK_GLOBAL', 11, /STACK_GLOBAL requires str/);
+    bad(
+      '6 STACK_GLOBAL',
+      [0x80, 4, 'K', 1, 0x94, '0', sbu('m'), 'h', 0, 0x93, '.'],
+      'STACK_GLOBAL',
+      11,
+      /STACK_GLOBAL requires str/,
+    );
   });
 
   it('GLOBAL / STACK_GLOBAL / INST: empty module or attribute names', () => {
@@ -199,7 +310,13 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
       [GA, FOO, ')', 0x81, 'Vx\n', 0x86, 'R.'],
     ];
     for (const parts of cases) {
-      bad('6 getattr', parts, 'REDUCE', bytes(...parts).length - 2, /refusing getattr on anything but a global and a name/);
+      bad(
+        '6 getattr',
+        parts,
+        'REDUCE',
+        bytes(...parts).length - 2,
+        /refusing getattr on anything but a global and a name/,
+      );
     }
     const data = bytes(GA, FOO, 'Vfromkeys\n', 0x86, 'R.');
     const g = decodes(log, '6 getattr', show(data), () => loads(data));

@@ -30,7 +30,9 @@ export function allReadersSurvive(data: Uint8Array, context: string, options?: L
       else read(data);
     } catch (e) {
       if (!(e instanceof PickleError)) {
-        expect.fail(`${context}: ${name} threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message ?? String(e)}`);
+        expect.fail(
+          `${context}: ${name} threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message ?? String(e)}`,
+        );
       }
     }
   }

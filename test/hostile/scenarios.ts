@@ -57,8 +57,10 @@ export function deepPickle(kind: DeepKind, n: number): Uint8Array {
 export function fanoutPickle(kind: 'list' | 'tuple' | 'dict', levels: number): Uint8Array {
   const b: number[] = [0x80, 4, 0x5d, 0x94, 0x30]; // memo 0 = []
   for (let i = 1; i <= levels; i++) {
-    if (kind === 'list') b.push(0x5d, 0x28, 0x68, i - 1, 0x68, i - 1, 0x65); // [m[i-1], m[i-1]]
-    else if (kind === 'tuple') b.push(0x68, i - 1, 0x68, i - 1, 0x86); // (m[i-1], m[i-1])
+    if (kind === 'list')
+      b.push(0x5d, 0x28, 0x68, i - 1, 0x68, i - 1, 0x65); // [m[i-1], m[i-1]]
+    else if (kind === 'tuple')
+      b.push(0x68, i - 1, 0x68, i - 1, 0x86); // (m[i-1], m[i-1])
     else b.push(0x7d, 0x28, 0x8c, 1, 0x61, 0x68, i - 1, 0x8c, 1, 0x62, 0x68, i - 1, 0x75); // {'a': m, 'b': m}
     b.push(0x94, 0x30); // memo i = it
   }
@@ -150,7 +152,8 @@ function depthOf(v: unknown): number {
   for (;;) {
     if (Array.isArray(x)) x = x[0];
     else if (x instanceof Map) x = x.values().next().value;
-    else if (x !== null && typeof x === 'object' && Object.keys(x).length > 0) x = (x as Record<string, unknown>)[Object.keys(x)[0] as string];
+    else if (x !== null && typeof x === 'object' && Object.keys(x).length > 0)
+      x = (x as Record<string, unknown>)[Object.keys(x)[0] as string];
     else return d;
     d++;
   }
@@ -160,7 +163,11 @@ function depthOf(v: unknown): number {
  * Decode `data`, then hand the value to the consumers named in `only` (all when undefined), and read
  * back the encoder's and jsonpickle's output when `only` names those follow-ups too.
  */
-async function decodeAndConsume(data: Uint8Array, lossless: boolean, only?: readonly string[]): Promise<ScenarioReport> {
+async function decodeAndConsume(
+  data: Uint8Array,
+  lossless: boolean,
+  only?: readonly string[],
+): Promise<ScenarioReport> {
   const all = await consumers();
   const wanted = (name: string): boolean => only === undefined || only.includes(name);
   const list = all.list.filter(([name]) => wanted(name));
@@ -174,7 +181,9 @@ async function decodeAndConsume(data: Uint8Array, lossless: boolean, only?: read
       if (r.outcome.kind !== 'value') continue;
       // The consumers' own outputs are inputs too: read them back.
       if (name === 'toJsonPickle' && wanted('fromJsonPickle(toJsonPickle)')) {
-        outcomes.push(runConsumer('fromJsonPickle(toJsonPickle)', () => fromJsonPickle(r.output as string)).outcome);
+        outcomes.push(
+          runConsumer('fromJsonPickle(toJsonPickle)', () => fromJsonPickle(r.output as string)).outcome,
+        );
       }
       if (name === 'dumps p4' && wanted('loads(dumps p4)')) {
         outcomes.push(runConsumer('loads(dumps p4)', () => loads(r.output as Uint8Array)).outcome);
@@ -284,7 +293,11 @@ async function fuzzReaders(): Promise<ByteReader[]> {
         try {
           fn(v);
         } catch (e) {
-          if (!(e instanceof PickleError)) throw new Error(`${name}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+          if (!(e instanceof PickleError)) {
+            throw new Error(`${name}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`, {
+              cause: e,
+            });
+          }
         }
       }
       return v;
@@ -334,20 +347,46 @@ async function runFuzz(
       }
       const changes = protoChanges(snap);
       if (changes.length > 0) {
-        failures.push({ reader: 'prototypes', error: changes.join(', '), inputHex: Buffer.from(data.subarray(0, 4096)).toString('hex') });
+        failures.push({
+          reader: 'prototypes',
+          error: changes.join(', '),
+          inputHex: Buffer.from(data.subarray(0, 4096)).toString('hex'),
+        });
         return false;
       }
       return true;
     }),
     { seed, numRuns, endOnFailure: true },
   );
-  return { runs, ms: performance.now() - t0, slowestMs: slowest, failures: failures.slice(0, 5), failed: result.failed, seed, values, refusals };
+  return {
+    runs,
+    ms: performance.now() - t0,
+    slowestMs: slowest,
+    failures: failures.slice(0, 5),
+    failed: result.failed,
+    seed,
+    values,
+    refusals,
+  };
 }
 
 /** Random bytes, bare or behind a PROTO header / a compressor's magic. */
 export async function fuzzRandom(seed: number, numRuns: number): Promise<FuzzReport> {
   const fc = (await import('fast-check')).default;
-  const prefixes = [[], [0x80, 2], [0x80, 4], [0x80, 5], [0x80, 4, 0x95], [0x78, 0x9c], [0x1f, 0x8b, 8], [0x5d, 0], [0x42, 0x5a, 0x68], [0x04, 0x22, 0x4d, 0x18], [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], [0x5a, 0x46]];
+  const prefixes = [
+    [],
+    [0x80, 2],
+    [0x80, 4],
+    [0x80, 5],
+    [0x80, 4, 0x95],
+    [0x78, 0x9c],
+    [0x1f, 0x8b, 8],
+    [0x5d, 0],
+    [0x42, 0x5a, 0x68],
+    [0x04, 0x22, 0x4d, 0x18],
+    [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0],
+    [0x5a, 0x46],
+  ];
   const arb = fc
     .tuple(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 96 }))
     .map(([p, b]) => Uint8Array.from([...p, ...b]));
@@ -355,32 +394,68 @@ export async function fuzzRandom(seed: number, numRuns: number): Promise<FuzzRep
 }
 
 /** Mutations of real files (`paths` relative to fixtures/); compressed joblib files are also re-compressed after mutating their stream. */
-export async function fuzzMutations(paths: readonly string[], seed: number, numRuns: number): Promise<FuzzReport> {
+export async function fuzzMutations(
+  paths: readonly string[],
+  seed: number,
+  numRuns: number,
+): Promise<FuzzReport> {
   const fc = (await import('fast-check')).default;
   const { readFileSync } = await import('node:fs');
-  const { detectJoblibCompression, decompressJoblib, compressJoblib } = await import('../../src/joblib/compress.js');
+  const { detectJoblibCompression, decompressJoblib, compressJoblib } =
+    await import('../../src/joblib/compress.js');
   const root = new URL('../../fixtures/', import.meta.url);
   const corpus = paths.map((p) => new Uint8Array(readFileSync(new URL(p, root))));
   const edit = fc.record({
     at: fc.nat(),
-    kind: fc.constantFrom('overwrite', 'insert', 'delete', 'truncate', 'flip', 'huge-u32', 'huge-u64', 'duplicate', 'zero'),
+    kind: fc.constantFrom(
+      'overwrite',
+      'insert',
+      'delete',
+      'truncate',
+      'flip',
+      'huge-u32',
+      'huge-u64',
+      'duplicate',
+      'zero',
+    ),
     byte: fc.integer({ min: 0, max: 255 }),
     len: fc.integer({ min: 1, max: 64 }),
   });
-  const mutate = (src: Uint8Array, edits: { at: number; kind: string; byte: number; len: number }[]): Uint8Array => {
+  const mutate = (
+    src: Uint8Array,
+    edits: { at: number; kind: string; byte: number; len: number }[],
+  ): Uint8Array => {
     let b = Array.from(src);
     for (const e of edits) {
       const i = b.length === 0 ? 0 : e.at % b.length;
       switch (e.kind) {
-        case 'overwrite': b[i] = e.byte; break;
-        case 'insert': b.splice(i, 0, e.byte); break;
-        case 'delete': b.splice(i, Math.min(e.len, 8)); break;
-        case 'truncate': b = b.slice(0, i); break;
-        case 'flip': b[i] = (b[i] ?? 0) ^ (1 << (e.byte & 7)); break;
-        case 'huge-u32': b.splice(i, 4, 0xff, 0xff, 0xff, e.byte & 0x7f); break;
-        case 'huge-u64': b.splice(i, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0); break;
-        case 'duplicate': b.splice(i, 0, ...b.slice(i, i + e.len)); break;
-        case 'zero': for (let k = i; k < Math.min(b.length, i + e.len); k++) b[k] = 0; break;
+        case 'overwrite':
+          b[i] = e.byte;
+          break;
+        case 'insert':
+          b.splice(i, 0, e.byte);
+          break;
+        case 'delete':
+          b.splice(i, Math.min(e.len, 8));
+          break;
+        case 'truncate':
+          b = b.slice(0, i);
+          break;
+        case 'flip':
+          b[i] = (b[i] ?? 0) ^ (1 << (e.byte & 7));
+          break;
+        case 'huge-u32':
+          b.splice(i, 4, 0xff, 0xff, 0xff, e.byte & 0x7f);
+          break;
+        case 'huge-u64':
+          b.splice(i, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0);
+          break;
+        case 'duplicate':
+          b.splice(i, 0, ...b.slice(i, i + e.len));
+          break;
+        case 'zero':
+          for (let k = i; k < Math.min(b.length, i + e.len); k++) b[k] = 0;
+          break;
       }
     }
     return Uint8Array.from(b);

@@ -13,7 +13,19 @@ import { load, loads, loadsAll, UnpicklingError } from '../../src/index.js';
 import { compressJoblib, JOBLIB_COMPRESSORS } from '../../src/joblib/compress.js';
 import { scan, type ScanReport } from '../../src/tools/scan.js';
 import { decompressJoblib } from '../../src/joblib/compress.js';
-import { CaseLog, bytes, i32, memoryDelta, refuses, show, survives, u32, u64, watchPrototypes, type Part } from '../helpers/hostile.js';
+import {
+  CaseLog,
+  bytes,
+  i32,
+  memoryDelta,
+  refuses,
+  show,
+  survives,
+  u32,
+  u64,
+  watchPrototypes,
+  type Part,
+} from '../helpers/hostile.js';
 import { readFixtureBytes } from '../helpers/fixtures.js';
 
 const log = new CaseLog('sizes.test.ts');
@@ -21,10 +33,21 @@ afterAll(() => log.print());
 watchPrototypes();
 
 /** Refused as UnpicklingError, and neither arrayBuffers nor rss grew by more than the given MiB. */
-function refusedCheaply(category: string, name: string, fn: () => unknown, message: RegExp, opcode?: string, maxMiB = 64): void {
-  const m = memoryDelta(() => refuses(log, category, name, fn, { message, ...(opcode !== undefined ? { opcode } : {}) }));
+function refusedCheaply(
+  category: string,
+  name: string,
+  fn: () => unknown,
+  message: RegExp,
+  opcode?: string,
+  maxMiB = 64,
+): void {
+  const m = memoryDelta(() =>
+    refuses(log, category, name, fn, { message, ...(opcode !== undefined ? { opcode } : {}) }),
+  );
   if (m.error !== undefined) throw m.error;
-  expect(m.arrayBuffersMiB, `${name}: arrayBuffers grew by ${m.arrayBuffersMiB.toFixed(1)} MiB`).toBeLessThan(maxMiB);
+  expect(m.arrayBuffersMiB, `${name}: arrayBuffers grew by ${m.arrayBuffersMiB.toFixed(1)} MiB`).toBeLessThan(
+    maxMiB,
+  );
   expect(m.rssMiB, `${name}: rss grew by ${m.rssMiB.toFixed(1)} MiB`).toBeLessThan(maxMiB * 4);
 }
 
@@ -54,7 +77,13 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
     for (const [opcode, parts] of cases) {
       for (const proto of [[], [0x80, 4], [0x80, 5, 0x95, u64(4), 'NNN0']] as Part[][]) {
         const data = bytes(...proto, ...parts);
-        refusedCheaply('7 huge length prefix', `${opcode} ${show(data, 24)}`, () => loads(data), TOO_BIG, opcode);
+        refusedCheaply(
+          '7 huge length prefix',
+          `${opcode} ${show(data, 24)}`,
+          () => loads(data),
+          TOO_BIG,
+          opcode,
+        );
       }
     }
   });
@@ -98,18 +127,39 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
     ];
     for (const [shape, message] of shapes) {
       const data = wrapperPickle(shape);
-      refusedCheaply('7 gigantic joblib shape', show(data.subarray(96), 40), () => loads(data), message, 'BUILD');
+      refusedCheaply(
+        '7 gigantic joblib shape',
+        show(data.subarray(96), 40),
+        () => loads(data),
+        message,
+        'BUILD',
+      );
     }
   });
 
   it('.npy headers declaring gigantic shapes (or lengths) are refused before reading data', () => {
     const cases: [Uint8Array, RegExp][] = [
-      [npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"), /data has 16 bytes, shape needs 8796093022208/],
-      [npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824, 1073741824, 1073741824), }"), /too large/],
-      [npy("{'descr': '|V1099511627776', 'fortran_order': False, 'shape': (1099511627776,), }"), /too large|shape needs|descr/],
+      [
+        npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"),
+        /data has 16 bytes, shape needs 8796093022208/,
+      ],
+      [
+        npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824, 1073741824, 1073741824), }"),
+        /too large/,
+      ],
+      [
+        npy("{'descr': '|V1099511627776', 'fortran_order': False, 'shape': (1099511627776,), }"),
+        /too large|shape needs|descr/,
+      ],
       [npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }"), /non-negative/],
-      [npy(`{'descr': '<f8', 'fortran_order': False, 'shape': (${'9'.repeat(40)},), }`), /integer too long|non-negative/],
-      [npy(`{'descr': '<f8', 'fortran_order': False, 'shape': ${'('.repeat(100)}1${')'.repeat(100)}, }`), /nests too deeply/],
+      [
+        npy(`{'descr': '<f8', 'fortran_order': False, 'shape': (${'9'.repeat(40)},), }`),
+        /integer too long|non-negative/,
+      ],
+      [
+        npy(`{'descr': '<f8', 'fortran_order': False, 'shape': ${'('.repeat(100)}1${')'.repeat(100)}, }`),
+        /nests too deeply/,
+      ],
       [bytes('\x93NUMPY', 2, 0, u32(0xffffffff), "{'descr'"), /header of 4294967295 bytes but only/],
       [bytes('\x93NUMPY', 1, 0, 0xff, 0xff, "{'descr'"), /header of 65535 bytes but only/],
     ];
@@ -124,12 +174,28 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
     for (const method of JOBLIB_COMPRESSORS) {
       it(`${method}: refused at the cap, memory stays near the cap (loads, loadsAll, scan hook)`, () => {
         const bomb = readFixtureBytes(`joblib/bomb64m.${method}`);
-        refusedCheaply('7 compressed bomb', `${method} loads`, () => loads(bomb, { limits: { maxInputBytes: cap } }), LIMIT, undefined, 16);
-        refusedCheaply('7 compressed bomb', `${method} loadsAll`, () => loadsAll(bomb, { limits: { maxInputBytes: cap } }), LIMIT, undefined, 16);
+        refusedCheaply(
+          '7 compressed bomb',
+          `${method} loads`,
+          () => loads(bomb, { limits: { maxInputBytes: cap } }),
+          LIMIT,
+          undefined,
+          16,
+        );
+        refusedCheaply(
+          '7 compressed bomb',
+          `${method} loadsAll`,
+          () => loadsAll(bomb, { limits: { maxInputBytes: cap } }),
+          LIMIT,
+          undefined,
+          16,
+        );
         // The scanner never inflates past its hook's cap: it reports the refusal (or throws it) and
         // marks the report incomplete.
         const m = memoryDelta(() =>
-          survives(log, '7 compressed bomb', `${method} scan`, () => scan(bomb, { decompress: (d) => decompressJoblib(d, cap) })),
+          survives(log, '7 compressed bomb', `${method} scan`, () =>
+            scan(bomb, { decompress: (d) => decompressJoblib(d, cap) }),
+          ),
         );
         expect(m.arrayBuffersMiB).toBeLessThan(16);
         const out = m.result as { value?: ScanReport; error?: Error };
@@ -180,13 +246,25 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
           log.record('7 compressed bomb', name, 0);
           continue;
         }
-        refusedCheaply('7 compressed bomb', name, () => loads(d, { limits: { maxInputBytes: cap } }), LIMIT, undefined, 16);
+        refusedCheaply(
+          '7 compressed bomb',
+          name,
+          () => loads(d, { limits: { maxInputBytes: cap } }),
+          LIMIT,
+          undefined,
+          16,
+        );
       }
     });
 
     it('compressed input larger than maxInputBytes is refused before inflating', () => {
       const bomb = readFixtureBytes('joblib/bomb64m.gzip');
-      refusedCheaply('7 compressed bomb', 'gzip input over the cap', () => loads(bomb, { limits: { maxInputBytes: 1000 } }), /input of \d+ bytes exceeds limits\.maxInputBytes \(1000\)/);
+      refusedCheaply(
+        '7 compressed bomb',
+        'gzip input over the cap',
+        () => loads(bomb, { limits: { maxInputBytes: 1000 } }),
+        /input of \d+ bytes exceeds limits\.maxInputBytes \(1000\)/,
+      );
     });
   });
 
@@ -198,13 +276,20 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
         const n = 8 << 20;
         const raw = new Uint8Array(n * 8);
         const z = zlib.deflateSync(raw);
-        writeFileSync(join(dir, 'm.pkl_01.npy.z'), Buffer.concat([Buffer.from('ZF' + ('0x' + raw.length.toString(16)).padEnd(19, ' ')), z]));
+        writeFileSync(
+          join(dir, 'm.pkl_01.npy.z'),
+          Buffer.concat([Buffer.from('ZF' + ('0x' + raw.length.toString(16)).padEnd(19, ' ')), z]),
+        );
         writeFileSync(join(dir, 'm.pkl'), zndPickle('m.pkl_01.npy.z', n));
         const t0 = performance.now();
-        const m = await memoryDeltaAsync(() => load(join(dir, 'm.pkl'), { limits: { maxInputBytes: 1 << 20 } }));
+        const m = await memoryDeltaAsync(() =>
+          load(join(dir, 'm.pkl'), { limits: { maxInputBytes: 1 << 20 } }),
+        );
         log.record('7 side files', 'ZNDArrayWrapper 64 MiB, cap 1 MiB', performance.now() - t0);
         expect(m.error).toBeInstanceOf(UnpicklingError);
-        expect(String((m.error as Error).message)).toMatch(/the array needs 67108864 bytes, more than limits\.maxInputBytes \(1048576\)/);
+        expect(String((m.error as Error).message)).toMatch(
+          /the array needs 67108864 bytes, more than limits\.maxInputBytes \(1048576\)/,
+        );
         expect(m.arrayBuffersMiB).toBeLessThan(32);
         // Within the limit the same file is read (the refusal above is the limit's doing).
         const ok = await load(join(dir, 'm.pkl'), { limits: { maxInputBytes: 128 << 20 } });
@@ -217,7 +302,10 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
     it('an NDArrayWrapper side .npy file larger than maxInputBytes is refused without reading it', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'pj-hostile-'));
       try {
-        writeFileSync(join(dir, 'm.pkl_01.npy'), npy("{'descr': '<f8', 'fortran_order': False, 'shape': (262144,), }", 262144 * 8));
+        writeFileSync(
+          join(dir, 'm.pkl_01.npy'),
+          npy("{'descr': '<f8', 'fortran_order': False, 'shape': (262144,), }", 262144 * 8),
+        );
         writeFileSync(join(dir, 'm.pkl'), ndPickle('m.pkl_01.npy'));
         const t0 = performance.now();
         await expect(load(join(dir, 'm.pkl'), { limits: { maxInputBytes: 100_000 } })).rejects.toThrow(
@@ -235,20 +323,43 @@ describe('7. huge length prefixes, gigantic shapes, compressed bombs', () => {
 // ---- builders
 
 /** A float64 dtype object at protocol 2: numpy.dtype('f8', False, True) + its BUILD state. */
-const DTYPE_F8: Part[] = ['cnumpy\ndtype\nVf8\n', 0x89, 0x88, 0x87, 'R(K', 3, 'V<\nNNNJ', i32(-1), 'J', i32(-1), 'K', 0, 'tb'];
+const DTYPE_F8: Part[] = [
+  'cnumpy\ndtype\nVf8\n',
+  0x89,
+  0x88,
+  0x87,
+  'R(K',
+  3,
+  'V<\nNNNJ',
+  i32(-1),
+  'J',
+  i32(-1),
+  'K',
+  0,
+  'tb',
+];
 
 /** joblib.dump-style NumpyArrayWrapper with the given shape opcodes (a tuple, or something else), 16 bytes after. */
 function wrapperPickle(shape: Part[]): Uint8Array {
   return bytes(
-    0x80, 2, 'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)', 0x81, '}(',
+    0x80,
+    2,
+    'cjoblib.numpy_pickle\nNumpyArrayWrapper\n)',
+    0x81,
+    '}(',
     'Vsubclass\ncnumpy\nndarray\n',
-    'Vshape\n', ...shape,
+    'Vshape\n',
+    ...shape,
     'VorderDummy\nN', // an extra key is ignored
     'Vorder\nVC\n',
-    'Vdtype\n', ...DTYPE_F8,
-    'Vallow_mmap\n', 0x88,
+    'Vdtype\n',
+    ...DTYPE_F8,
+    'Vallow_mmap\n',
+    0x88,
     'Vnumpy_array_alignment_bytes\nN',
-    'ub', new Uint8Array(16), '.',
+    'ub',
+    new Uint8Array(16),
+    '.',
   );
 }
 
@@ -263,20 +374,49 @@ function npy(header: string, dataBytes = 16): Uint8Array {
 /** A joblib < 0.10 main pickle holding one ZNDArrayWrapper for `n` float64 values in `file`. */
 function zndPickle(file: string, n: number): Uint8Array {
   return bytes(
-    0x80, 2, 'cjoblib.numpy_pickle\nZNDArrayWrapper\n)', 0x81, '}(',
+    0x80,
+    2,
+    'cjoblib.numpy_pickle\nZNDArrayWrapper\n)',
+    0x81,
+    '}(',
     `Vfilename\nV${file}\n`,
-    'Vstate\n(K', 1, `L${n}L\n`, 0x85, ...DTYPE_F8, 0x89, 't',
-    'Vinit_args\ncnumpy\nndarray\nK', 0, 0x85, 'C', 1, 'b', 0x87,
+    'Vstate\n(K',
+    1,
+    `L${n}L\n`,
+    0x85,
+    ...DTYPE_F8,
+    0x89,
+    't',
+    'Vinit_args\ncnumpy\nndarray\nK',
+    0,
+    0x85,
+    'C',
+    1,
+    'b',
+    0x87,
     'ub.',
   );
 }
 
 /** A joblib < 0.10 main pickle holding one NDArrayWrapper for the .npy side file `file`. */
 function ndPickle(file: string): Uint8Array {
-  return bytes(0x80, 2, 'cjoblib.numpy_pickle\nNDArrayWrapper\n)', 0x81, '}(', `Vfilename\nV${file}\n`, 'Vsubclass\ncnumpy\nndarray\n', 'Vallow_mmap\n', 0x88, 'ub.');
+  return bytes(
+    0x80,
+    2,
+    'cjoblib.numpy_pickle\nNDArrayWrapper\n)',
+    0x81,
+    '}(',
+    `Vfilename\nV${file}\n`,
+    'Vsubclass\ncnumpy\nndarray\n',
+    'Vallow_mmap\n',
+    0x88,
+    'ub.',
+  );
 }
 
-async function memoryDeltaAsync(fn: () => Promise<unknown>): Promise<{ error?: unknown; arrayBuffersMiB: number }> {
+async function memoryDeltaAsync(
+  fn: () => Promise<unknown>,
+): Promise<{ error?: unknown; arrayBuffersMiB: number }> {
   const before = process.memoryUsage().arrayBuffers;
   let error: unknown;
   try {
@@ -284,5 +424,8 @@ async function memoryDeltaAsync(fn: () => Promise<unknown>): Promise<{ error?: u
   } catch (e) {
     error = e;
   }
-  return { ...(error !== undefined ? { error } : {}), arrayBuffersMiB: (process.memoryUsage().arrayBuffers - before) / (1 << 20) };
+  return {
+    ...(error !== undefined ? { error } : {}),
+    arrayBuffersMiB: (process.memoryUsage().arrayBuffers - before) / (1 << 20),
+  };
 }

@@ -162,15 +162,24 @@ function runAll(title: string, category: string, cases: Case[]): void {
   it(`${title} (${cases.length} cases)`, () => {
     for (const c of cases) {
       for (const lossless of [false, true]) {
-        refuses(log, category, `${c.opcode}: ${show(c.data)}${lossless ? ' (lossless)' : ''}`, () => loads(c.data, { lossless }), {
-          opcode: c.opcode,
-          offset: c.offset,
-          message: c.message,
-        });
+        refuses(
+          log,
+          category,
+          `${c.opcode}: ${show(c.data)}${lossless ? ' (lossless)' : ''}`,
+          () => loads(c.data, { lossless }),
+          {
+            opcode: c.opcode,
+            offset: c.offset,
+            message: c.message,
+          },
+        );
       }
       // With a STOP appended the error is the same: it happens before the end is reached.
       const withStop = bytes(c.data, '.');
-      refuses(log, category, `${c.opcode}: ${show(withStop)}`, () => loads(withStop), { opcode: c.opcode, offset: c.offset });
+      refuses(log, category, `${c.opcode}: ${show(withStop)}`, () => loads(withStop), {
+        opcode: c.opcode,
+        offset: c.offset,
+      });
       allReadersSurvive(c.data, show(c.data));
     }
   });
@@ -210,6 +219,10 @@ describe('2. bad stack and bad mark', () => {
     expect(v).toBe(null);
     // One TUPLE too many finds no MARK.
     const extra = bytes('('.repeat(1000), 'N', 't'.repeat(1001), '.');
-    refuses(log, '2 missing mark', '1000 MARK, 1001 TUPLE', () => loads(extra), { opcode: 'TUPLE', offset: 2001, message: NO_MARK });
+    refuses(log, '2 missing mark', '1000 MARK, 1001 TUPLE', () => loads(extra), {
+      opcode: 'TUPLE',
+      offset: 2001,
+      message: NO_MARK,
+    });
   });
 });

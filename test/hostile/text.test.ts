@@ -6,7 +6,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loads } from '../../src/index.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
-import { CaseLog, bytes, decodes, refuses, show, u32, u64, watchPrototypes, type Part } from '../helpers/hostile.js';
+import {
+  CaseLog,
+  bytes,
+  decodes,
+  refuses,
+  show,
+  u32,
+  u64,
+  watchPrototypes,
+  type Part,
+} from '../helpers/hostile.js';
 import { allReadersSurvive } from './readers.js';
 
 const log = new CaseLog('text.test.ts');
@@ -25,11 +35,17 @@ function checkBad(category: string, cases: readonly Bad[]): void {
   for (const c of cases) {
     const data = bytes(...c.parts);
     for (const lossless of [false, true]) {
-      refuses(log, category, `${show(data)}${lossless ? ' (lossless)' : ''}`, () => loads(data, { ...(c.options ?? {}), lossless }), {
-        opcode: c.opcode,
-        offset: c.offset ?? 0,
-        message: c.message,
-      });
+      refuses(
+        log,
+        category,
+        `${show(data)}${lossless ? ' (lossless)' : ''}`,
+        () => loads(data, { ...(c.options ?? {}), lossless }),
+        {
+          opcode: c.opcode,
+          offset: c.offset ?? 0,
+          message: c.message,
+        },
+      );
     }
     allReadersSurvive(data, show(data));
   }
@@ -60,7 +76,7 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
       'S ""\n.',
       'S \n.',
       'S\n.',
-      "Sabc\n.",
+      'Sabc\n.',
       "S'abc\n.",
       "Sabc'\n.",
     ].map((s) => ({ parts: [s], opcode: 'STRING', message: QUOTED }));
@@ -97,7 +113,12 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
     nonAscii.forEach((parts, i) => {
       checkBad('3 py2 str encoding', [
         { parts, opcode: names[i] as string, message: /cannot decode Python 2 str with encoding 'ascii'/ },
-        { parts, opcode: names[i] as string, message: /with encoding 'utf-8'/, options: { encoding: 'utf-8' } },
+        {
+          parts,
+          opcode: names[i] as string,
+          message: /with encoding 'utf-8'/,
+          options: { encoding: 'utf-8' },
+        },
       ]);
       checkGood('3 py2 str encoding', [
         [parts, 'é', { encoding: 'latin1' }],
@@ -108,9 +129,15 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
       { parts: ['T', u32(0x80000000), '.'], opcode: 'BINSTRING', message: /negative byte count/ },
       { parts: [0x8b, u32(0x80000000), '.'], opcode: 'LONG4', message: /negative byte count/ },
     ]);
-    refuses(log, '3 py2 str encoding', 'unknown encoding option', () => loads(bytes('N.'), { encoding: 'rot13' as 'ascii' }), {
-      message: /unsupported encoding option/,
-    });
+    refuses(
+      log,
+      '3 py2 str encoding',
+      'unknown encoding option',
+      () => loads(bytes('N.'), { encoding: 'rot13' as 'ascii' }),
+      {
+        message: /unsupported encoding option/,
+      },
+    );
   });
 
   it('UNICODE: bad raw-unicode-escape arguments', () => {
@@ -138,9 +165,21 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
     const int = /invalid literal for int\(\)/;
     const float = /could not convert string to float/;
     checkBad('3 numbers', [
-      ...['abc', '1.5', '1__0', '1 2', '--1', '\xd9\xa3', '1e3', '_1', '1_'].map((t) => ({ parts: [`I${t}\n.`], opcode: 'INT', message: int })),
-      ...['', '1.5', '012', 'abc', '0x', '1e3'].map((t) => ({ parts: [`L${t}L\n.`], opcode: 'LONG', message: int })),
-      ...['', 'abc', '1.5.5', '1e', '0x10', 'infx', '1,5', '- 1'].map((t) => ({ parts: [`F${t}\n.`], opcode: 'FLOAT', message: float })),
+      ...['abc', '1.5', '1__0', '1 2', '--1', '\xd9\xa3', '1e3', '_1', '1_'].map((t) => ({
+        parts: [`I${t}\n.`],
+        opcode: 'INT',
+        message: int,
+      })),
+      ...['', '1.5', '012', 'abc', '0x', '1e3'].map((t) => ({
+        parts: [`L${t}L\n.`],
+        opcode: 'LONG',
+        message: int,
+      })),
+      ...['', 'abc', '1.5.5', '1e', '0x10', 'infx', '1,5', '- 1'].map((t) => ({
+        parts: [`F${t}\n.`],
+        opcode: 'FLOAT',
+        message: float,
+      })),
       { parts: ['g1e3\n.'], opcode: 'GET', message: /invalid memo index/ },
       { parts: ['Np0x1\n.'], opcode: 'PUT', offset: 1, message: /invalid memo index/ },
       { parts: ['Np\n.'], opcode: 'PUT', offset: 1, message: /invalid memo index/ },
@@ -191,9 +230,22 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
     const cases: Bad[] = [];
     for (const [, seq] of invalid) {
       const payload = [0x61, ...seq, 0x62];
-      cases.push({ parts: [0x8c, payload.length, payload, '.'], opcode: 'SHORT_BINUNICODE', message: /invalid UTF-8 in str/ });
-      cases.push({ parts: ['X', u32(payload.length), payload, '.'], opcode: 'BINUNICODE', message: /invalid UTF-8 in str/ });
-      cases.push({ parts: ['N', 0x8d, u64(payload.length), payload, '.'], opcode: 'BINUNICODE8', offset: 1, message: /invalid UTF-8 in str/ });
+      cases.push({
+        parts: [0x8c, payload.length, payload, '.'],
+        opcode: 'SHORT_BINUNICODE',
+        message: /invalid UTF-8 in str/,
+      });
+      cases.push({
+        parts: ['X', u32(payload.length), payload, '.'],
+        opcode: 'BINUNICODE',
+        message: /invalid UTF-8 in str/,
+      });
+      cases.push({
+        parts: ['N', 0x8d, u64(payload.length), payload, '.'],
+        opcode: 'BINUNICODE8',
+        offset: 1,
+        message: /invalid UTF-8 in str/,
+      });
     }
     checkBad('3 bad UTF-8', cases);
     // Surrogates written by Python's surrogatepass are accepted (FORMATS.md §1.4).
@@ -206,12 +258,35 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
   it('bad UTF-8 in GLOBAL and INST lines', () => {
     const cases: Bad[] = [];
     for (const seq of [[0xff], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0]]) {
-      cases.push({ parts: ['c', seq, 'mod\nname\n.'], opcode: 'GLOBAL', message: /invalid UTF-8 in text argument/ });
-      cases.push({ parts: ['cmod\n', seq, 'name\n.'], opcode: 'GLOBAL', message: /invalid UTF-8 in text argument/ });
-      cases.push({ parts: ['(i', seq, 'mod\nname\n.'], opcode: 'INST', offset: 1, message: /invalid UTF-8 in text argument/ });
-      cases.push({ parts: ['(imod\nna', seq, 'me\n.'], opcode: 'INST', offset: 1, message: /invalid UTF-8 in text argument/ });
+      cases.push({
+        parts: ['c', seq, 'mod\nname\n.'],
+        opcode: 'GLOBAL',
+        message: /invalid UTF-8 in text argument/,
+      });
+      cases.push({
+        parts: ['cmod\n', seq, 'name\n.'],
+        opcode: 'GLOBAL',
+        message: /invalid UTF-8 in text argument/,
+      });
+      cases.push({
+        parts: ['(i', seq, 'mod\nname\n.'],
+        opcode: 'INST',
+        offset: 1,
+        message: /invalid UTF-8 in text argument/,
+      });
+      cases.push({
+        parts: ['(imod\nna', seq, 'me\n.'],
+        opcode: 'INST',
+        offset: 1,
+        message: /invalid UTF-8 in text argument/,
+      });
     }
-    cases.push({ parts: ['P', 0xe9, '\n.'], opcode: 'PERSID', message: /must be ASCII/, options: { persistentLoad: () => null } });
+    cases.push({
+      parts: ['P', 0xe9, '\n.'],
+      opcode: 'PERSID',
+      message: /must be ASCII/,
+      options: { persistentLoad: () => null },
+    });
     checkBad('3 bad UTF-8', cases);
   });
 });

@@ -7,7 +7,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loads, loadsAll, UnpicklingError } from '../../src/index.js';
 import { OPCODES } from '../../src/opcodes.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
-import { CaseLog, bytes, decodes, i32, refuses, show, u16, u32, u64, watchPrototypes, type Part } from '../helpers/hostile.js';
+import {
+  CaseLog,
+  bytes,
+  decodes,
+  i32,
+  refuses,
+  show,
+  u16,
+  u32,
+  u64,
+  watchPrototypes,
+  type Part,
+} from '../helpers/hostile.js';
 import { SEEDS } from '../helpers/seeds.js';
 import { allReadersSurvive } from './readers.js';
 
@@ -103,8 +115,16 @@ const CONTEXTS: Record<string, Context> = {
   BINPERSID: { pre: ['N'], options: persistent },
 };
 
-function parts(c: Context, code: number): { pre: Uint8Array; op: Uint8Array; arg: Uint8Array; post: Uint8Array } {
-  return { pre: bytes(...(c.pre ?? [])), op: bytes(code), arg: bytes(...(c.arg ?? [])), post: bytes(...(c.post ?? [])) };
+function parts(
+  c: Context,
+  code: number,
+): { pre: Uint8Array; op: Uint8Array; arg: Uint8Array; post: Uint8Array } {
+  return {
+    pre: bytes(...(c.pre ?? [])),
+    op: bytes(code),
+    arg: bytes(...(c.arg ?? [])),
+    post: bytes(...(c.post ?? [])),
+  };
 }
 
 describe('1. truncation inside every argument kind', () => {
@@ -128,11 +148,17 @@ describe('1. truncation inside every argument kind', () => {
         for (let k = 0; k < arg.length; k++) {
           const data = bytes(head, arg.subarray(0, k));
           for (const lossless of [false, true]) {
-            refuses(log, '1 truncation', `${info.name} cut ${k}/${arg.length}: ${show(data)}`, () => loads(data, opts(lossless)), {
-              opcode: info.name,
-              offset: pre.length,
-              message: /truncated/,
-            });
+            refuses(
+              log,
+              '1 truncation',
+              `${info.name} cut ${k}/${arg.length}: ${show(data)}`,
+              () => loads(data, opts(lossless)),
+              {
+                opcode: info.name,
+                offset: pre.length,
+                message: /truncated/,
+              },
+            );
           }
           allReadersSurvive(data, `${info.name} cut ${k}`);
         }
@@ -143,7 +169,9 @@ describe('1. truncation inside every argument kind', () => {
           // text lines, there is still no newline), never as the end of the pickle.
           for (let k = 0; k < arg.length - 1; k++) {
             const data = bytes(head, arg.subarray(0, k), '.');
-            const err = refuses(log, '1 truncation', `${info.name} cut ${k} + STOP: ${show(data)}`, () => loads(data, opts(false)));
+            const err = refuses(log, '1 truncation', `${info.name} cut ${k} + STOP: ${show(data)}`, () =>
+              loads(data, opts(false)),
+            );
             expect(err).toBeInstanceOf(UnpicklingError);
           }
         });
@@ -164,8 +192,14 @@ describe('1. truncation inside every argument kind', () => {
   }
 
   it('CPython test_truncated_data: empty input and a lone NONE', () => {
-    refuses(log, '1 truncation', 'empty input', () => loads(new Uint8Array(0)), { message: /truncated \(empty input\)/ });
-    refuses(log, '1 truncation', 'lone N', () => loads(bytes('N')), { opcode: null, offset: 1, message: /no STOP/ });
+    refuses(log, '1 truncation', 'empty input', () => loads(new Uint8Array(0)), {
+      message: /truncated \(empty input\)/,
+    });
+    refuses(log, '1 truncation', 'lone N', () => loads(bytes('N')), {
+      opcode: null,
+      offset: 1,
+      message: /no STOP/,
+    });
   });
 
   it('inputs that are not bytes at all are refused by loads / loadsAll (a Buffer is bytes)', () => {
@@ -180,20 +214,34 @@ describe('1. truncation inside every argument kind', () => {
       ['an array-like object', { length: 2, 0: 0x4e, 1: 0x2e }],
     ];
     for (const [label, x] of notBytes) {
-      refuses(log, '1 truncation', `loads(${label})`, () => loads(x as Uint8Array), { message: /input must be a Uint8Array/ });
-      refuses(log, '1 truncation', `loadsAll(${label})`, () => loadsAll(x as Uint8Array), { message: /input must be a Uint8Array/ });
+      refuses(log, '1 truncation', `loads(${label})`, () => loads(x as Uint8Array), {
+        message: /input must be a Uint8Array/,
+      });
+      refuses(log, '1 truncation', `loadsAll(${label})`, () => loadsAll(x as Uint8Array), {
+        message: /input must be a Uint8Array/,
+      });
     }
-    expect(decodes(log, '1 truncation', 'loads(Buffer)', () => loads(Buffer.from('N.', 'latin1')))).toBe(null);
+    expect(decodes(log, '1 truncation', 'loads(Buffer)', () => loads(Buffer.from('N.', 'latin1')))).toBe(
+      null,
+    );
   });
 
   it('a FRAME whose announced bytes are missing is refused at the FRAME', () => {
     for (const n of [2, 1000, 2 ** 32]) {
       const data = bytes(0x80, 4, 0x95, u64(n), 'N');
-      refuses(log, '1 truncation', `FRAME ${n} over 1 byte`, () => loads(data), { opcode: 'FRAME', offset: 2, message: /truncated/ });
+      refuses(log, '1 truncation', `FRAME ${n} over 1 byte`, () => loads(data), {
+        opcode: 'FRAME',
+        offset: 2,
+        message: /truncated/,
+      });
     }
     // Beyond limits.maxObjectBytes (default 4 GiB) the limit is named instead.
     const data = bytes(0x80, 4, 0x95, u64(2 ** 52), 'N');
-    refuses(log, '1 truncation', 'FRAME 2**52 over 1 byte', () => loads(data), { opcode: 'FRAME', offset: 2, message: /limits\.maxObjectBytes/ });
+    refuses(log, '1 truncation', 'FRAME 2**52 over 1 byte', () => loads(data), {
+      opcode: 'FRAME',
+      offset: 2,
+      message: /limits\.maxObjectBytes/,
+    });
   });
 
   it('every proper prefix of real pickles (one fixture per protocol) is refused, never mis-decoded', () => {
@@ -203,7 +251,9 @@ describe('1. truncation inside every argument kind', () => {
       decodes(log, '1 truncation', `seed ${full.length} complete`, () => loads(full));
       for (let k = 0; k < full.length; k++) {
         const data = full.subarray(0, k);
-        refuses(log, '1 truncation', `seed prefix ${k}/${full.length}`, () => loads(data), { message: /truncated/ });
+        refuses(log, '1 truncation', `seed prefix ${k}/${full.length}`, () => loads(data), {
+          message: /truncated/,
+        });
       }
     }
   });
