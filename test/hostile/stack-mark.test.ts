@@ -204,6 +204,17 @@ describe('2. bad stack and bad mark', () => {
       const v = decodes(log, '2 good counterparts', show(data), () => loads(data));
       expect(v).toEqual(expected);
     }
+    // CPython's test_dup: DUP pushes the same object again.
+    const dup = decodes(log, '2 good counterparts', 'DUP: ((l2t.', () =>
+      loads(bytes('((l2t.')),
+    ) as unknown[][];
+    expect(dup).toEqual([[], []]);
+    expect(dup[0]).toBe(dup[1]);
+    // BINPERSID replaces the pid by what persistentLoad returns.
+    const pid = decodes(log, '2 good counterparts', 'BINPERSID: K\x05Q.', () =>
+      loads(bytes('K', 5, 'Q.'), { persistentLoad: (p) => ['got', p] }),
+    );
+    expect(pid).toEqual(['got', 5]);
   });
 
   it('a deep stack of marks unwinds correctly: 1000 nested (...) tuples', () => {

@@ -84,7 +84,6 @@ const CONTEXTS: Record<string, Context> = {
   ADDITEMS: { pre: [0x8f, '(N'] },
   FROZENSET: { pre: ['(N'] },
   POP: { pre: ['NN'] },
-  // DUP is exercised for truncation only (its value is a known decoder bug, see the report).
   DUP: { pre: ['N'], post: ['0'] },
   MARK: { pre: ['N'], post: ['1'] },
   POP_MARK: { pre: ['N(N'] },
@@ -111,7 +110,6 @@ const CONTEXTS: Record<string, Context> = {
   // A frame holding just NONE; STOP follows outside it (bytes may sit outside frames).
   FRAME: { arg: [u64(1)], post: ['N'] },
   PERSID: { arg: ['pid\n'], options: persistent },
-  // BINPERSID is exercised for truncation only (its value is a known decoder bug, see the report).
   BINPERSID: { pre: ['N'], options: persistent },
 };
 
