@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { loads, loadsAll, PickleError } from '../../src/index.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
 import { disassemble } from '../../src/tools/dis.js';
+import { genops } from '../../src/tools/genops.js';
 import { scan } from '../../src/tools/scan.js';
 import { decompressJoblib } from '../../src/joblib/compress.js';
 
@@ -19,6 +20,7 @@ export const READERS: readonly [string, Reader][] = [
   ['loads lossless', (d) => loads(d, { lossless: true })],
   ['loadsAll', (d) => loadsAll(d)],
   ['disassemble', (d) => disassemble(d, { all: true })],
+  ['genops', (d) => [...genops(d)].length],
   ['scan', (d) => scan(d, { decompress: scanDecompress })],
 ];
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dumps, loads, PickleError } from '../../src/index.js';
+import { dumps, dumpsJoblib, loads, PickleError } from '../../src/index.js';
 import { toJsonPickle } from '../../src/interop/jsonpickle-write.js';
 import { fromJsonPickle } from '../../src/interop/jsonpickle-read.js';
 import { protoChanges, protoSnapshot, type ConsumerOutcome } from './core.js';
@@ -93,6 +93,7 @@ async function consumers(): Promise<{ list: [string, Consumer][]; missing: strin
     ['dumps p4', (v) => dumps(v, { protocol: 4, allowGlobals: true })],
     ['dumps p0', (v) => dumps(v, { protocol: 0, allowGlobals: true })],
     ['toJsonPickle', (v) => toJsonPickle(v)],
+    ['dumpsJoblib', (v) => dumpsJoblib(v, { allowGlobals: true })],
   ];
   const missing: string[] = [];
   if (mods.jsonview) {
@@ -259,6 +260,7 @@ type ByteReader = [string, (d: Uint8Array) => unknown];
 async function fuzzReaders(): Promise<ByteReader[]> {
   const { loadsAll } = await import('../../src/index.js');
   const { disassemble } = await import('../../src/tools/dis.js');
+  const { genops } = await import('../../src/tools/genops.js');
   const { scan } = await import('../../src/tools/scan.js');
   const { decompressJoblib } = await import('../../src/joblib/compress.js');
   const mods = await optionalModules();
@@ -268,6 +270,7 @@ async function fuzzReaders(): Promise<ByteReader[]> {
     ['loads lossless inert', (d) => loads(d, { ...small, lossless: true, dangerousGlobals: 'inert' })],
     ['loadsAll', (d) => loadsAll(d, small)],
     ['disassemble', (d) => disassemble(d, { all: true })],
+    ['genops', (d) => [...genops(d)].length],
     ['scan', (d) => scan(d, { decompress: (x) => decompressJoblib(x, 1 << 24) })],
   ];
   // Whatever decodes goes on to the consumers.
