@@ -336,6 +336,9 @@ class Writer {
     // Values the pickle writer's families know (numpy arrays jsonpickle has no form for, typed
     // arrays, ...): their pickle recipe as a `py/reduce`, which jsonpickle replays like pickle does.
     for (const fam of defaultReducerFamilies()) {
+      // pandas recipes replay through pickle, but jsonpickle's py/reduce restore tests the state's
+      // truth value, which a DataFrame refuses: such values stay unwritable here (PicklingError).
+      if (fam.name === 'pandas') continue;
       const r = fam.reduce(obj, this.reduceContext);
       if (r !== undefined) return this.reduction(obj, r, p);
     }
