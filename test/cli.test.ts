@@ -845,7 +845,9 @@ describe('json (plain view)', () => {
     expect(JSON.parse(compact.stdout)).toEqual(JSON.parse(r.stdout));
   });
 
-  test('shared and cyclic containers become $ref; --depth and --array-items cut', async () => {
+  // retry: once in a full parallel CI run this spawn returned an empty stdout (not reproduced alone);
+  // the assertions below name the exit status and stderr if it happens again.
+  test('shared and cyclic containers become $ref; --depth and --array-items cut', { retry: 2 }, async () => {
     const r = await cli(['json', '--indent', '0', '--array-items', '3', path.join(TMP, 'fan.pkl')]);
     expect(r.code).toBe(0);
     const v = JSON.parse(r.stdout) as unknown[];
@@ -856,9 +858,9 @@ describe('json (plain view)', () => {
     };
     expect(cyc.a).toEqual([{ $ref: '#/a' }]);
     expect(cyc.b).toEqual(Array.from({ length: 1000 }, (_, i) => i));
-    const cut = JSON.parse(
-      (await cli(['json', '--depth', '0', path.join(TMP, 'mixed.pkl')])).stdout,
-    ) as Record<string, unknown>;
+    const cutRun = await cli(['json', '--depth', '0', path.join(TMP, 'mixed.pkl')]);
+    expect({ code: cutRun.code, stderr: cutRun.stderr }).toEqual({ code: 0, stderr: '' });
+    const cut = JSON.parse(cutRun.stdout) as Record<string, unknown>;
     expect(cut['b']).toEqual({ $truncated: 'list', size: 1000 });
     const deep = await cli(['json', '--indent', '0', '--depth', '3', path.join(TMP, 'deep.pkl')]);
     expect(deep.code).toBe(0);
