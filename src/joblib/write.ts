@@ -9,9 +9,7 @@
  * is replaced by the wrapper's opcodes (written here, without memo entries) and the payload, and the
  * stream is re-framed (protocol ≥ 4) so that every payload sits outside frames, as joblib's are.
  */
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../bytes/atomic.js';
 import { PicklingError } from '../errors.js';
 import { encode } from '../pickle/encoder.js';
 import type { DumpOptions } from '../pickle/options.js';
@@ -480,19 +478,5 @@ export async function dumpJoblib(path: string, value: unknown, options: JoblibDu
   const stream = joblibStream(value, rest);
   const c = resolveCompression(compress, path);
   const data = c ? compressJoblib(stream, c[0], c[1]) : stream;
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const fh = await open(tmp, 'wx', 0o666);
-    created = true;
-    try {
-      await fh.writeFile(data);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    created = false;
-  } finally {
-    if (created) await unlink(tmp).catch(() => undefined);
-  }
+  await writeFileAtomic(path, data);
 }

@@ -1,7 +1,5 @@
 /** Public encoding entry points: `dumps` (bytes) and `dump` (a file, written atomically). */
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../bytes/atomic.js';
 import { encode } from './encoder.js';
 import type { DumpOptions } from './options.js';
 
@@ -27,19 +25,5 @@ export function dumps(value: unknown, options?: DumpOptions): Uint8Array {
  */
 export async function dump(path: string, value: unknown, options?: DumpOptions): Promise<void> {
   const data = encode(value, options);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const fh = await open(tmp, 'wx', 0o666);
-    created = true;
-    try {
-      await fh.writeFile(data);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    created = false;
-  } finally {
-    if (created) await unlink(tmp).catch(() => undefined);
-  }
+  await writeFileAtomic(path, data);
 }
