@@ -126,19 +126,21 @@ export function encodeUtf8(s: string): Uint8Array {
   return out;
 }
 
+const nodeByteLength: ((s: string, enc: 'utf8') => number) | undefined = (
+  globalThis as { Buffer?: { byteLength?(s: string, enc: 'utf8'): number } }
+).Buffer?.byteLength;
+
 /** Number of bytes `s` takes in UTF-8 with surrogatepass. */
 export function utf8Length(s: string): number {
+  if (nodeByteLength) return nodeByteLength(s, 'utf8'); // a lone surrogate counts 3, as surrogatepass writes it
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
     } else n += 3;
   }
   return n;
@@ -146,7 +148,13 @@ export function utf8Length(s: string): number {
 
 /** Write `s` as surrogatepass UTF-8 into `out` at `pos`; returns the new position. */
 export function writeUtf8(s: string, out: Uint8Array, pos: number): number {
-  for (let i = 0; i < s.length; i++) {
+  return writeUtf8From(s, 0, out, pos);
+}
+
+/** Surrogatepass UTF-8 of `s` from index `start`, into `out` at `pos`; returns the new position. */
+export function writeUtf8From(s: string, start: number, out: Uint8Array, pos: number): number {
+  const n = s.length;
+  for (let i = start; i < n; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
       out[pos++] = c;
@@ -154,7 +162,7 @@ export function writeUtf8(s: string, out: Uint8Array, pos: number): number {
       out[pos++] = 0xc0 | (c >> 6);
       out[pos++] = 0x80 | (c & 0x3f);
     } else {
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         const d = s.charCodeAt(i + 1);
         if (d >= 0xdc00 && d <= 0xdfff) {
           c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);

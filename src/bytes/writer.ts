@@ -4,6 +4,7 @@
  * reserved), and closing it either fills in `FRAME <len>` or, for content under 4 bytes, slides the
  * content back over the reserved header (no FRAME opcode at all).
  */
+import { writeUtf8From } from './text.js';
 
 const FRAME = 0x95;
 const FRAME_HEADER = 9;
@@ -316,35 +317,4 @@ export function isWellFormed(s: string): boolean {
   return hasIsWellFormed
     ? (s as unknown as { isWellFormed(): boolean }).isWellFormed()
     : !LONE_SURROGATE.test(s);
-}
-
-/** Surrogatepass UTF-8 of `s` from index `start`, into `out` at `pos`; returns the new position. */
-export function writeUtf8From(s: string, start: number, out: Uint8Array, pos: number): number {
-  const n = s.length;
-  for (let i = start; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      out[pos++] = c;
-    } else if (c < 0x800) {
-      out[pos++] = 0xc0 | (c >> 6);
-      out[pos++] = 0x80 | (c & 0x3f);
-    } else {
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = s.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          i++;
-          out[pos++] = 0xf0 | (c >> 18);
-          out[pos++] = 0x80 | ((c >> 12) & 0x3f);
-          out[pos++] = 0x80 | ((c >> 6) & 0x3f);
-          out[pos++] = 0x80 | (c & 0x3f);
-          continue;
-        }
-      }
-      out[pos++] = 0xe0 | (c >> 12);
-      out[pos++] = 0x80 | ((c >> 6) & 0x3f);
-      out[pos++] = 0x80 | (c & 0x3f);
-    }
-  }
-  return pos;
 }

@@ -43,6 +43,7 @@
 import { PicklingError } from '../errors.js';
 import { Op } from '../opcodes.js';
 import { ByteWriter, FRAME_SIZE_TARGET } from '../bytes/writer.js';
+import { utf8Length } from '../bytes/text.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from '../python/compat.js';
 import {
   ByteArray,
@@ -131,9 +132,6 @@ const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
 const INT_MAX_STR_DIGITS = 4300;
 const NodeBuffer: unknown = (globalThis as { Buffer?: unknown }).Buffer;
-const byteLength: ((s: string, enc: 'utf8') => number) | undefined = (
-  globalThis as { Buffer?: { byteLength?(s: string, enc: 'utf8'): number } }
-).Buffer?.byteLength;
 
 // ---- frames ----------------------------------------------------------------------------------
 
@@ -291,20 +289,6 @@ function latin1String(b: Uint8Array): string {
   return s;
 }
 
-function utf8Length(s: string): number {
-  if (byteLength) return byteLength(s, 'utf8'); // a lone surrogate counts 3, as surrogatepass writes it
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 const HEX = '0123456789abcdef';
 
