@@ -4,6 +4,7 @@
  * disassembler can reproduce `python -m pickletools` text; a lenient mode follows what the real
  * unpickler accepts instead, for the scanner.
  */
+import { escapeDecode as literalEscapeDecode, hexVal, LiteralError } from '../unpickle/literals.js';
 import { UnpicklingError } from '../errors.js';
 import { OPCODE_BY_CODE, type ArgKind, type OpcodeInfo } from '../opcodes.js';
 import { ByteArray } from '../python/values.js';
@@ -155,80 +156,14 @@ function asciiStrict(b: Uint8Array): string {
   return latin1(b);
 }
 
-function hexVal(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
-/** Python's `codecs.escape_decode` (bytes string-literal escapes). */
+/** `codecs.escape_decode` (the unpickler's), with pickletools' error type. */
 function escapeDecode(src: Uint8Array): Uint8Array {
-  if (src.indexOf(0x5c) < 0) return src;
-  const out = new Uint8Array(src.length);
-  let o = 0;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i] as number;
-    if (ch !== 0x5c) {
-      out[o++] = ch;
-      continue;
-    }
-    if (i + 1 >= src.length) throw new ArgError('Trailing \\ in string');
-    const e = src[++i] as number;
-    switch (e) {
-      case 0x0a:
-        break;
-      case 0x5c:
-      case 0x27:
-      case 0x22:
-        out[o++] = e;
-        break;
-      case 0x62:
-        out[o++] = 0x08;
-        break;
-      case 0x66:
-        out[o++] = 0x0c;
-        break;
-      case 0x74:
-        out[o++] = 0x09;
-        break;
-      case 0x6e:
-        out[o++] = 0x0a;
-        break;
-      case 0x72:
-        out[o++] = 0x0d;
-        break;
-      case 0x76:
-        out[o++] = 0x0b;
-        break;
-      case 0x61:
-        out[o++] = 0x07;
-        break;
-      case 0x78: {
-        const h1 = i + 1 < src.length ? hexVal(src[i + 1] as number) : -1;
-        const h2 = i + 2 < src.length ? hexVal(src[i + 2] as number) : -1;
-        if (h1 < 0 || h2 < 0) throw new ArgError(`invalid \\x escape at position ${i - 1}`);
-        out[o++] = (h1 << 4) | h2;
-        i += 2;
-        break;
-      }
-      default:
-        if (e >= 0x30 && e <= 0x37) {
-          let v = e - 0x30;
-          for (let k = 0; k < 2 && i + 1 < src.length; k++) {
-            const dgt = src[i + 1] as number;
-            if (dgt < 0x30 || dgt > 0x37) break;
-            v = v * 8 + (dgt - 0x30);
-            i++;
-          }
-          out[o++] = v & 0xff;
-        } else {
-          out[o++] = 0x5c;
-          out[o++] = e;
-        }
-    }
+  try {
+    return literalEscapeDecode(src);
+  } catch (e) {
+    if (e instanceof LiteralError) throw new ArgError(e.message);
+    throw e;
   }
-  return out.subarray(0, o);
 }
 
 function utf8Error(src: Uint8Array, start: number, end: number, reason: string): ArgError {

@@ -62,7 +62,8 @@ export function parseFloat_(text: string): number | undefined {
   return Number(t.includes('_') ? t.replace(/_/g, '') : t);
 }
 
-function hexVal(c: number): number {
+/** Value of one hex digit (ASCII code), or -1. */
+export function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
   if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
