@@ -376,7 +376,8 @@ export class Machine implements DecodeContext {
   private textInt(text: string, opPos: number, code: number): bigint {
     let v: bigint | undefined;
     try {
-      v = code === 0x4c ? parseIntBase0(text, this.opts.limits.maxIntDigits) : parseIntBase10(text, this.opts.limits.maxIntDigits);
+      // INT and LONG both parse as Python's int(text, 0) does (0x/0o/0b prefixes, no leading zeros).
+      v = parseIntBase0(text, this.opts.limits.maxIntDigits);
     } catch (e) {
       throw this.fail((e as Error).message, opPos, code);
     }
