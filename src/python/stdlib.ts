@@ -335,11 +335,6 @@ export class Deque<T = unknown> extends Array<T> {
     return d;
   }
 
-  // Derived arrays (map, filter, slice) are plain arrays.
-  static override get [Symbol.species](): ArrayConstructor {
-    return Array;
-  }
-
   /** Appends like Python's `deque.append`/`extend`: beyond `maxlen`, items fall off the left. */
   override push(...items: T[]): number {
     const n = super.push(...items);
@@ -352,6 +347,8 @@ export class Deque<T = unknown> extends Array<T> {
     return setState(this, state);
   }
 }
+// Derived arrays (map, filter, slice) are plain arrays. (A data property: see Tuple in values.ts.)
+Object.defineProperty(Deque, Symbol.species, { value: Array, configurable: true });
 Object.defineProperty(Deque.prototype, 'maxlen', { value: null, writable: false, enumerable: false });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+/**
+ * The decoder replaces a new, still-unshared list by an exact-size copy at its first APPENDS (less
+ * memory than a list grown from []). These hand-made streams reach that list through every other path
+ * (DUP, each GET/PUT form, a memo slot overwritten, handler opcodes, self-reference) and must decode to
+ * the same values *and the same sharing* as CPython's own pickle.loads of the same bytes.
+ */
+import { expect, it } from 'vitest';
+import { loads } from '../src/index.js';
+import { describe as describeValue } from './helpers/describe.js';
+import { describeWithPython, runPython } from './helpers/python.js';
+
+const CASES: Record<string, string> = {
+  // EMPTY_LIST BINPUT0 BINGET0 MARK 1 2 APPENDS TUPLE2: the appended copy came from the memo
+  getBeforeAppends: ']q\x00h\x00(K\x01K\x02e\x86.',
+  // EMPTY_LIST DUP MARK 1 APPENDS TUPLE2
+  dup: ']2(K\x01e\x86.',
+  // EMPTY_LIST BINPUT0 MARK 1 APPENDS BINGET0 TUPLE2: the memo must see the filled list
+  memoAfter: ']q\x00(K\x01eh\x00\x86.',
+  // MEMOIZE form of the same
+  memoizeAfter: '\x80\x04]\x94(K\x01K\x02e\x8c\x01x\x94h\x00\x87.',
+  // two memo slots for one list
+  twoPuts: ']q\x00q\x01(K\x01eh\x00h\x01\x87.',
+  // its memo slot overwritten before APPENDS
+  slotOverwritten: ']q\x00Nq\x000(K\x01eh\x00\x86.',
+  // LONG_BINPUT / LONG_BINGET
+  longPut: ']r\x00\x00\x00\x00(K\x01ej\x00\x00\x00\x00\x86.',
+  // text PUT / GET (protocol 0 forms mixed with APPENDS)
+  textPut: ']p7\n(I1\neg7\n\x86.',
+  // self-reference: l = [1]; l.append(l)
+  selfRef: ']q\x00(K\x01h\x00e.',
+  // nested fresh lists: [[1, 2], [3]] with the outer one memoised
+  nested: ']q\x00(]q\x01(K\x01K\x02e]q\x02K\x03ae.',
+  // the list goes into a tuple, comes back through the memo, then gets items
+  viaTuple: ']q\x00\x85q\x01h\x00(K\x01e0h\x01.',
+  // BUILD on a list keeps it in place (state None), then APPENDS
+  build: ']q\x00Nb(K\x01eh\x00\x86.',
+  // APPEND first (length 1), then APPENDS on the same list
+  appendThenAppends: ']q\x00K\x01a(K\x02K\x03eh\x00\x86.',
+  // second APPENDS batch on a replaced list
+  twoBatches: ']q\x00(K\x01K\x02e(K\x03eh\x00\x86.',
+  // empty APPENDS (MARK right before it)
+  emptyAppends: ']q\x00(eh\x00\x86.',
+};
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+describeWithPython('fresh-list replacement keeps CPython sharing', () => {
+  let expected: Record<string, unknown> | undefined;
+  const python = async (): Promise<Record<string, unknown>> => {
+    if (expected) return expected;
+    const hex = Object.fromEntries(Object.entries(CASES).map(([k, v]) => [k, Buffer.from(latin1(v)).toString('hex')]));
+    const code = [
+      'import json, pickle, sys',
+      'from gen_fixtures import describe',
+      'cases = json.loads(sys.stdin.read())',
+      'print(json.dumps({k: describe(pickle.loads(bytes.fromhex(v))) for k, v in cases.items()}))',
+    ].join('\n');
+    const r = await runPython(code, [], JSON.stringify(hex));
+    expected = JSON.parse(r.stdout) as Record<string, unknown>;
+    return expected;
+  };
+  for (const [name, stream] of Object.entries(CASES)) {
+    it(name, async () => {
+      const want = (await python())[name];
+      expect(want).toBeDefined();
+      // (lossless: the description tells int from float; the replacement does not depend on the mode)
+      expect(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream), { lossless: true }))))).toEqual(want);
+    });
+  }
+});
+
+it('a replaced list is the one the memo hands out later (no Python needed)', () => {
+  const v = loads(latin1(CASES['memoAfter'] as string)) as unknown[][];
+  expect(v[0]).toBe(v[1]);
+  expect(v[0]).toEqual([1]);
+  const self = loads(latin1(CASES['selfRef'] as string)) as unknown[];
+  expect(self[1]).toBe(self);
+});
