@@ -53,40 +53,82 @@ export class PyGlobal {
 /** How an inert object was created in the pickle, so the writer can re-emit it the same way. */
 export type PyObjectKind = 'reduce' | 'newobj' | 'newobj_ex' | 'inst' | 'obj';
 
-const META = { enumerable: false, writable: true, configurable: true } as const;
-
 /**
  * An instance of a Python class that picklejar does not rebuild: its class, the arguments it was
  * created with, and its state. When the state (`BUILD`) is a string-keyed dict, the entries become
- * own enumerable properties, so `model.coef_` reads the attribute; metadata lives in non-enumerable
- * `__dunder__` properties so that `Object.keys(obj)` lists only attributes.
+ * own enumerable properties, so `model.coef_` reads the attribute; the metadata is read through
+ * `__dunder__` accessors on the prototype, so that `Object.keys(obj)` lists only attributes.
+ *
+ * The metadata lives in private fields: seven `Object.defineProperty` calls per instance made the
+ * objects slow to build (7 µs each; 50k objects decoded 8x slower than CPython, see BENCHMARKS.md).
  */
 export class PyObject {
-  declare readonly __class__: PyGlobal;
-  declare __kind__: PyObjectKind;
-  declare __args__: Tuple;
-  declare __kwargs__: Map<unknown, unknown> | undefined;
-  /** State that is not a plain attribute dict (e.g. a tuple, or `(dict, slots)`); undefined otherwise. */
-  declare __state__: unknown;
-  /** Items added with APPEND(S) (list subclasses, `__reduce__` listitems). */
-  declare __items__: unknown[] | undefined;
-  /** Pairs added with SETITEM(S) (dict subclasses, `__reduce__` dictitems). */
-  declare __dictitems__: Map<unknown, unknown> | undefined;
+  #cls: PyGlobal;
+  #kind: PyObjectKind;
+  #args: Tuple;
+  #kwargs: Map<unknown, unknown> | undefined;
+  #state: unknown = undefined;
+  #items: unknown[] | undefined = undefined;
+  #dictitems: Map<unknown, unknown> | undefined = undefined;
   [attribute: string]: unknown;
 
   constructor(cls: PyGlobal, kind: PyObjectKind, args: Tuple, kwargs?: Map<unknown, unknown>) {
-    Object.defineProperty(this, '__class__', { ...META, value: cls, writable: false });
-    Object.defineProperty(this, '__kind__', { ...META, value: kind });
-    Object.defineProperty(this, '__args__', { ...META, value: args });
-    Object.defineProperty(this, '__kwargs__', { ...META, value: kwargs });
-    Object.defineProperty(this, '__state__', { ...META, value: undefined });
-    Object.defineProperty(this, '__items__', { ...META, value: undefined });
-    Object.defineProperty(this, '__dictitems__', { ...META, value: undefined });
+    this.#cls = cls;
+    this.#kind = kind;
+    this.#args = args;
+    this.#kwargs = kwargs;
+  }
+
+  /** The class (or callable) that made this object. */
+  get __class__(): PyGlobal {
+    return this.#cls;
+  }
+  /** How the pickle created it (REDUCE, NEWOBJ, ...), so the writer can re-emit it the same way. */
+  get __kind__(): PyObjectKind {
+    return this.#kind;
+  }
+  set __kind__(kind: PyObjectKind) {
+    this.#kind = kind;
+  }
+  /** The arguments it was created with. */
+  get __args__(): Tuple {
+    return this.#args;
+  }
+  set __args__(args: Tuple) {
+    this.#args = args;
+  }
+  /** Keyword arguments of NEWOBJ_EX, if any. */
+  get __kwargs__(): Map<unknown, unknown> | undefined {
+    return this.#kwargs;
+  }
+  set __kwargs__(kwargs: Map<unknown, unknown> | undefined) {
+    this.#kwargs = kwargs;
+  }
+  /** State that is not a plain attribute dict (e.g. a tuple, or `(dict, slots)`); undefined otherwise. */
+  get __state__(): unknown {
+    return this.#state;
+  }
+  set __state__(state: unknown) {
+    this.#state = state;
+  }
+  /** Items added with APPEND(S) (list subclasses, `__reduce__` listitems). */
+  get __items__(): unknown[] | undefined {
+    return this.#items;
+  }
+  set __items__(items: unknown[] | undefined) {
+    this.#items = items;
+  }
+  /** Pairs added with SETITEM(S) (dict subclasses, `__reduce__` dictitems). */
+  get __dictitems__(): Map<unknown, unknown> | undefined {
+    return this.#dictitems;
+  }
+  set __dictitems__(items: Map<unknown, unknown> | undefined) {
+    this.#dictitems = items;
   }
 
   /** `module.name` of the class (or callable) that made this object. */
   get __qualname__(): string {
-    return this.__class__.qualifiedName;
+    return this.#cls.qualifiedName;
   }
 
   /** The attribute dict as a Map (own enumerable properties). */
@@ -94,7 +136,6 @@ export class PyObject {
     return new Map(Object.entries(this));
   }
 }
-Object.defineProperty(PyObject.prototype, '__qualname__', { enumerable: false });
 
 /** Set an own data property even for keys such as `__proto__` (no prototype pollution). */
 export function setOwn(target: object, key: string, value: unknown): void {
