@@ -8,7 +8,8 @@ export class Tuple<T = unknown> extends Array<T> {
   /** Build a tuple from items (`Tuple.of` would treat one numeric argument as a length). */
   static from_<T>(items: readonly T[]): Tuple<T> {
     const t = new Tuple<T>();
-    for (let i = 0; i < items.length; i++) t.push(items[i] as T);
+    // Index stores: `push` on an Array subclass takes V8's generic path (8x slower, bench/micro.mjs).
+    for (let i = 0; i < items.length; i++) t[i] = items[i] as T;
     return t;
   }
 }

@@ -940,14 +940,15 @@ export class Machine implements DecodeContext {
         case 0x85: { // TUPLE1
           if (sp <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(stack[sp - 1]);
+          t[0] = stack[sp - 1]; // index stores: `push` on an Array subclass is V8's slow generic path
           stack[sp - 1] = t;
           break;
         }
         case 0x86: { // TUPLE2
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(stack[sp - 2], stack[sp - 1]);
+          t[0] = stack[sp - 2];
+          t[1] = stack[sp - 1];
           sp--;
           stack[sp - 1] = t;
           break;
@@ -955,7 +956,9 @@ export class Machine implements DecodeContext {
         case 0x87: { // TUPLE3
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
           const t = new Tuple();
-          t.push(stack[sp - 3], stack[sp - 2], stack[sp - 1]);
+          t[0] = stack[sp - 3];
+          t[1] = stack[sp - 2];
+          t[2] = stack[sp - 1];
           sp -= 2;
           stack[sp - 1] = t;
           break;
@@ -1278,6 +1281,18 @@ const RESERVED = new Set(['__class__', '__kind__', '__args__', '__kwargs__', '__
 /** Python's default `__setstate__` semantics, kept inert. */
 function applyPyObjectState(obj: PyObject, state: unknown): void {
   if (state === null) return;
+  if (isPlainObject(state)) {
+    // The usual case (an instance __dict__): keys only, no entry arrays (bench: 50k objects).
+    const keys = Object.keys(state);
+    for (let i = 0; i < keys.length; i++) {
+      if (RESERVED.has(keys[i] as string)) {
+        obj.__state__ = state;
+        return;
+      }
+    }
+    for (let i = 0; i < keys.length; i++) setOwn(obj, keys[i] as string, state[keys[i] as string]);
+    return;
+  }
   const attrs = attributeEntries(state);
   if (attrs && attrs.some(([k]) => RESERVED.has(k))) {
     obj.__state__ = state;
