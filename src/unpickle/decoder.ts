@@ -412,6 +412,33 @@ export class Machine implements DecodeContext {
   private memo: unknown[] = [];
   private memoIndex: Map<object, number[]> | undefined;
   private upgraded: Map<object, Map<unknown, unknown>> | undefined;
+  /**
+   * gotten[i] = 1 once memo slot i was read by a GET; `escaped` once a plain object may be held in a
+   * second place without a GET (DUP, or a handler/hook returned one). An upgraded dict that neither
+   * shows is referenced only by its stack slot and memo slots, which upgrade() replaces, so the
+   * final walk over the whole result (fixUpgraded) is skipped: it was 40 % of decoding a dict with
+   * tuple keys.
+   */
+  private gotten: Uint8Array = new Uint8Array(256);
+  private escaped = false;
+
+  /** LONG_BINGET/GET of an index beyond `gotten`: grow it, or give up tracking for absurd indices. */
+  private markGotten(idx: number): Uint8Array {
+    if (idx >= 1 << 26) this.escaped = true;
+    else {
+      const g = new Uint8Array(Math.max(idx + 1, this.gotten.length * 2));
+      g.set(this.gotten);
+      g[idx] = 1;
+      this.gotten = g;
+    }
+    return this.gotten;
+  }
+
+  /** A value from a handler, a hook or DUP: a plain object may now be referenced twice. */
+  private handed<T>(v: T): T {
+    if (v !== null && typeof v === 'object' && isPlainObject(v)) this.escaped = true;
+    return v;
+  }
 
   /** Default mode: the plain-object dict at stack[at] gets a non-string key, so it becomes a Map. */
   private upgrade(obj: Record<string, unknown>, stack: unknown[], at: number): Map<unknown, unknown> {
@@ -419,12 +446,20 @@ export class Machine implements DecodeContext {
     if (this.memoIndex === undefined) {
       this.memoIndex = new Map();
       const memo = this.memo;
-      for (const k of Object.keys(memo)) this.indexMemo(memo[k as unknown as number], Number(k));
+      // Dense memo: index loop (Object.keys would make a string per slot); a sparse one (huge
+      // LONG_BINPUT indices) has few keys.
+      if (memo.length <= 1 << 24) {
+        for (let i = 0; i < memo.length; i++) if (memo[i] !== undefined) this.indexMemo(memo[i], i);
+      } else for (const k of Object.keys(memo)) this.indexMemo(memo[k as unknown as number], Number(k));
     }
-    for (const idx of this.memoIndex.get(obj) ?? []) this.memo[idx] = map;
+    let shared = this.escaped;
+    for (const idx of this.memoIndex.get(obj) ?? []) {
+      this.memo[idx] = map;
+      if (idx >= this.gotten.length || this.gotten[idx] === 1) shared = true;
+    }
     this.memoIndex.delete(obj);
     if (at >= 0) stack[at] = map;
-    (this.upgraded ??= new Map()).set(obj, map);
+    if (shared) (this.upgraded ??= new Map()).set(obj, map);
     return map;
   }
 
@@ -571,6 +606,8 @@ export class Machine implements DecodeContext {
     const memo: unknown[] = (this.memo = []);
     this.memoIndex = undefined;
     this.upgraded = undefined;
+    let gotten: Uint8Array = (this.gotten = new Uint8Array(256));
+    this.escaped = false;
     let fence = 0; // stack index of the innermost mark: items below it are out of reach
     // The newest EMPTY_LIST while only its stack slot (at freshAt) and at most one memo slot (freshMemo)
     // refer to it. Its first APPENDS then replaces it by an exact-size slice of the stack: a list
@@ -672,6 +709,7 @@ export class Machine implements DecodeContext {
           const v = memo[data[pos] as number];
           if (v === undefined) throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code);
           if (v === fresh) fresh = undefined;
+          gotten[data[pos] as number] = 1;
           pos++;
           stack[sp++] = v;
           break;
@@ -791,7 +829,7 @@ export class Machine implements DecodeContext {
           if (sp <= fence) throw this.underflow(opPos, code);
           // (Read first: in `stack[sp++] = stack[sp - 1]` the index expression runs before the value.)
           if (stack[sp - 1] === fresh) fresh = undefined;
-          stack[sp] = stack[sp - 1];
+          stack[sp] = this.handed(stack[sp - 1]);
           sp++;
           break;
 
@@ -1029,6 +1067,8 @@ export class Machine implements DecodeContext {
           const v = memo[idx];
           if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, opPos, code);
           if (v === fresh) fresh = undefined;
+          if (idx < gotten.length) gotten[idx] = 1;
+          else gotten = this.markGotten(idx);
           stack[sp++] = v;
           break;
         }
@@ -1036,9 +1076,12 @@ export class Machine implements DecodeContext {
           const nl = this.lineEnd(pos, opPos, code);
           const text = decodeLatin1(data, pos, nl);
           pos = nl + 1;
-          const v = memo[this.memoIndexOf(text, opPos, code)];
+          const idx = this.memoIndexOf(text, opPos, code);
+          const v = memo[idx];
           if (v === undefined) throw this.fail(`memo value not found at index ${text}`, opPos, code);
           if (v === fresh) fresh = undefined;
+          if (idx < gotten.length) gotten[idx] = 1;
+          else gotten = this.markGotten(idx);
           stack[sp++] = v;
           break;
         }
@@ -1051,7 +1094,7 @@ export class Machine implements DecodeContext {
           const name = this.lineUtf8(nl1 + 1, nl2, opPos, code);
           pos = nl2 + 1;
           this.sync(pos, opPos, code);
-          stack[sp++] = this.resolveGlobal(module, name);
+          stack[sp++] = this.handed(this.resolveGlobal(module, name));
           break;
         }
         case 0x93: { // STACK_GLOBAL
@@ -1060,24 +1103,24 @@ export class Machine implements DecodeContext {
           const module = stack[--sp];
           if (typeof name !== 'string' || typeof module !== 'string') throw this.fail('STACK_GLOBAL requires str', opPos, code);
           this.sync(pos, opPos, code);
-          stack[sp++] = this.resolveGlobal(module, name);
+          stack[sp++] = this.handed(this.resolveGlobal(module, name));
           break;
         }
         case 0x82: // EXT1
           if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           this.sync(pos + 1, opPos, code);
-          stack[sp++] = this.ext(data[pos++] as number, opPos, code);
+          stack[sp++] = this.handed(this.ext(data[pos++] as number, opPos, code));
           break;
         case 0x83: // EXT2
           if (2 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           this.sync(pos + 2, opPos, code);
-          stack[sp++] = this.ext(view.getUint16(pos, true), opPos, code);
+          stack[sp++] = this.handed(this.ext(view.getUint16(pos, true), opPos, code));
           pos += 2;
           break;
         case 0x84: // EXT4
           if (4 > len - pos) throw this.fail('pickle data was truncated', opPos, code);
           this.sync(pos + 4, opPos, code);
-          stack[sp++] = this.ext(view.getInt32(pos, true), opPos, code);
+          stack[sp++] = this.handed(this.ext(view.getInt32(pos, true), opPos, code));
           pos += 4;
           break;
         case 0x52: { // REDUCE
@@ -1089,7 +1132,7 @@ export class Machine implements DecodeContext {
           fresh = undefined; // a handler may return (or keep) a list it was given
           const r = this.call(callable, args, 'reduce');
           pos = this.pos;
-          stack[sp++] = r;
+          stack[sp++] = this.handed(r);
           break;
         }
         case 0x81: { // NEWOBJ
@@ -1100,7 +1143,7 @@ export class Machine implements DecodeContext {
           fresh = undefined;
           const r = this.construct(cls, args, undefined, false);
           pos = this.pos;
-          stack[sp++] = r;
+          stack[sp++] = this.handed(r);
           break;
         }
         case 0x92: { // NEWOBJ_EX
@@ -1116,7 +1159,7 @@ export class Machine implements DecodeContext {
           fresh = undefined;
           const r = this.construct(cls, args, kw, true);
           pos = this.pos;
-          stack[sp++] = r;
+          stack[sp++] = this.handed(r);
           break;
         }
         case 0x69: { // INST
@@ -1134,7 +1177,7 @@ export class Machine implements DecodeContext {
           fresh = undefined;
           const r = this.call(this.resolveGlobal(module, name), args, 'inst');
           pos = this.pos;
-          stack[sp++] = r;
+          stack[sp++] = this.handed(r);
           break;
         }
         case 0x6f: { // OBJ
@@ -1148,7 +1191,7 @@ export class Machine implements DecodeContext {
           fresh = undefined;
           const r = this.call(items[0], Tuple.from_(items.slice(1)), 'obj');
           pos = this.pos;
-          stack[sp++] = r;
+          stack[sp++] = this.handed(r);
           break;
         }
         case 0x62: { // BUILD
@@ -1158,7 +1201,7 @@ export class Machine implements DecodeContext {
           fresh = undefined;
           const r = this.build(stack[sp - 1], state);
           pos = this.pos;
-          stack[sp - 1] = r;
+          stack[sp - 1] = this.handed(r);
           break;
         }
         case 0x50: { // PERSID
@@ -1172,14 +1215,14 @@ export class Machine implements DecodeContext {
           pos = nl + 1;
           this.sync(pos, opPos, code);
           fresh = undefined;
-          stack[sp++] = this.persistent(pid, opPos, code);
+          stack[sp++] = this.handed(this.persistent(pid, opPos, code));
           break;
         }
         case 0x51: { // BINPERSID
           if (sp <= fence) throw this.underflow(opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined;
-          stack[sp - 1] = this.persistent(stack[sp - 1], opPos, code);
+          stack[sp - 1] = this.handed(this.persistent(stack[sp - 1], opPos, code));
           break;
         }
         case 0x97: // NEXT_BUFFER

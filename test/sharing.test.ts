@@ -1,8 +1,10 @@
 /**
- * The decoder replaces a new, still-unshared list by an exact-size copy at its first APPENDS (less
- * memory than a list grown from []). These hand-made streams reach that list through every other path
- * (DUP, each GET/PUT form, a memo slot overwritten, handler opcodes, self-reference) and must decode to
- * the same values *and the same sharing* as CPython's own pickle.loads of the same bytes.
+ * Two decoder shortcuts replace an object that may already be referenced: a new list becomes an
+ * exact-size copy at its first APPENDS, and a default-mode dict that gets a non-string key becomes a
+ * Map (with the final walk over the result skipped when no GET, DUP or handler could have shared it).
+ * These hand-made streams reach the object through every other path (DUP, each GET/PUT form, a memo
+ * slot overwritten, a container holding it, handler opcodes, self-reference) and must decode to the
+ * same values *and the same sharing* as CPython's own pickle.loads of the same bytes.
  */
 import { expect, it } from 'vitest';
 import { loads } from '../src/index.js';
@@ -40,11 +42,36 @@ const CASES: Record<string, string> = {
   twoBatches: ']q\x00(K\x01K\x02e(K\x03eh\x00\x86.',
   // empty APPENDS (MARK right before it)
   emptyAppends: ']q\x00(eh\x00\x86.',
+  // ---- dicts upgraded to Map by an int key
+  dictSelfRef: '}q\x00(K\x01h\x00u.',
+  dictDup: '}2(K\x01K\x02u\x86.',
+  dictMemoAfter: '}q\x00(K\x01K\x02uh\x00\x86.',
+  dictGetBefore: '}q\x00h\x00(K\x01K\x02u\x86.',
+  // d goes into a list through the memo, then gets its int key: the list must hold the Map
+  dictInList: '}q\x00]q\x01h\x00a0(K\x01K\x02uh\x01\x86.',
+  // string keys first, the int key in a second SETITEMS
+  dictSecondBatch: '}q\x00(X\x01\x00\x00\x00aK\x01u(K\x02K\x03uh\x00\x86.',
+  dictSetitem: '}q\x00K\x01K\x02sh\x00\x86.',
+  dictLongGet: '}r\x00\x00\x00\x00j\x00\x00\x00\x00(K\x01K\x02u\x86.',
+  dictTextGet: '}p0\ng0\n(K\x01K\x02u\x86.',
+  // an earlier memo slot was read, then reused for the dict (conservative walk, same result)
+  dictSlotReused: 'K\x05q\x00h\x00}q\x00(K\x01K\x02uh\x00\x87.',
+  // nested: the inner dict is upgraded while the outer (string keys) holds it
+  dictNested: '}q\x00(X\x01\x00\x00\x00a}q\x01(K\x01K\x02uuh\x01\x86.',
 };
+
+/** The description of a default-mode value with integral floats read back as ints. */
+function intsAsInts(d: unknown): unknown {
+  if (Array.isArray(d)) return d.map(intsAsInts);
+  if (d === null || typeof d !== 'object') return d;
+  const o = d as Record<string, unknown>;
+  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v'])) return { ...o, t: 'int', v: o['v'].slice(0, -2) };
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, intsAsInts(v)]));
+}
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-describeWithPython('fresh-list replacement keeps CPython sharing', () => {
+describeWithPython('replaced lists and upgraded dicts keep CPython sharing', () => {
   let expected: Record<string, unknown> | undefined;
   const python = async (): Promise<Record<string, unknown>> => {
     if (expected) return expected;
@@ -63,10 +90,23 @@ describeWithPython('fresh-list replacement keeps CPython sharing', () => {
     it(name, async () => {
       const want = (await python())[name];
       expect(want).toBeDefined();
-      // (lossless: the description tells int from float; the replacement does not depend on the mode)
       expect(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream), { lossless: true }))))).toEqual(want);
+      // Default mode (where dicts start as plain objects and get upgraded): its small ints are JS
+      // numbers, which the description calls floats; every number in these streams is an int.
+      expect(intsAsInts(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream))))))).toEqual(want);
     });
   }
+});
+
+it('an upgraded dict is the Map every reference sees, in default mode (no Python needed)', () => {
+  const [d, l] = loads(latin1(CASES['dictInList'] as string)) as [Map<unknown, unknown>, unknown[]];
+  expect(d).toBeInstanceOf(Map);
+  expect(l[0]).toBe(d);
+  const [a, b] = loads(latin1(CASES['dictSecondBatch'] as string)) as Map<unknown, unknown>[];
+  expect(a).toBe(b);
+  expect([...(a as Map<unknown, unknown>)]).toEqual([['a', 1], [2, 3]]);
+  const self = loads(latin1(CASES['dictSelfRef'] as string)) as Map<unknown, unknown>;
+  expect(self.get(1)).toBe(self);
 });
 
 it('a replaced list is the one the memo hands out later (no Python needed)', () => {
