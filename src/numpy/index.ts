@@ -10,7 +10,7 @@
  */
 import type { GlobalHandler, GlobalRegistry } from '../unpickle/registry.js';
 import { DType, dtypeFromReduce } from './dtype.js';
-import { MaskedArray, NDArray, className, ndarrayFromFrombuffer, scalarFromReduce } from './ndarray.js';
+import { MaskedArray, NDArray, NO_BYTES, className, ndarrayFromFrombuffer, scalarFromReduce } from './ndarray.js';
 
 export {
   DType,
@@ -52,6 +52,9 @@ const CORE = ['numpy.core', 'numpy._core'];
 const names = (suffixes: string[]): string[] => CORE.flatMap((c) => suffixes.map((s) => `${c}.${s}`));
 
 /** Register the numpy handlers into `registry`. */
+/** What `_reconstruct` makes before BUILD (int8, shape (0,)); one shared dtype, BUILD replaces it. */
+const PLACEHOLDER_DTYPE = new DType('i', 1);
+
 export function registerNumpy(registry: GlobalRegistry): GlobalRegistry {
   const dtype: GlobalHandler = {
     call: (args, ctx) => dtypeFromReduce(args, ctx),
@@ -64,9 +67,9 @@ export function registerNumpy(registry: GlobalRegistry): GlobalRegistry {
       if (args.length !== 3) throw ctx.error(`_reconstruct expects 3 arguments, got ${args.length}`);
       // args: (cls, shape (0,), typecode b'b'); BUILD supplies everything else.
       return new NDArray({
-        dtype: new DType('i', 1),
+        dtype: PLACEHOLDER_DTYPE,
         shape: [0],
-        raw: new Uint8Array(0),
+        raw: NO_BYTES,
         subclass: className(args[0], 'numpy.ndarray'),
       });
     },
@@ -83,9 +86,9 @@ export function registerNumpy(registry: GlobalRegistry): GlobalRegistry {
     call: (args, ctx) => {
       if (args.length !== 4) throw ctx.error(`_mareconstruct expects 4 arguments, got ${args.length}`);
       const m = new MaskedArray({
-        dtype: new DType('i', 1),
+        dtype: PLACEHOLDER_DTYPE,
         shape: [0],
-        raw: new Uint8Array(0),
+        raw: NO_BYTES,
         subclass: className(args[0], 'numpy.ma.core.MaskedArray'),
       });
       m.baseclass = className(args[1], 'numpy.ndarray');

@@ -40,6 +40,9 @@ import {
   type ReadOptions,
 } from './elements.js';
 
+/** Empty payload (object arrays, placeholders); shared because each new one is a new ArrayBuffer for the GC. */
+export const NO_BYTES = new Uint8Array(0);
+
 export type { NumericTypedArray } from './elements.js';
 
 /** What `NDArray.data` holds (see the module comment for the mapping from dtypes). */
@@ -87,6 +90,7 @@ export function arrayByteLength(dtype: DType, shape: readonly number[]): number 
 /** numpy folds a top-level sub-array dtype into the shape: `(n,)` of `('<f4', (2,))` is `(n, 2)` of `<f4`. */
 function expandSubarray(dtype: DType, shape: readonly number[]): { dtype: DType; shape: number[] } {
   let dt = dtype;
+  if (!dt.subarray) return { dtype: dt, shape: shape.slice() };
   const sh = [...shape];
   while (dt.subarray) {
     sh.push(...dt.subarray.shape);
@@ -208,7 +212,7 @@ function buildContent(init: NDArrayInit, ctx?: DecodeContext): ArrayContent {
     if (!Array.isArray(objects)) throw err('object arrays need a list of elements', ctx);
     if (objects.length !== size)
       throw err(`object array has ${objects.length} elements, shape needs ${size}`, ctx);
-    return { dtype, shape, order, raw: new Uint8Array(0), objects };
+    return { dtype, shape, order, raw: NO_BYTES, objects };
   }
   const raw = init.raw;
   if (!(raw instanceof Uint8Array)) throw err('array data must be bytes', ctx);
@@ -239,20 +243,21 @@ export class NDArray {
    * buffers), as numpy marks it; the writer then pickles the buffer read-only again.
    */
   writeable = true;
-  private cache: { data?: NDArrayData; view?: DataView; layout?: NumericLayout | null } = {};
+  // A private field, not a defineProperty'd one: defineProperty per instance made small arrays slow to
+  // build (numpy family: 20k small arrays decode).
+  #cache: { data?: NDArrayData; view?: DataView; layout?: NumericLayout | null } = {};
 
   /** Without arguments: what `_reconstruct` makes before BUILD (an empty int8 array of shape (0,)). */
   constructor(init?: NDArrayInit) {
     const c = init
       ? buildContent(init)
-      : { dtype: new DType('i', 1), shape: [0], order: 'C' as const, raw: new Uint8Array(0), objects: null };
+      : { dtype: new DType('i', 1), shape: [0], order: 'C' as const, raw: NO_BYTES, objects: null };
     this.dtype = c.dtype;
     this.shape = c.shape;
     this.order = c.order;
     this.raw = c.raw;
     this.objects = c.objects;
     this.subclass = init?.subclass ?? 'numpy.ndarray';
-    Object.defineProperty(this, 'cache', { enumerable: false });
   }
 
   /**
@@ -321,7 +326,7 @@ export class NDArray {
     this.order = c.order;
     this.raw = c.raw;
     this.objects = c.objects;
-    this.cache = {};
+    this.#cache = {};
   }
 
   /** Number of elements. */
@@ -354,7 +359,7 @@ export class NDArray {
 
   /** The elements in storage order (see the module comment). Built on first access. */
   get data(): NDArrayData {
-    const cached = this.cache.data;
+    const cached = this.#cache.data;
     if (cached) return cached;
     let d: NDArrayData;
     if (this.objects) d = this.objects;
@@ -381,12 +386,12 @@ export class NDArray {
         d = out;
       }
     }
-    this.cache.data = d;
+    this.#cache.data = d;
     return d;
   }
 
   private view(): DataView {
-    return (this.cache.view ??= new DataView(this.raw.buffer, this.raw.byteOffset, this.raw.byteLength));
+    return (this.#cache.view ??= new DataView(this.raw.buffer, this.raw.byteOffset, this.raw.byteLength));
   }
 
   /** Element at storage position `p` of `data`. */
@@ -397,8 +402,8 @@ export class NDArray {
       if (dt.names !== null && Array.isArray(v)) return recordFromTuple(dt, v);
       return v;
     }
-    let layout = this.cache.layout;
-    if (layout === undefined) layout = this.cache.layout = numericLayout(dt) ?? null;
+    let layout = this.#cache.layout;
+    if (layout === undefined) layout = this.#cache.layout = numericLayout(dt) ?? null;
     if (layout) {
       const data = this.data as NumericTypedArray;
       if (dt.kind === 'b') return data[p] !== 0;
@@ -594,7 +599,10 @@ function parseShape(v: unknown, ctx: DecodeContext): number[] {
     throw ctx.error('array shape must be a tuple of ints');
   }
   if (v.length > MAX_DIMS) throw ctx.error(`array has ${v.length} dimensions (at most ${MAX_DIMS})`);
-  return v.map((d) => toDim(d, 'array dimension', ctx));
+  // A loop, not v.map: map on a Tuple goes through Symbol.species (V8's slow path).
+  const dims = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) dims[i] = toDim(v[i], 'array dimension', ctx);
+  return dims;
 }
 
 function truthy(v: unknown, ctx: DecodeContext): boolean {
@@ -607,18 +615,22 @@ function truthy(v: unknown, ctx: DecodeContext): boolean {
 /** Parse `(version, shape, dtype, is_fortran, rawdata)` or the older `(shape, dtype, is_fortran, rawdata)`. */
 function parseArrayState(state: unknown, ctx: DecodeContext): ArrayContent {
   if (!(state instanceof Tuple)) throw ctx.error('numpy array state must be a tuple');
-  let rest: unknown[];
+  // Indexing, not slice/spread of the Tuple (species lookups; bench: many small arrays).
+  let at: number;
   if (state.length === 5) {
     const version = ctx.toInt(state[0]);
     if (version !== 0 && version !== 1)
       throw ctx.error(`can't handle version ${String(version)} of numpy.ndarray pickle`);
-    rest = state.slice(1);
+    at = 1;
   } else if (state.length === 4) {
-    rest = [...state];
+    at = 0;
   } else {
     throw ctx.error(`numpy array state has ${state.length} items (expected 4 or 5)`);
   }
-  const [shapeV, dtypeV, fortranV, rawV] = rest;
+  const shapeV = state[at];
+  const dtypeV = state[at + 1];
+  const fortranV = state[at + 2];
+  const rawV = state[at + 3];
   if (!isDType(dtypeV)) throw ctx.error('numpy array state: the dtype is not a numpy.dtype');
   const shape = parseShape(shapeV, ctx);
   const order: ArrayOrder = truthy(fortranV, ctx) ? 'F' : 'C';
@@ -765,7 +777,7 @@ export class NumpyScalar {
   /** A scalar of `dtype` holding `value` (what `writeElement` accepts; object dtypes keep the value). */
   static of(dtype: DType | string, value: unknown): NumpyScalar {
     const dt = typeof dtype === 'string' ? DType.builtin(dtype) : dtype;
-    if (dt.kind === 'O') return new NumpyScalar(dt, new Uint8Array(0), value);
+    if (dt.kind === 'O') return new NumpyScalar(dt, NO_BYTES, value);
     const raw = new Uint8Array(dt.itemsize);
     const view = new DataView(raw.buffer);
     writeElement(dt, value, raw, view, 0);
@@ -800,7 +812,7 @@ export function scalarFromReduce(args: Tuple, ctx: DecodeContext): NumpyScalar {
   const [dt, data] = args;
   if (!isDType(dt)) throw ctx.error('numpy scalar: the first argument is not a numpy.dtype');
   if (dt.hasObject) {
-    if (dt.kind === 'O') return new NumpyScalar(dt, new Uint8Array(0), args.length > 1 ? data : null);
+    if (dt.kind === 'O') return new NumpyScalar(dt, NO_BYTES, args.length > 1 ? data : null);
     throw ctx.error('numpy scalar: structured scalars with object fields are not supported');
   }
   if (args.length !== 2) throw ctx.error('numpy scalar expects (dtype, data)');

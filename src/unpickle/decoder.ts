@@ -977,14 +977,14 @@ export class Machine implements DecodeContext {
           break;
         case 0x85: { // TUPLE1
           if (sp <= fence) throw this.underflow(opPos, code);
-          const t = new Tuple();
-          t[0] = stack[sp - 1]; // index stores: `push` on an Array subclass is V8's slow generic path
+          const t = Tuple.sized(1); // exact size, index stores (see Tuple.from_)
+          t[0] = stack[sp - 1];
           stack[sp - 1] = t;
           break;
         }
         case 0x86: { // TUPLE2
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
-          const t = new Tuple();
+          const t = Tuple.sized(2);
           t[0] = stack[sp - 2];
           t[1] = stack[sp - 1];
           sp--;
@@ -993,7 +993,7 @@ export class Machine implements DecodeContext {
         }
         case 0x87: { // TUPLE3
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
-          const t = new Tuple();
+          const t = Tuple.sized(3);
           t[0] = stack[sp - 3];
           t[1] = stack[sp - 2];
           t[2] = stack[sp - 1];
