@@ -444,22 +444,23 @@ function decodeDateTime(args: Tuple, ctx: DecodeContext): PyDateTime {
     // Pickle form: year(2, big-endian) month(+fold<<7) day hour minute second microsecond(3, big-endian).
     checkArity(args, 1, 2, ctx, 'datetime.datetime');
     const tz = tzArg(args[1], ctx);
-    return build(
-      ctx,
-      'datetime.datetime',
-      () =>
-        new PyDateTime(
-          (b[0]! << 8) | b[1]!,
-          b[2]! & 0x7f,
-          b[3]!,
-          b[4]!,
-          b[5]!,
-          b[6]!,
-          (b[7]! << 16) | (b[8]! << 8) | b[9]!,
-          tz,
-          b[2]! >> 7,
-        ),
-    );
+    try {
+      // (inline, not through build(): no closure per datetime)
+      return new PyDateTime(
+        (b[0]! << 8) | b[1]!,
+        b[2]! & 0x7f,
+        b[3]!,
+        b[4]!,
+        b[5]!,
+        b[6]!,
+        (b[7]! << 16) | (b[8]! << 8) | b[9]!,
+        tz,
+        b[2]! >> 7,
+      );
+    } catch (e) {
+      if (e instanceof RangeError) throw ctx.error(`datetime.datetime: ${e.message}`);
+      throw e;
+    }
   }
   checkArity(args, 3, 8, ctx, 'datetime.datetime');
   const f = [0, 1, 2, 3, 4, 5, 6].map((i) =>

@@ -455,7 +455,8 @@ export class Machine implements DecodeContext {
     let shared = this.escaped;
     for (const idx of this.memoIndex.get(obj) ?? []) {
       this.memo[idx] = map;
-      if (idx >= this.gotten.length || this.gotten[idx] === 1) shared = true;
+      // (a GET beyond `gotten` grew it or set `escaped`, so slots past its end were never read)
+      if (idx < this.gotten.length && this.gotten[idx] === 1) shared = true;
     }
     this.memoIndex.delete(obj);
     if (at >= 0) stack[at] = map;
