@@ -5,7 +5,8 @@
 // Environment: PYTHON (a Python with numpy/joblib/sklearn), BENCH_SCALE (joblib model size factor, default 1),
 // BENCH_SCALING=0 (skip the 250k/4M ints scaling files), BENCH_BUDGET (seconds per measurement, default 1),
 // BENCH_ONLY (comma-separated workload names or groups), BENCH_NO_MEM=1 (skip peak-memory children),
-// BENCH_CLOCK=cpu (judge on process CPU time instead of wall clock: for machines shared with other work).
+// BENCH_CLOCK=cpu (judge on process CPU time instead of wall clock: for machines shared with other work),
+// BENCH_SEMI (MB for the extra decode run with node --max-semi-space-size; default 64, 0 skips it).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -110,6 +111,16 @@ for (const w of workloads) {
   );
 }
 const loadAfter = loadavg();
+
+// ---- 3. decode with a larger young generation (a node flag users can set) -----------------------------
+const SEMI = env.BENCH_SEMI ?? '64';
+if (SEMI !== '0') {
+  console.error(`decoding with --max-semi-space-size=${SEMI} ...`);
+  for (const r of results.filter((x) => x.workload.kind === 'pickle' && ['ints', 'dicts', 'strings', 'graph'].includes(x.workload.group))) {
+    r.picklejar.decodeBigYoung = child(process.execPath, ['--expose-gc', `--max-semi-space-size=${SEMI}`, join(HERE, 'semi-child.mjs'), OUT, r.workload.name]);
+    r.picklejar.decodeBigYoung.semi = Number(SEMI);
+  }
+}
 
 // ---- 4. peak memory (one fresh child process per array-heavy workload) ----------------------------------
 const memory = [];

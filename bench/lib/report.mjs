@@ -154,6 +154,21 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
     }
   }
 
+  const young = results.filter((r) => r.picklejar.decodeBigYoung && !r.picklejar.decodeBigYoung.na && !r.picklejar.decodeBigYoung.error);
+  if (young.length) {
+    const semi = young[0].picklejar.decodeBigYoung.semi;
+    lines.push('', `## picklejar decode in \`node --max-semi-space-size=${semi}\` (a larger young generation; fresh process, GC forced)`, '');
+    lines.push('| workload | CPython | picklejar, default heap | ratio | picklejar, larger young generation | ratio | target |');
+    lines.push('|---|--:|--:|--:|--:|--:|--:|');
+    for (const r of young) {
+      const p = r.python.decode;
+      const a = r.picklejar.decode;
+      const b = r.picklejar.decodeBigYoung;
+      const t = TARGETS.decode[r.workload.group];
+      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} | ${t ? `≤${t}×` : '—'} |`);
+    }
+  }
+
   if (scaling.length > 1) {
     lines.push('', '## Scaling (mixed ints, decode)', '');
     lines.push('| ints | file | CPython ms | CPython ms per 1M | picklejar ms | picklejar ms per 1M | pickleparser ms per 1M |');
