@@ -652,6 +652,11 @@ export class Machine implements DecodeContext {
             else fresh = undefined;
           }
           if (memo[memoCount] === undefined) {
+            // A large memo grows by over-allocation, as large lists do (see `grown`); it is never read
+            // outside the machine, and a hole reads as undefined like an unset slot.
+            if (memoCount >= memo.length && memoCount >= OVERALLOCATE_FROM) {
+              memo.length = memoCount + Math.min(3 * memoCount, OVERALLOCATE_MAX);
+            }
             memo[memoCount] = stack[sp - 1];
             if (this.memoIndex !== undefined) this.indexMemo(stack[sp - 1], memoCount);
             memoCount++;
