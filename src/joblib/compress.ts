@@ -94,7 +94,11 @@ function inflateOne(
 ): { out: Buffer; used: number } {
   if (budget <= 0) throw limitError(what, maxBytes);
   try {
-    const opts = { info: true as const, maxOutputLength: Math.min(budget, 2 ** 32) };
+    // One output chunk large enough for the usual ratio: node:zlib otherwise inflates into 16 KiB
+    // chunks and concatenates them, which holds the output twice (a 93 MB joblib model peaked at 2.8x
+    // its decompressed size). Untouched pages of a big chunk cost address space, not memory.
+    const chunkSize = Math.max(64 * 1024, Math.min(budget, data.length * 4, 256 * 1024 * 1024));
+    const opts = { info: true as const, maxOutputLength: Math.min(budget, 2 ** 32), chunkSize };
     const r = (raw ? zlib.inflateRawSync(data, opts) : zlib.inflateSync(data, opts)) as unknown as {
       buffer: Buffer;
       engine: { bytesWritten: number };
