@@ -57,6 +57,8 @@ const CASES: Record<string, string> = {
   // memo indices past the first 256 (read before the upgrade / only after it)
   dictLongGetHigh: '}r\x2c\x01\x00\x00j\x2c\x01\x00\x00(K\x01K\x02u\x86.',
   dictLongPutHigh: '}r\x2c\x01\x00\x00(K\x01K\x02uj\x2c\x01\x00\x00\x86.',
+  // an index far beyond the memo's size (tracking gives up: conservative walk, no 60 MB bitmap)
+  dictHugeIndex: '}r\x00\x87\x93\x03j\x00\x87\x93\x03(K\x01K\x02u\x86.',
   // an earlier memo slot was read, then reused for the dict (conservative walk, same result)
   dictSlotReused: 'K\x05q\x00h\x00}q\x00(K\x01K\x02uh\x00\x87.',
   // nested: the inner dict is upgraded while the outer (string keys) holds it

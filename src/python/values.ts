@@ -15,7 +15,13 @@ export class Tuple<T = unknown> extends Array<T> {
     return t;
   }
 
-  /** A tuple of `n` slots to fill by index (exact size; see from_). */
+  /**
+   * A tuple of `n` slots to fill by index (exact size; see from_).
+   * @example
+   * const t = Tuple.sized<number>(2);
+   * t[0] = 1;
+   * t[1] = 2; // (1, 2)
+   */
   static sized<T>(n: number): Tuple<T> {
     return n === 0 ? new Tuple<T>() : (new Tuple<T>(n) as Tuple<T>);
   }

@@ -422,9 +422,12 @@ export class Machine implements DecodeContext {
   private gotten: Uint8Array = new Uint8Array(256);
   private escaped = false;
 
-  /** LONG_BINGET/GET of an index beyond `gotten`: grow it, or give up tracking for absurd indices. */
-  private markGotten(idx: number): Uint8Array {
-    if (idx >= 1 << 26) this.escaped = true;
+  /**
+   * LONG_BINGET/GET of an index beyond `gotten`: grow it, or give up tracking (treat every dict as
+   * shared) for an index far beyond the memo's size: a few bytes of input must not buy a huge bitmap.
+   */
+  private markGotten(idx: number, memoCount: number): Uint8Array {
+    if (idx >= 1 << 26 || idx > 4 * memoCount + 4096) this.escaped = true;
     else {
       const g = new Uint8Array(Math.max(idx + 1, this.gotten.length * 2));
       g.set(this.gotten);
@@ -1100,7 +1103,7 @@ export class Machine implements DecodeContext {
           if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, opPos, code);
           if (v === fresh) fresh = undefined;
           if (idx < gotten.length) gotten[idx] = 1;
-          else gotten = this.markGotten(idx);
+          else gotten = this.markGotten(idx, memoCount);
           stack[sp++] = v;
           break;
         }
@@ -1113,7 +1116,7 @@ export class Machine implements DecodeContext {
           if (v === undefined) throw this.fail(`memo value not found at index ${text}`, opPos, code);
           if (v === fresh) fresh = undefined;
           if (idx < gotten.length) gotten[idx] = 1;
-          else gotten = this.markGotten(idx);
+          else gotten = this.markGotten(idx, memoCount);
           stack[sp++] = v;
           break;
         }
