@@ -313,6 +313,24 @@ describe('show', () => {
     expect(lossless.stdout).toContain('        tol: 0.0001\n');
   });
 
+  test('--encoding: Python 2 str with non-ASCII bytes (refused by default with the option named)', async () => {
+    // PROTO 2, SHORT_BINSTRING 'caf\xe9', STOP: a Python 2 str of latin-1 bytes.
+    const file = path.join(TMP, 'py2.pkl');
+    fs.writeFileSync(file, Uint8Array.from([0x80, 2, 0x55, 4, 0x63, 0x61, 0x66, 0xe9, 0x2e]));
+    const refused = await cli(['show', file]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('--encoding latin1');
+    const latin1 = await cli(['show', '--encoding', 'latin1', file]);
+    expect(latin1.code).toBe(0);
+    expect(latin1.stdout).toContain("'café'");
+    const bytes = await cli(['json', '--encoding', 'bytes', file]);
+    expect(bytes.code).toBe(0);
+    expect(JSON.parse(bytes.stdout)).toEqual({ $bytes: Buffer.from('caf\xe9', 'latin1').toString('base64') });
+    const bad = await cli(['show', '--encoding', 'klingon', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--encoding must be one of ascii, latin1, bytes, utf-8');
+  });
+
   test('stdin (-) gives the same tree as the file', async () => {
     const file = await cli(['show', MODEL]);
     const stdin = await cli(['show', '-'], { input: fs.readFileSync(MODEL) });

@@ -44,8 +44,26 @@ function displayName(name: string): string {
   return name === '-' ? '<stdin>' : name;
 }
 
-function loadOptions(p: Parsed, lossless: boolean): LoadOptions {
-  return { lossless, dangerousGlobals: flag(p, 'inert') ? 'inert' : 'error' };
+const ENCODINGS = ['ascii', 'latin1', 'bytes', 'utf-8'] as const;
+
+/** --encoding: how Python 2 `str` decodes (LoadOptions.encoding); default 'ascii', as in Python. */
+function encodingOption(p: Parsed, command: string): LoadOptions['encoding'] {
+  const e = stringOption(p, 'encoding');
+  if (e === undefined) return undefined;
+  const v = e.toLowerCase().replace(/^latin-1$/, 'latin1').replace(/^utf8$/, 'utf-8');
+  if (!(ENCODINGS as readonly string[]).includes(v)) {
+    throw new UsageError(`picklejar ${command}: --encoding must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(e)}`, command);
+  }
+  return v as LoadOptions['encoding'];
+}
+
+function loadOptions(p: Parsed, lossless: boolean, command: string): LoadOptions {
+  const encoding = encodingOption(p, command);
+  return {
+    lossless,
+    dangerousGlobals: flag(p, 'inert') ? 'inert' : 'error',
+    ...(encoding !== undefined ? { encoding } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -58,8 +76,8 @@ const show: Runner = {
     io.status(`decoding ${displayName(name)} (${formatSize(input.data.length)})`);
     const all = flag(p, 'all');
     const { values, info } = all
-      ? await decodeAll(input, loadOptions(p, lossless))
-      : await decodeInput(input, loadOptions(p, lossless)).then((r) => ({ values: [r.value], info: r.info }));
+      ? await decodeAll(input, loadOptions(p, lossless, 'show'))
+      : await decodeInput(input, loadOptions(p, lossless, 'show')).then((r) => ({ values: [r.value], info: r.info }));
     io.status(`rendering ${displayName(name)}`);
     const pickles = all ? `${values.length} pickle${values.length === 1 ? '' : 's'}; ` : '';
     const summary = `${io.style.bold(displayName(name))}: ${describeContainer(info)}; ${pickles}${countsText(count(...values))}`;
@@ -87,7 +105,7 @@ const json: Runner = {
     const input = await getInput(name, io);
     const jp = flag(p, 'jsonpickle');
     io.status(`decoding ${displayName(name)} (${formatSize(input.data.length)})`);
-    const { value } = await decodeInput(input, loadOptions(p, jp));
+    const { value } = await decodeInput(input, loadOptions(p, jp, 'json'));
     let text: string;
     if (jp) {
       text = toJsonPickle(value);
@@ -236,7 +254,8 @@ const convert: Runner = {
     const protocol = intOption(p, 'protocol', 4);
     const input = await getInput(inName, io);
     io.status(`decoding ${displayName(inName)} (${formatSize(input.data.length)})`);
-    const { value } = await decodeInput(input, { lossless: true });
+    const encoding = encodingOption(p, 'convert');
+    const { value } = await decodeInput(input, { lossless: true, ...(encoding !== undefined ? { encoding } : {}) });
     io.status(`writing ${outName === '-' ? '<stdout>' : outName}`);
     const opts = { protocol, allowGlobals: true, lossless: true } as const;
     try {
@@ -290,7 +309,9 @@ export function errorReport(e: unknown, debug: boolean): { code: number; message
   } else if (e instanceof UnpicklingError) {
     code = 3;
     // The library's hint names the API option; on the command line it is --inert.
-    message = `picklejar: UnpicklingError: ${e.message.replace(/\(pass dangerousGlobals: 'inert' to decode it as an inert reference\)/, '(scan it with `picklejar scan`, or show it with --inert: nothing is executed either way)')}`;
+    message = `picklejar: UnpicklingError: ${e.message
+      .replace(/\(pass dangerousGlobals: 'inert' to decode it as an inert reference\)/, '(scan it with `picklejar scan`, or show it with --inert: nothing is executed either way)')
+      .replace(/need encoding: 'latin1' or 'bytes'/, "need --encoding latin1 (str as text) or --encoding bytes (str as bytes)")}`;
   } else if (e instanceof PicklingError) {
     code = 1;
     message = `picklejar: PicklingError: ${e.message}`;

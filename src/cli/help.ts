@@ -66,6 +66,8 @@ Options:
                    instead of refusing the file (nothing is executed either way; see also \`scan\`)
   --all            every pickle in the file (several pickle.dump calls into one file), not only
                    the first
+  --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
+                   Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
   --no-color       no ANSI colours (default: colours on a terminal unless NO_COLOR is set)
 
 Examples:
@@ -97,6 +99,8 @@ Options:
   --array-items N  plain view: numpy arrays with more elements are cut to their first N (default 1000)
   --jsonpickle     jsonpickle text instead of the plain view
   --inert          decode code-running globals as inert references instead of refusing the file
+  --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
+                   Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
 
 Examples:
   picklejar json examples/data.pkl
@@ -169,11 +173,13 @@ Options:
   --compress METHOD[:LEVEL]
                    joblib compression: zlib, gzip, bz2, lzma, xz or lz4, optionally with a level
                    1-9 (e.g. gzip:3); a bare level N means zlib:N. Implies --to joblib.
+  --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
+                   Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
 
 Examples:
   picklejar convert model.joblib model.pkl --protocol 2
   picklejar convert data.pkl data.joblib --compress gzip:3
-  picklejar convert old-py2.pkl - --protocol 4 > new.pkl
+  picklejar convert old-py2.pkl - --protocol 4 --encoding latin1 > new.pkl
 `;
 
 export const HELP: Record<string, string> = {

@@ -122,9 +122,11 @@ class NDArrayWrapper implements SetStateable {
     const data = readSiblingFile(name, ctx);
     let arr: unknown;
     try {
-      // Old joblib pickled object arrays inline, so a side file never needs the unpickler.
-      arr = readNpy(data, () => {
-        throw ctx.error('object arrays in joblib side files are not supported');
+      // Object arrays (joblib 0.9 wrote them with np.save too) hold a pickle of the array after the
+      // .npy header; np.load unpickles it, and so do we (same options, nothing executed).
+      arr = readNpy(data, (body) => {
+        if (!ctx.loadBytes) throw ctx.error('object arrays in joblib side files need a decoder that can read nested pickles');
+        return ctx.loadBytes(body);
       });
     } catch (e) {
       throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
@@ -178,8 +180,17 @@ export function registerJoblib(registry: GlobalRegistry): GlobalRegistry {
     construct: (): T => new C(),
     call: (): T => new C(),
   });
-  registry.register(`${MODULE}.NumpyArrayWrapper`, make(NumpyArrayWrapper));
-  registry.register(`${MODULE}.NDArrayWrapper`, make(NDArrayWrapper));
-  registry.register(`${MODULE}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
+  // Where each class has lived: joblib itself; the copy scikit-learn vendored before 0.23
+  // (`sklearn.externals.joblib`, what `from sklearn.externals import joblib; joblib.dump(...)` wrote);
+  // and joblib >= 0.10's compat module for the pre-0.10 wrappers.
+  for (const module of [MODULE, `sklearn.externals.${MODULE}`]) {
+    registry.register(`${module}.NumpyArrayWrapper`, make(NumpyArrayWrapper));
+    registry.register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
+    registry.register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
+  }
+  for (const module of ['joblib.numpy_pickle_compat', 'sklearn.externals.joblib.numpy_pickle_compat']) {
+    registry.register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
+    registry.register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
+  }
   return registry;
 }

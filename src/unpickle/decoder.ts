@@ -168,6 +168,11 @@ export class Machine implements DecodeContext {
     return value;
   }
 
+  loadBytes(data: Uint8Array): unknown {
+    if (this.nested >= MAX_NESTED) throw this.error(`nested pickles deeper than ${MAX_NESTED}`);
+    return new Machine(data, this.opts, this.nested + 1).run(0).value;
+  }
+
   makeDict(entries: Iterable<readonly [unknown, unknown]>): unknown {
     const list = [...entries];
     if (!this.lossless && list.every(([k]) => typeof k === 'string')) {

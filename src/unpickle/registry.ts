@@ -28,6 +28,11 @@ export interface DecodeContext {
   readRaw(n: number): Uint8Array;
   /** Decode one complete nested pickle that starts at the current stream position. */
   loadNested(): unknown;
+  /**
+   * Decode one complete pickle held in other bytes (an object array's `.npy` side file), with the same
+   * options and limits; bytes after its STOP are ignored, as `pickle.load` on a file ignores them.
+   */
+  loadBytes?(data: Uint8Array): unknown;
   /** The resource limits in force (handlers that read side files or inflate data cap them by these). */
   readonly limits?: Readonly<Limits>;
   /** Read a sibling file by name (joblib < 0.10 `.npy` files); undefined when unavailable. */

@@ -1,0 +1,99 @@
+/**
+ * joblib before 0.10 wrote every array, object arrays included, to a sibling `.npy` file and pickled an
+ * NDArrayWrapper naming it; an object array's `.npy` holds a pickle of the array after its header.
+ * Python writes such a set here (np.save for the side files, the wrapper pickled at protocol 2, the
+ * pickles of Python 2 joblib with `str` payloads hand-made), loads it with joblib, and we must load the
+ * same values; Python 2 binary str needs encoding latin1 or bytes, as in Python, and says so.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { load, UnpicklingError } from '../src/index.js';
+import { describe as describeValue } from './helpers/describe.js';
+import { describeWithPython, runPython } from './helpers/python.js';
+
+const WRITER = String.raw`
+import json, os, pickle, sys
+import numpy as np
+import joblib
+from joblib.numpy_pickle_compat import NDArrayWrapper
+from gen_fixtures import describe, register_describer
+import fixtures_numpy
+register_describer(fixtures_numpy.describe_numpy)
+
+d = sys.argv[1]
+values = [np.arange(5, dtype='<i8'), np.array([1, 'abc', {'a': 1, 'b': 2}], dtype=object),
+          np.array([[1.5, 2.5]], dtype='<f4')]
+wrappers = []
+for i, a in enumerate(values, 1):
+    name = 'old.pkl_%02d.npy' % i
+    np.save(os.path.join(d, name), a, allow_pickle=True)
+    wrappers.append(NDArrayWrapper(name, np.ndarray))
+with open(os.path.join(d, 'old.pkl'), 'wb') as f:
+    pickle.dump(wrappers + ['text'], f, protocol=2)
+loaded = joblib.load(os.path.join(d, 'old.pkl'))
+print(json.dumps(describe(loaded)))
+`;
+
+// scikit-learn < 0.23 vendored joblib as sklearn.externals.joblib: its files name the wrapper class
+// there. Python re-creates that module path (aliases of today's joblib classes) to write such a file.
+const VENDORED = String.raw`
+import json, os, sys, types
+import numpy as np
+import joblib, joblib.numpy_pickle as jnp
+from gen_fixtures import describe, register_describer
+import fixtures_numpy
+register_describer(fixtures_numpy.describe_numpy)
+
+import sklearn.externals
+for name in ['sklearn.externals.joblib', 'sklearn.externals.joblib.numpy_pickle']:
+    sys.modules[name] = types.ModuleType(name)
+sys.modules['sklearn.externals'].joblib = sys.modules['sklearn.externals.joblib']
+sys.modules['sklearn.externals.joblib'].numpy_pickle = sys.modules['sklearn.externals.joblib.numpy_pickle']
+sys.modules['sklearn.externals.joblib.numpy_pickle'].NumpyArrayWrapper = jnp.NumpyArrayWrapper
+jnp.NumpyArrayWrapper.__module__ = 'sklearn.externals.joblib.numpy_pickle'
+path = os.path.join(sys.argv[1], 'vendored.pkl')
+value = {'coef_': np.arange(6, dtype='<f8').reshape(2, 3), 'classes_': np.array(['a', 'b'], dtype=object), 'n': 3}
+joblib.dump(value, path, protocol=2)
+assert b'sklearn.externals.joblib.numpy_pickle' in open(path, 'rb').read()
+print(json.dumps(describe(joblib.load(path))))
+`;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describeWithPython('joblib < 0.10 files with object arrays in .npy side files', () => {
+  it('load as joblib.load does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picklejar-oldjoblib-'));
+    dirs.push(dir);
+    const want = JSON.parse((await runPython(WRITER, [dir])).stdout) as unknown;
+    const got = await load(join(dir, 'old.pkl'), { lossless: true });
+    expect(JSON.parse(JSON.stringify(describeValue(got)))).toEqual(want);
+  }, 60_000);
+});
+
+describeWithPython('files written by scikit-learn\'s vendored joblib (sklearn.externals.joblib)', () => {
+  it('load as joblib.load does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picklejar-vendored-'));
+    dirs.push(dir);
+    const want = JSON.parse((await runPython(VENDORED, [dir])).stdout) as unknown;
+    const got = await load(join(dir, 'vendored.pkl'), { lossless: true });
+    expect(JSON.parse(JSON.stringify(describeValue(got)))).toEqual(want);
+  }, 60_000);
+});
+
+it('a Python 2 str holding binary data needs encoding latin1 or bytes, and the error says so', async () => {
+  // PROTO 2, SHORT_BINSTRING b'\x80\xe9', STOP: what Python 2 wrote for a str of raw bytes.
+  const dir = mkdtempSync(join(tmpdir(), 'picklejar-py2-'));
+  dirs.push(dir);
+  const file = join(dir, 'py2.pkl');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, Uint8Array.from([0x80, 2, 0x55, 2, 0x80, 0xe9, 0x2e]));
+  await expect(load(file)).rejects.toThrow(UnpicklingError);
+  await expect(load(file)).rejects.toThrow(/need encoding: 'latin1' or 'bytes'/);
+  expect(await load(file, { encoding: 'latin1' })).toBe('\u0080\u00e9');
+  expect(await load(file, { encoding: 'bytes' })).toEqual(Uint8Array.from([0x80, 0xe9]));
+});
