@@ -5,11 +5,11 @@
  * pickles of Python 2 joblib with `str` payloads hand-made), loads it with joblib, and we must load the
  * same values; Python 2 binary str needs encoding latin1 or bytes, as in Python, and says so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { load, UnpicklingError } from '../src/index.js';
+import { load, scan, UnpicklingError } from '../src/index.js';
 import { describe as describeValue } from './helpers/describe.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
@@ -60,6 +60,24 @@ assert b'sklearn.externals.joblib.numpy_pickle' in open(path, 'rb').read()
 print(json.dumps(describe(joblib.load(path))))
 `;
 
+// Arrays as very old numpy pickled them (numpy.core._internal._reconstruct, same arguments), and an
+// object-array .npy with a byte after its pickle (np.load reads one pickle and ignores the rest).
+const OLD_NUMPY = String.raw`
+import json, os, pickle, sys
+import numpy as np
+from gen_fixtures import describe, register_describer
+import fixtures_numpy
+register_describer(fixtures_numpy.describe_numpy)
+d = sys.argv[1]
+b = pickle.dumps([np.array([1.5, 2.5]), np.array([None, 'x'], dtype=object)], protocol=2)
+b = b.replace(b'numpy.core.multiarray\n_reconstruct', b'numpy.core._internal\n_reconstruct')
+assert b'_internal' in b
+open(os.path.join(d, 'internal.pkl'), 'wb').write(b)
+np.save(os.path.join(d, 'obj.npy'), np.array([1, 'two', None], dtype=object), allow_pickle=True)
+open(os.path.join(d, 'obj.npy'), 'ab').write(b'\n')
+print(json.dumps([describe(pickle.loads(b)), describe(np.load(os.path.join(d, 'obj.npy'), allow_pickle=True))]))
+`;
+
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -82,6 +100,22 @@ describeWithPython('files written by scikit-learn\'s vendored joblib (sklearn.ex
     const want = JSON.parse((await runPython(VENDORED, [dir])).stdout) as unknown;
     const got = await load(join(dir, 'vendored.pkl'), { lossless: true });
     expect(JSON.parse(JSON.stringify(describeValue(got)))).toEqual(want);
+  }, 60_000);
+});
+
+describeWithPython('very old numpy layouts', () => {
+  it('numpy.core._internal._reconstruct arrays and an object .npy with trailing bytes load and scan as safe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picklejar-oldnumpy-'));
+    dirs.push(dir);
+    const [wantPkl, wantNpy] = JSON.parse((await runPython(OLD_NUMPY, [dir])).stdout) as unknown[];
+    const describeJson = (v: unknown): unknown => JSON.parse(JSON.stringify(describeValue(v)));
+    expect(describeJson(await load(join(dir, 'internal.pkl'), { lossless: true }))).toEqual(wantPkl);
+    expect(describeJson(await load(join(dir, 'obj.npy'), { lossless: true }))).toEqual(wantNpy);
+    for (const f of ['internal.pkl', 'obj.npy']) {
+      const report = scan(readFileSync(join(dir, f)));
+      expect(report.complete, f).toBe(true);
+      expect(report.globals.every((g) => g.severity === 'safe'), f).toBe(true);
+    }
   }, 60_000);
 });
 

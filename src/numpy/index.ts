@@ -74,7 +74,8 @@ export function registerNumpy(registry: GlobalRegistry): GlobalRegistry {
       });
     },
   };
-  registry.register(names(['multiarray._reconstruct', '_multiarray_umath._reconstruct']), reconstruct);
+  // (_internal._reconstruct: where very old numpy releases pickled arrays from; same arguments.)
+  registry.register(names(['multiarray._reconstruct', '_multiarray_umath._reconstruct', '_internal._reconstruct']), reconstruct);
 
   const frombuffer: GlobalHandler = { call: (args, ctx) => ndarrayFromFrombuffer(args, ctx) };
   registry.register(names(['numeric._frombuffer']), frombuffer);

@@ -348,6 +348,7 @@ const SAFE_NAMES: ReadonlyMap<string, string> = new Map([
   ),
   ...NUMPY_CORE.flatMap((c) => [
     [`${c}.multiarray._reconstruct`, 'numpy array reconstruction'] as const,
+    [`${c}._internal._reconstruct`, 'numpy array reconstruction'] as const,
     [`${c}.multiarray.scalar`, 'numpy scalar reconstruction'] as const,
     [`${c}.numeric._frombuffer`, 'numpy array reconstruction'] as const,
     [`${c}.multiarray.dtype`, 'numpy dtype'] as const,
@@ -1203,8 +1204,8 @@ function finalize(e: Entry): ScanGlobal {
   return g;
 }
 
-/** Walk every pickle in `data`; `joblib` enables payload skipping. */
-function walkAll(data: Uint8Array, joblib: boolean): { ctx: Ctx; pickles: number; protocol: number } {
+/** Walk every pickle in `data` (only the first with `firstOnly`); `joblib` enables payload skipping. */
+function walkAll(data: Uint8Array, joblib: boolean, firstOnly = false): { ctx: Ctx; pickles: number; protocol: number } {
   const ctx: Ctx = { data, entries: [], errors: [], arrays: 0, payloads: [] };
   let pos = 0;
   let pickles = 0;
@@ -1223,6 +1224,7 @@ function walkAll(data: Uint8Array, joblib: boolean): { ctx: Ctx; pickles: number
     pickles++;
     protocol = Math.max(protocol, r.protocol);
     pos = r.end;
+    if (firstOnly) break;
   }
   if (data.length === 0) addError(ctx, 'empty input');
   return { ctx, pickles, protocol: Math.max(protocol, 0) };
@@ -1234,12 +1236,16 @@ function walkAll(data: Uint8Array, joblib: boolean): { ctx: Ctx; pickles: number
  * scanStream(pickleBytes).globals; // [{ module: 'posix', name: 'system', use: 'called', severity: 'dangerous', … }]
  */
 export function scanStream(data: Uint8Array): ScanReport {
-  const main = walkAll(data, true);
+  return scanPickles(data, false);
+}
+
+function scanPickles(data: Uint8Array, firstOnly: boolean): ScanReport {
+  const main = walkAll(data, true, firstOnly);
   const globals = main.ctx.entries.map(finalize);
   if (main.ctx.payloads.length > 0) {
     // pickle.load (unlike joblib.load) would run the bytes joblib treats as array data as opcodes;
     // report anything dangerous that path reaches too.
-    const plain = walkAll(data, false);
+    const plain = walkAll(data, false, firstOnly);
     const seen = new Set(globals.map((x) => x.offset));
     for (const e of plain.ctx.entries) {
       const g = finalize(e);
@@ -1330,6 +1336,7 @@ function scanNpy(data: Uint8Array): ScanReport {
     return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors, arrays: 0, complete: false };
   }
   if (!hasObject) return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 1, complete: true };
-  const inner = scanStream(data.subarray(dataOffset));
+  // np.load unpickles one pickle and ignores what follows (old numpy left a newline there).
+  const inner = scanPickles(data.subarray(dataOffset), true);
   return { ...inner, globals: inner.globals.map((g) => ({ ...g, offset: g.offset + dataOffset })) };
 }
