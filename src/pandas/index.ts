@@ -32,6 +32,19 @@ function recipeOf(target: object): PandasRecipe | undefined {
   return (target as { [RECIPE]?: PandasRecipe })[RECIPE];
 }
 
+/**
+ * A layout this family does not know (an older or newer pandas): the object as an inert PyObject
+ * with its class, arguments and state, instead of failing the whole file. The writer then emits it
+ * generically, so nothing is lost.
+ */
+function inertInstead(target: object, state: unknown, ctx: DecodeContext, what: string): PyObject {
+  const r = recipeOf(target);
+  if (!r) throw ctx.error(what);
+  const o = new PyObject(r.callable, r.kind, r.args);
+  if (state !== undefined) o.__state__ = state;
+  return o;
+}
+
 /** Record the BUILD state on an object's recipe (BUILD may come more than once: keep the last). */
 function recordState(target: object, state: unknown): void {
   const r = recipeOf(target);
@@ -79,7 +92,7 @@ export class PandasExtensionArray {
     this.cls = cls;
   }
 
-  [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
+  [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
     recordState(this, state);
     if (state instanceof Tuple && state.length >= 2) {
       this.dtype = state[0];
@@ -100,7 +113,7 @@ export class PandasExtensionArray {
       this.dtype = dictGet(state, '_dtype') ?? null;
       return undefined;
     }
-    throw ctx.error(`unexpected ${this.cls} state`);
+    return inertInstead(this, state, ctx, `unexpected ${this.cls} state`);
   }
 
   /** The values as plain JS: Dates for datetimes (null for NaT), category values for categoricals. */
@@ -256,7 +269,7 @@ export class PandasManager {
   blocks: PandasBlock[] = [];
   constructor(readonly cls: string) {}
 
-  [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
+  [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
     recordState(this, state);
     // The "0.14.1" layout: (axes, values, items, {'0.14.1': {'axes': [...], 'blocks': [{'values', 'mgr_locs'}]}})
     const modern = state instanceof Tuple && state.length >= 4 ? dictGet(state[3], '0.14.1') : dictGet(state, '0.14.1');
@@ -271,7 +284,7 @@ export class PandasManager {
       });
       return undefined;
     }
-    throw ctx.error(`unexpected ${this.cls} state`);
+    return inertInstead(this, state, ctx, `unexpected ${this.cls} state`);
   }
 }
 
@@ -297,8 +310,8 @@ abstract class PandasFrameBase {
     );
   }
 
-  [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
-    if (!isDict(state)) throw ctx.error(`unexpected ${this.cls} state`);
+  [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
+    if (!isDict(state)) return inertInstead(this, state, ctx, `unexpected ${this.cls} state`);
     recordState(this, state);
     for (const [k, v] of state instanceof Map ? state : Object.entries(state as object)) {
       if (typeof k !== 'string') continue;
@@ -306,7 +319,8 @@ abstract class PandasFrameBase {
       if ((k === '_mgr' || k === '_data') && v instanceof PandasManager) this.manager = v;
       else setOwn(this.attributes, k, v);
     }
-    if (!this.manager) throw ctx.error(`${this.cls} state has no block manager`);
+    // No manager this family understood (e.g. one kept inert): the frame stays inert too.
+    if (!this.manager) return inertInstead(this, state, ctx, `${this.cls} state has no block manager`);
     return undefined;
   }
 }
@@ -421,9 +435,10 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
       setRecipe(out, { callable: new PyGlobal(m, n), kind: 'newobj', args });
       return out;
     },
-    call: (_args, ctx) => {
-      // DataFrame(...) called directly is not how pandas pickles; keep the call inert.
-      throw ctx.error('pandas frames are rebuilt from NEWOBJ + BUILD only');
+    // DataFrame(...) called directly is not how pandas pickles: keep the call inert.
+    call: (args) => {
+      const [m, n] = kind === 'frame' ? ['pandas.core.frame', 'DataFrame'] : ['pandas.core.series', 'Series'];
+      return new PyObject(new PyGlobal(m, n), 'reduce', args);
     },
   });
   registry.register('pandas.core.frame.DataFrame', frame('frame'));
@@ -435,11 +450,11 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
       const m = new PandasManager(cls);
       setRecipe(m, { callable: new PyGlobal(module, cls), kind: 'reduce', args });
       const [blocks, axes] = args;
-      if (!Array.isArray(blocks) || !Array.isArray(axes)) throw ctx.error(`${cls} expects (blocks, axes)`);
-      m.blocks = blocks.map((b) => {
-        if (!(b instanceof PandasBlock)) throw ctx.error(`${cls} block is not a block`);
-        return b;
-      });
+      // Arguments of a shape this family does not know: the call stays inert (see inertInstead).
+      if (!Array.isArray(blocks) || !Array.isArray(axes) || !blocks.every((b) => b instanceof PandasBlock)) {
+        return inertInstead(m, undefined, ctx, `${cls} expects (blocks, axes)`);
+      }
+      m.blocks = [...(blocks as PandasBlock[])];
       m.axes = [...axes];
       return m;
     },
@@ -464,9 +479,9 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
   });
 
   const newIndex = (module: string, name: string): GlobalHandler => ({
-    call: (args, ctx) => {
+    call: (args) => {
       const [cls, d] = args;
-      if (!isDict(d)) throw ctx.error(`${name} expects (cls, dict)`);
+      if (!isDict(d)) return new PyObject(new PyGlobal(module, name), 'reduce', args);
       const index = new PandasIndex(qualified(cls, 'pandas.core.indexes.base.Index'), d);
       setRecipe(index, { callable: new PyGlobal(module, name), kind: 'reduce', args });
       return index;
