@@ -131,3 +131,30 @@ it('a Python 2 str holding binary data needs encoding latin1 or bytes, and the e
   expect(await load(file, { encoding: 'latin1' })).toBe('\u0080\u00e9');
   expect(await load(file, { encoding: 'bytes' })).toEqual(Uint8Array.from([0x80, 0xe9]));
 });
+
+it('a side file that names itself again stops at the nesting limit with one clear error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'picklejar-sidecycle-'));
+  dirs.push(dir);
+  const { writeFileSync } = await import('node:fs');
+  const latin1 = (t: string): number[] => [...Buffer.from(t, 'latin1')];
+  // NDArrayWrapper.__new__() with BUILD {'filename': 'a.npy', 'subclass': numpy.ndarray}, protocol 2.
+  const wrapper = [
+    ...latin1('cjoblib.numpy_pickle_compat\nNDArrayWrapper\n'), 0x29, 0x81,
+    0x7d, 0x55, 8, ...latin1('filename'), 0x55, 5, ...latin1('a.npy'), 0x73,
+    0x55, 8, ...latin1('subclass'), ...latin1('cnumpy\nndarray\n'), 0x73, 0x62,
+  ];
+  writeFileSync(join(dir, 'old.pkl'), Uint8Array.from([0x80, 2, 0x5d, ...wrapper, 0x61, 0x2e]));
+  // An object-array .npy whose pickle is the same wrapper: every read names a.npy again.
+  let header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }";
+  header += ' '.repeat(128 - 10 - header.length - 1) + '\n';
+  const npy = [0x93, ...latin1('NUMPY'), 1, 0, header.length, 0, ...latin1(header), 0x80, 2, ...wrapper, 0x2e];
+  writeFileSync(join(dir, 'a.npy'), Uint8Array.from(npy));
+  const err = await load(join(dir, 'old.pkl')).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UnpicklingError);
+  const message = (err as Error).message;
+  expect(message).toMatch(/nested pickles deeper than \d+/);
+  expect(message.split('cannot read joblib side file').length - 1).toBe(1);
+});

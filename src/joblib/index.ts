@@ -129,6 +129,8 @@ class NDArrayWrapper implements SetStateable {
         return ctx.loadBytes(body);
       });
     } catch (e) {
+      // (a side file that names side files again fails at the nesting limit: say it once)
+      if ((e as Error).message.startsWith('cannot read joblib side file')) throw e;
       throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
     }
     // np.load gives a plain array; joblib then re-wraps it in the recorded subclass (numpy.matrix).
@@ -165,6 +167,8 @@ class ZNDArrayWrapper implements SetStateable {
     try {
       raw = readZFile(file, nbytes); // the declared array size caps the inflation
     } catch (e) {
+      // (a side file that names side files again fails at the nesting limit: say it once)
+      if ((e as Error).message.startsWith('cannot read joblib side file')) throw e;
       throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
     }
     if (raw.length !== nbytes) {
