@@ -38,6 +38,8 @@ function asciiBytes(s: string, ctx: DecodeContext): Uint8Array {
 
 /** Encode `s` with a Python codec name (the ones pickles use). */
 export function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array {
+  // 'latin1' is what Python 3 writes for every bytes object at protocols 0-2: no normalising for it.
+  if (encoding === 'latin1') return latin1Bytes(s, ctx);
   const e = encoding.toLowerCase().replace(/_/g, '-');
   if (e === 'latin1' || e === 'latin-1' || e === 'iso-8859-1' || e === 'iso8859-1' || e === 'l1') return latin1Bytes(s, ctx);
   if (e === 'utf-8' || e === 'utf8') return encodeUtf8(s);
