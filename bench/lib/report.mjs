@@ -141,32 +141,34 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
     for (const n of [...new Set(notes)]) lines.push(`- ${n}`);
   }
 
-  const steady = results.filter((r) => r.picklejar.decodeNoForcedGc && !r.picklejar.decodeNoForcedGc.na);
-  if (steady.length) {
-    lines.push('', '## picklejar decode with and without a forced full GC before each run', '');
-    lines.push('| workload | CPython | picklejar, GC forced | ratio | picklejar, no forced GC | ratio |');
-    lines.push('|---|--:|--:|--:|--:|--:|');
-    for (const r of steady) {
+  // Two picklejar decode timings side by side, each with its ratio to CPython.
+  const pairTable = (title, bName, rows, pick, withTarget) => {
+    lines.push('', title, '');
+    lines.push(`| workload | CPython | picklejar, ${withTarget ? 'default heap' : 'GC forced'} | ratio | picklejar, ${bName} | ratio |${withTarget ? ' target |' : ''}`);
+    lines.push(`|---|--:|--:|--:|--:|--:|${withTarget ? '--:|' : ''}`);
+    for (const r of rows) {
       const p = r.python.decode;
       const a = r.picklejar.decode;
-      const b = r.picklejar.decodeNoForcedGc;
-      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} |`);
+      const b = pick(r);
+      const t = TARGETS.decode[r.workload.group];
+      const target = withTarget ? ` ${t ? `≤${t}×` : '—'} |` : '';
+      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} |${target}`);
     }
+  };
+  const steady = results.filter((r) => r.picklejar.decodeNoForcedGc && !r.picklejar.decodeNoForcedGc.na);
+  if (steady.length) {
+    pairTable('## picklejar decode with and without a forced full GC before each run', 'no forced GC', steady, (r) => r.picklejar.decodeNoForcedGc, false);
   }
-
   const young = results.filter((r) => r.picklejar.decodeBigYoung && !r.picklejar.decodeBigYoung.na && !r.picklejar.decodeBigYoung.error);
   if (young.length) {
     const semi = young[0].picklejar.decodeBigYoung.semi;
-    lines.push('', `## picklejar decode in \`node --max-semi-space-size=${semi}\` (a larger young generation; fresh process, GC forced)`, '');
-    lines.push('| workload | CPython | picklejar, default heap | ratio | picklejar, larger young generation | ratio | target |');
-    lines.push('|---|--:|--:|--:|--:|--:|--:|');
-    for (const r of young) {
-      const p = r.python.decode;
-      const a = r.picklejar.decode;
-      const b = r.picklejar.decodeBigYoung;
-      const t = TARGETS.decode[r.workload.group];
-      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} | ${t ? `≤${t}×` : '—'} |`);
-    }
+    pairTable(
+      `## picklejar decode in \`node --max-semi-space-size=${semi}\` (a larger young generation; fresh process, GC forced)`,
+      'larger young generation',
+      young,
+      (r) => r.picklejar.decodeBigYoung,
+      true,
+    );
   }
 
   if (scaling.length > 1) {
