@@ -98,7 +98,37 @@ export function resolveOptions(
 
 function isHashable(k: unknown): boolean {
   if (k === null || typeof k !== 'object') return true;
-  if (k instanceof Tuple || k instanceof FrozenSet || k instanceof PyObject || k instanceof PyGlobal) return true;
+  // A tuple is hashable when everything in it is (Python hashes the items): walk nested tuples with a
+  // work list, not recursion (hand-made pickles nest tuples a million deep).
+  if (k instanceof Tuple) {
+    // Flat tuples (the usual keys) without allocating anything.
+    let nested = false;
+    for (let i = 0; i < k.length; i++) {
+      const x = k[i];
+      if (x instanceof Tuple) nested = true;
+      else if (x !== null && typeof x === 'object' && !isHashableLeaf(x)) return false;
+    }
+    if (!nested) return true;
+    const todo: unknown[] = [k];
+    const seen = new Set<unknown>();
+    while (todo.length > 0) {
+      const t = todo.pop() as Tuple;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      for (let i = 0; i < t.length; i++) {
+        const x = t[i];
+        if (x instanceof Tuple) todo.push(x);
+        else if (x !== null && typeof x === 'object' && !isHashableLeaf(x)) return false;
+      }
+    }
+    return true;
+  }
+  return isHashableLeaf(k);
+}
+
+/** A non-tuple value: hashable unless it is a mutable container. */
+function isHashableLeaf(k: object): boolean {
+  if (k instanceof FrozenSet || k instanceof PyObject || k instanceof PyGlobal) return true;
   if (k instanceof ByteArray || Array.isArray(k) || k instanceof Map || k instanceof Set) return false;
   if (isPlainObject(k)) return false;
   return true; // other value classes (datetime, Decimal, ...) are immutable in Python
@@ -504,6 +534,21 @@ export class Machine implements DecodeContext {
       }
       return;
     }
+    if (Array.isArray(target) && !(target instanceof Tuple)) {
+      // Python's generic `obj[key] = value`: on a list an int index in range works. CPython never
+      // writes this, but its unpickler accepts a hand-made stream that does.
+      for (let i = from; i < to; i += 2) {
+        const k = stack[i];
+        const n = typeof k === 'boolean' ? Number(k) : typeof k === 'bigint' ? Number(k) : k;
+        if (typeof n !== 'number' || !Number.isInteger(n)) {
+          throw this.fail(`list indices must be integers, not ${describeType(k)}`, opPos, code);
+        }
+        const idx = n < 0 ? n + target.length : n;
+        if (!(idx >= 0 && idx < target.length)) throw this.fail('list assignment index out of range', opPos, code);
+        target[idx] = stack[i + 1];
+      }
+      return;
+    }
     throw this.fail(`cannot set items on ${describeType(target)}`, opPos, code);
   }
 
@@ -765,7 +810,11 @@ export class Machine implements DecodeContext {
           if (m === undefined) throw this.fail('could not find MARK', opPos, code);
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
-          this.setItems(stack[m - 1], stack, m - 1, m, sp, opPos, code);
+          // No items: nothing to do, whatever the target is (CPython's C unpickler returns early too).
+          if (m < sp) {
+            if (grown !== undefined && Array.isArray(stack[m - 1])) grown = trimGrown(grown); // (a list's real length)
+            this.setItems(stack[m - 1], stack, m - 1, m, sp, opPos, code);
+          }
           sp = m;
           break;
         }
@@ -774,6 +823,7 @@ export class Machine implements DecodeContext {
           if (m === undefined) throw this.fail('could not find MARK', opPos, code);
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
+          if (m === sp) break; // no items: nothing to do, whatever the target is (as in CPython)
           const target = stack[m - 1];
           if (fresh !== undefined && target === fresh && m - 1 === freshAt && fresh.length === 0) {
             const items = stack.slice(m, sp);
@@ -815,6 +865,7 @@ export class Machine implements DecodeContext {
         }
         case 0x73: // SETITEM
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
+          if (grown !== undefined && Array.isArray(stack[sp - 3])) grown = trimGrown(grown); // (a list's real length)
           this.setItems(stack[sp - 3], stack, sp - 3, sp - 2, sp, opPos, code);
           sp -= 2;
           break;
@@ -1069,7 +1120,7 @@ export class Machine implements DecodeContext {
           if (m === undefined) throw this.fail('could not find MARK', opPos, code);
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
-          this.addItems(stack[m - 1], stack, m, sp, opPos, code);
+          if (m < sp) this.addItems(stack[m - 1], stack, m, sp, opPos, code); // (none: a no-op, as in CPython)
           sp = m;
           break;
         }
