@@ -148,7 +148,12 @@ const WRONG_TARGET: Case[] = [
   last(['K', 1, '(Ne'], 'APPENDS', /cannot append to int/),
   last(['}(Ne'], 'APPENDS', /cannot append to dict/),
   last(['K', 1, 'NNs'], 'SETITEM', /cannot set items on int/),
-  last([']NNs'], 'SETITEM', /cannot set items on list/),
+  // A list takes SETITEM as Python's `lst[key] = value`: an int index in range only.
+  last([']NNs'], 'SETITEM', /list indices must be integers, not None/),
+  last([']K', 0, 'Ns'], 'SETITEM', /list assignment index out of range/),
+  last([']', 0x71, 0, 'K', 1, 'a(K', 5, 'Nu'], 'SETITEMS', /list assignment index out of range/),
+  last(['K', 1, ')', 0x85, 'Ns'], 'SETITEM', /cannot set items on int/),
+  last(['}]', 0x85, 'Ns'], 'SETITEM', /unhashable dict key: tuple/),
   last(['K', 1, '(NNu'], 'SETITEMS', /cannot set items on int/),
   last(['K', 1, '(N', 0x90], 'ADDITEMS', /cannot add items to int/),
   last(['(N', 0x91, '(N', 0x90], 'ADDITEMS', /cannot add items to frozenset/),
