@@ -5,7 +5,7 @@
  * Python 3.12+), which is resolved to the global `cls.name` without executing anything.
  */
 import { GlobalRegistry, type DecodeContext } from '../unpickle/registry.js';
-import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple } from './values.js';
+import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple, isHashable, isPlainObject } from './values.js';
 import { encodeUtf8 } from '../bytes/text.js';
 
 /** The items of an iterable argument Python would accept here (list, tuple, set, str, bytes). */
@@ -36,6 +36,13 @@ function asciiBytes(s: string, ctx: DecodeContext): Uint8Array {
   return out;
 }
 
+/** The items of an iterable for a set: each must be hashable, as Python requires. */
+function hashableItems(v: unknown, ctx: DecodeContext): unknown[] {
+  const items = iterableItems(v, ctx);
+  for (const x of items) if (!isHashable(x)) throw ctx.error('unhashable set element');
+  return items;
+}
+
 /** Encode `s` with a Python codec name (the ones pickles use). */
 export function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array {
   // 'latin1' is what Python 3 writes for every bytes object at protocols 0-2: no normalising for it.
@@ -54,6 +61,9 @@ function number(v: unknown, ctx: DecodeContext): number {
   throw ctx.error('expected a number');
 }
 
+/** The largest `bytes(n)` / `bytearray(n)` built from a bare size (16 MiB). */
+const ZEROED_BYTES_MAX = 1 << 24;
+
 /** `bytes(x)` / `bytearray(x[, encoding])` argument conversion. */
 function bytesFrom(args: Tuple, ctx: DecodeContext): Uint8Array {
   if (args.length === 0) return new Uint8Array(0);
@@ -63,9 +73,13 @@ function bytesFrom(args: Tuple, ctx: DecodeContext): Uint8Array {
     return encodeWith(a, args[1], ctx);
   }
   if (a instanceof Uint8Array) return a;
-  if (typeof a === 'number' || typeof a === 'bigint') {
+  if (typeof a === 'number' || typeof a === 'bigint' || typeof a === 'boolean') {
+    // bytes(n) / bytearray(n): n zero bytes (a bool is an int here, as in Python). CPython's pickler
+    // never writes this call (it pickles the content), so a size beyond ZEROED_BYTES_MAX is refused:
+    // a few bytes of input must not allocate gigabytes.
     const n = Number(a);
-    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 31) throw ctx.error('invalid bytes size');
+    if (!Number.isSafeInteger(n) || n < 0) throw ctx.error('invalid bytes size');
+    if (n > ZEROED_BYTES_MAX) throw ctx.error(`bytes(${n}) would allocate more than ${ZEROED_BYTES_MAX} zero bytes`);
     return new Uint8Array(n);
   }
   const items = iterableItems(a, ctx);
@@ -87,10 +101,34 @@ function toByteArray(b: Uint8Array): ByteArray {
 /** Register the builtins family into `registry`. */
 export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
   registry.register('builtins.set', {
-    call: (args, ctx) => new Set(args.length ? iterableItems(args[0], ctx) : []),
+    call: (args, ctx) => new Set(args.length ? hashableItems(args[0], ctx) : []),
   });
   registry.register('builtins.frozenset', {
-    call: (args, ctx) => new FrozenSet(args.length ? iterableItems(args[0], ctx) : []),
+    call: (args, ctx) => new FrozenSet(args.length ? hashableItems(args[0], ctx) : []),
+  });
+  // list(x), tuple(x), dict(x): CPython's pickler never writes these calls, other writers (and
+  // hand-made streams) do, and Python builds the container; an unknown global would stay inert.
+  registry.register('builtins.list', {
+    call: (args, ctx) => (args.length ? [...iterableItems(args[0], ctx)] : []),
+  });
+  registry.register('builtins.tuple', {
+    call: (args, ctx) => Tuple.from_(args.length ? iterableItems(args[0], ctx) : []),
+  });
+  registry.register('builtins.dict', {
+    call: (args, ctx) => {
+      if (args.length === 0) return ctx.makeDict([]);
+      const a = args[0];
+      if (a instanceof Map) return ctx.makeDict(a);
+      if (isPlainObject(a)) return ctx.makeDict(Object.entries(a));
+      const pairs: [unknown, unknown][] = [];
+      for (const item of iterableItems(a, ctx)) {
+        const kv = typeof item === 'string' || item instanceof Uint8Array ? [...item] : item;
+        if (!Array.isArray(kv) || kv.length !== 2) throw ctx.error('dict() sequence elements must be pairs');
+        if (!isHashable(kv[0])) throw ctx.error('unhashable dict key');
+        pairs.push([kv[0], kv[1]]);
+      }
+      return ctx.makeDict(pairs);
+    },
   });
   registry.register('builtins.bytes', {
     call: (args, ctx) => {

@@ -14,6 +14,7 @@ import {
   PyGlobal,
   PyObject,
   Tuple,
+  isHashable,
   isPlainObject,
   setOwn,
   type PyObjectKind,
@@ -94,44 +95,6 @@ export function resolveOptions(
     dangerousGlobals: o.dangerousGlobals ?? 'error',
     readSibling,
   };
-}
-
-function isHashable(k: unknown): boolean {
-  if (k === null || typeof k !== 'object') return true;
-  // A tuple is hashable when everything in it is (Python hashes the items): walk nested tuples with a
-  // work list, not recursion (hand-made pickles nest tuples a million deep).
-  if (k instanceof Tuple) {
-    // Flat tuples (the usual keys) without allocating anything.
-    let nested = false;
-    for (let i = 0; i < k.length; i++) {
-      const x = k[i];
-      if (x instanceof Tuple) nested = true;
-      else if (x !== null && typeof x === 'object' && !isHashableLeaf(x)) return false;
-    }
-    if (!nested) return true;
-    const todo: unknown[] = [k];
-    const seen = new Set<unknown>();
-    while (todo.length > 0) {
-      const t = todo.pop() as Tuple;
-      if (seen.has(t)) continue;
-      seen.add(t);
-      for (let i = 0; i < t.length; i++) {
-        const x = t[i];
-        if (x instanceof Tuple) todo.push(x);
-        else if (x !== null && typeof x === 'object' && !isHashableLeaf(x)) return false;
-      }
-    }
-    return true;
-  }
-  return isHashableLeaf(k);
-}
-
-/** A non-tuple value: hashable unless it is a mutable container. */
-function isHashableLeaf(k: object): boolean {
-  if (k instanceof FrozenSet || k instanceof PyObject || k instanceof PyGlobal) return true;
-  if (k instanceof ByteArray || Array.isArray(k) || k instanceof Map || k instanceof Set) return false;
-  if (isPlainObject(k)) return false;
-  return true; // other value classes (datetime, Decimal, ...) are immutable in Python
 }
 
 /**
