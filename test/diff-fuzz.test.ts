@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { loads, UnpicklingError } from '../src/index.js';
-import { describe as describeValue } from './helpers/describe.js';
+import { describe as describeValue, intsAsInts } from './helpers/describe.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 const COUNT = 3000;
@@ -83,14 +83,6 @@ function streams(seed: number, count: number): Uint8Array[] {
   return out;
 }
 
-/** The description of a default-mode value with integral floats read back as ints (all ints here). */
-function intsAsInts(d: unknown): unknown {
-  if (Array.isArray(d)) return d.map(intsAsInts);
-  if (d === null || typeof d !== 'object') return d;
-  const o = d as Record<string, unknown>;
-  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v'])) return { ...o, t: 'int', v: o['v'].slice(0, -2) };
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, intsAsInts(v)]));
-}
 
 const PYTHON = String.raw`
 import json, pickle, sys

@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { loads } from '../src/index.js';
-import { describe as describeValue } from './helpers/describe.js';
+import { describe as describeValue, intsAsInts } from './helpers/describe.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 const CASES: Record<string, string> = {
@@ -65,14 +65,6 @@ const CASES: Record<string, string> = {
   dictNested: '}q\x00(X\x01\x00\x00\x00a}q\x01(K\x01K\x02uuh\x01\x86.',
 };
 
-/** The description of a default-mode value with integral floats read back as ints. */
-function intsAsInts(d: unknown): unknown {
-  if (Array.isArray(d)) return d.map(intsAsInts);
-  if (d === null || typeof d !== 'object') return d;
-  const o = d as Record<string, unknown>;
-  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v'])) return { ...o, t: 'int', v: o['v'].slice(0, -2) };
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, intsAsInts(v)]));
-}
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 

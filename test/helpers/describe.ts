@@ -259,3 +259,15 @@ class Describer {
 export function describe(value: unknown): Desc {
   return new Describer().run(value);
 }
+
+/**
+ * The description of a default-mode value with integral floats read back as ints: default mode gives
+ * Python ints as JS numbers, which the description calls floats. For values whose numbers are all ints.
+ */
+export function intsAsInts(d: unknown): unknown {
+  if (Array.isArray(d)) return d.map(intsAsInts);
+  if (d === null || typeof d !== 'object') return d;
+  const o = d as Record<string, unknown>;
+  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v'])) return { ...o, t: 'int', v: o['v'].slice(0, -2) };
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, intsAsInts(v)]));
+}
