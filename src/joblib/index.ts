@@ -113,6 +113,13 @@ function readSiblingFile(name: string, ctx: DecodeContext): Uint8Array {
   return data;
 }
 
+/** A side file that could not be read, named once (one that names side files again fails at the nesting limit). */
+function sideFileError(name: string, e: unknown, ctx: DecodeContext): Error {
+  const message = (e as Error).message;
+  if (message.startsWith('cannot read joblib side file')) return e as Error;
+  return ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${message}`);
+}
+
 /** `NDArrayWrapper` (joblib < 0.10, uncompressed): the array is a sibling `.npy` file. */
 class NDArrayWrapper implements SetStateable {
   [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
@@ -129,9 +136,7 @@ class NDArrayWrapper implements SetStateable {
         return ctx.loadBytes(body);
       });
     } catch (e) {
-      // (a side file that names side files again fails at the nesting limit: say it once)
-      if ((e as Error).message.startsWith('cannot read joblib side file')) throw e;
-      throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
+      throw sideFileError(name, e, ctx);
     }
     // np.load gives a plain array; joblib then re-wraps it in the recorded subclass (numpy.matrix).
     if (subclass !== undefined && arr instanceof NDArray) arr.subclass = subclass;
@@ -167,9 +172,7 @@ class ZNDArrayWrapper implements SetStateable {
     try {
       raw = readZFile(file, nbytes); // the declared array size caps the inflation
     } catch (e) {
-      // (a side file that names side files again fails at the nesting limit: say it once)
-      if ((e as Error).message.startsWith('cannot read joblib side file')) throw e;
-      throw ctx.error(`cannot read joblib side file ${JSON.stringify(name)}: ${(e as Error).message}`);
+      throw sideFileError(name, e, ctx);
     }
     if (raw.length !== nbytes) {
       throw ctx.error(`joblib side file ${JSON.stringify(name)} holds ${raw.length} bytes, the array needs ${nbytes}`);

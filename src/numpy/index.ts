@@ -51,10 +51,10 @@ export type { NpyHeader } from './npy.js';
 const CORE = ['numpy.core', 'numpy._core'];
 const names = (suffixes: string[]): string[] => CORE.flatMap((c) => suffixes.map((s) => `${c}.${s}`));
 
-/** Register the numpy handlers into `registry`. */
 /** What `_reconstruct` makes before BUILD (int8, shape (0,)); one shared dtype, BUILD replaces it. */
 const PLACEHOLDER_DTYPE = new DType('i', 1);
 
+/** Register the numpy handlers into `registry`. */
 export function registerNumpy(registry: GlobalRegistry): GlobalRegistry {
   const dtype: GlobalHandler = {
     call: (args, ctx) => dtypeFromReduce(args, ctx),

@@ -653,12 +653,20 @@ export class Encoder {
   private saveLong53(x: number): void {
     const w = this.w;
     w.ensure(10);
+    const hi = Math.floor(x / 0x100000000);
+    w.view.setUint32(w.pos + 2, x - hi * 0x100000000, true);
+    w.view.setInt32(w.pos + 6, hi, true);
+    this.finishLong1();
+  }
+
+  /**
+   * The 8 bytes of two's complement just written at pos + 2 become a LONG1: trimmed to the shortest
+   * form that keeps the sign (Python's encode_long), with the opcode and length in front.
+   */
+  private finishLong1(): void {
+    const w = this.w;
     const buf = w.buf;
     const at = w.pos + 2;
-    const hi = Math.floor(x / 0x100000000);
-    const lo = x - hi * 0x100000000;
-    w.view.setUint32(at, lo, true);
-    w.view.setInt32(at + 4, hi, true);
     let n = 8;
     while (n > 1) {
       const top = buf[at + n - 1] as number;
@@ -677,19 +685,8 @@ export class Encoder {
     if (this.proto >= 2 && v >= MIN_I64 && v <= MAX_I64) {
       // Within 64 bits: two's complement through DataView, then the same trimming as saveLong53.
       w.ensure(10);
-      const buf = w.buf;
-      const at = w.pos + 2;
-      w.view.setBigInt64(at, v, true);
-      let n = 8;
-      while (n > 1) {
-        const top = buf[at + n - 1] as number;
-        const next = (buf[at + n - 2] as number) & 0x80;
-        if ((top === 0 && next === 0) || (top === 0xff && next !== 0)) n--;
-        else break;
-      }
-      buf[w.pos] = LONG1;
-      buf[w.pos + 1] = n;
-      w.pos = at + n;
+      w.view.setBigInt64(w.pos + 2, v, true);
+      this.finishLong1();
       return;
     }
     if (this.proto < 2) {
@@ -1298,29 +1295,9 @@ export class Encoder {
         // save() for atoms, minus what cannot apply here (no persistentId, no name flag).
         if (w.frameStart >= 0 && w.pos - w.frameStart - 9 >= FRAME_SIZE_TARGET) w.commitFrame();
         if (typeof x === 'number') {
-          if (ints && (x | 0) === x) {
-            // 32-bit ints written in place (the bulk of numeric lists): BININT1 / BININT2 / BININT.
-            if (w.pos + 5 > w.limit) w.slow(5);
-            const buf = w.buf;
-            const q = w.pos;
-            if (x >= 0 && x < 0x100) {
-              buf[q] = BININT1;
-              buf[q + 1] = x;
-              w.pos = q + 2;
-            } else if (x >= 0 && x < 0x10000) {
-              buf[q] = BININT2;
-              buf[q + 1] = x & 0xff;
-              buf[q + 2] = x >>> 8;
-              w.pos = q + 3;
-            } else {
-              buf[q] = BININT;
-              buf[q + 1] = x & 0xff;
-              buf[q + 2] = (x >>> 8) & 0xff;
-              buf[q + 3] = (x >>> 16) & 0xff;
-              buf[q + 4] = x >>> 24;
-              w.pos = q + 5;
-            }
-          } else this.saveNumber(x);
+          // 32-bit ints (the bulk of numeric lists) straight to BININT1/BININT2/BININT.
+          if (ints && (x | 0) === x) this.saveInt32(x);
+          else this.saveNumber(x);
         } else if (typeof x === 'string') this.saveStr(x, false);
         else this.save(x);
       }

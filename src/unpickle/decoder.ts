@@ -419,6 +419,45 @@ export class Machine implements DecodeContext {
    */
   private gotten: Uint8Array = new Uint8Array(256);
   private escaped = false;
+  /**
+   * Large lists filled by APPENDS are over-allocated (length set ahead; the real length kept in
+   * `grown`) and trimmed before anything can look at them: every handler call goes through sync(),
+   * which trims; APPEND, SETITEM(S) on a list and STOP trim too. Growing a large array step by step
+   * cost ~28 ns per element here (fresh pages for each bigger copy): ints_1m spent a third of its
+   * decode in it. `reserved` is the length last set ahead: after a trim V8 keeps the store (spare room
+   * below 2x), so the next APPENDS reuses it instead of reallocating (a list read by a handler between
+   * batches, 50k datetimes with one REDUCE each, was reallocated every batch: 43 % of its decode).
+   */
+  private grown: Map<unknown[], number> | undefined;
+  private reserved: Map<unknown[], number> | undefined;
+
+  /** Give every over-allocated list its real length. */
+  private trimGrown(): void {
+    const grown = this.grown;
+    if (grown === undefined) return;
+    for (const [list, n] of grown) list.length = n;
+    this.grown = undefined;
+  }
+
+  /** APPENDS of stack[from..to) onto a plain list, over-allocating large ones (see `grown`). */
+  private appendToList(target: unknown[], stack: unknown[], from: number, to: number): void {
+    let n = this.grown?.get(target) ?? target.length;
+    const need = n + (to - from);
+    if (need > target.length && need > OVERALLOCATE_FROM) {
+      // Twice the need at most: more would make V8 shrink the store when a handler trims it.
+      // Within the room reserved before a trim, plain appends fill the kept store.
+      const ahead = this.reserved?.get(target);
+      if (ahead === undefined || need > ahead) {
+        const length = need + Math.min(n, OVERALLOCATE_MAX);
+        target.length = length;
+        (this.reserved ??= new Map()).set(target, length);
+        (this.grown ??= new Map()).set(target, n);
+      }
+    }
+    // Stores by index, cheaper than push per element (bench/micro.mjs).
+    for (let i = from; i < to; i++) target[n++] = stack[i];
+    if (this.grown?.has(target)) this.grown.set(target, n);
+  }
 
   /**
    * LONG_BINGET/GET of an index beyond `gotten`: grow it, or give up tracking (treat every dict as
@@ -539,6 +578,8 @@ export class Machine implements DecodeContext {
   }
 
   private sync(pos: number, opPos: number, code: number): void {
+    // A handler is about to run: lists must show their real length (see `grown`).
+    if (this.grown !== undefined) this.trimGrown();
     this.pos = pos;
     this.offset = opPos;
     this.opcode = opcodeName(code);
@@ -633,15 +674,8 @@ export class Machine implements DecodeContext {
     let fresh: unknown[] | undefined;
     let freshAt = -1;
     let freshMemo = -1;
-    // Large lists filled by APPENDS are over-allocated (length set ahead, real length kept here) and
-    // trimmed before anything can look at them (a handler opcode, STOP). Growing a large array step
-    // by step cost ~28 ns per element here (fresh pages for each bigger copy): ints_1m spent a third
-    // of its decode in it.
-    let grown: Map<unknown[], number> | undefined;
-    // The length last set ahead for a list: after a trim V8 keeps the store (spare room below 2x),
-    // so the next APPENDS reuses it instead of reallocating. Without this, a list read by a handler
-    // between batches (50k datetimes, one REDUCE each) was reallocated every batch: 43 % of its decode.
-    let reserved: Map<unknown[], number> | undefined;
+    this.grown = undefined;
+    this.reserved = undefined;
     // An explicit top index: shrinking a JS array's length makes V8 trim and regrow its store (GC churn).
     let sp = 0;
     let memoCount = 0;
@@ -775,7 +809,7 @@ export class Machine implements DecodeContext {
           if (m <= fence) throw this.underflow(opPos, code);
           // No items: nothing to do, whatever the target is (CPython's C unpickler returns early too).
           if (m < sp) {
-            if (grown !== undefined && Array.isArray(stack[m - 1])) grown = trimGrown(grown); // (a list's real length)
+            if (Array.isArray(stack[m - 1])) this.trimGrown(); // (a list's real length)
             this.setItems(stack[m - 1], stack, m - 1, m, sp, opPos, code);
           }
           sp = m;
@@ -794,25 +828,8 @@ export class Machine implements DecodeContext {
             if (freshMemo >= 0 && memo[freshMemo] === target) memo[freshMemo] = items;
             fresh = undefined;
           } else if (Array.isArray(target) && Object.getPrototypeOf(target) === Array.prototype) {
-            // A plain list: stores by index, cheaper than push per element (bench/micro.mjs).
-            // Subclasses (Deque with maxlen) go through their own push.
-            let n = target.length;
-            const real = grown?.get(target);
-            if (real !== undefined) n = real;
-            const need = n + (sp - m);
-            if (need > target.length && need > OVERALLOCATE_FROM) {
-              // Twice the need at most: more would make V8 shrink the store when a handler trims it.
-              // Within the room reserved before a trim, plain appends fill the kept store.
-              const ahead = reserved?.get(target);
-              if (ahead === undefined || need > ahead) {
-                const length = need + Math.min(n, OVERALLOCATE_MAX);
-                target.length = length;
-                (reserved ??= new Map()).set(target, length);
-                (grown ??= new Map()).set(target, n);
-              }
-            }
-            for (let i = m; i < sp; i++) target[n++] = stack[i];
-            if (grown?.has(target)) grown.set(target, n);
+            // A plain list (subclasses such as Deque with maxlen go through their own push).
+            this.appendToList(target, stack, m, sp);
           } else this.appendItems(target, stack, m, sp, opPos, code);
           sp = m;
           break;
@@ -820,7 +837,7 @@ export class Machine implements DecodeContext {
         case 0x61: { // APPEND
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const target = stack[sp - 2];
-          if (grown !== undefined) grown = trimGrown(grown); // (rare: APPEND after APPENDS on one list)
+          this.trimGrown(); // (rare: APPEND after APPENDS on one list)
           if (Array.isArray(target) && !(target instanceof Tuple)) target.push(stack[sp - 1]);
           else this.appendItems(target, stack, sp - 1, sp, opPos, code);
           sp--;
@@ -828,7 +845,7 @@ export class Machine implements DecodeContext {
         }
         case 0x73: // SETITEM
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
-          if (grown !== undefined && Array.isArray(stack[sp - 3])) grown = trimGrown(grown); // (a list's real length)
+          if (Array.isArray(stack[sp - 3])) this.trimGrown(); // (a list's real length)
           this.setItems(stack[sp - 3], stack, sp - 3, sp - 2, sp, opPos, code);
           sp -= 2;
           break;
@@ -853,7 +870,7 @@ export class Machine implements DecodeContext {
           if (sp <= fence) throw this.underflow(opPos, code);
           // The loop checks limits every 4096 opcodes; check once more so short pickles obey them too.
           this.checkLimits(sp, memoCount, ops, opPos, code);
-          if (grown !== undefined) trimGrown(grown);
+          this.trimGrown();
           const value = stack[sp - 1];
           stack.length = 0;
           const upgraded = this.upgraded;
@@ -1184,7 +1201,6 @@ export class Machine implements DecodeContext {
           if (!(args instanceof Tuple)) throw this.fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`, opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined; // a handler may return (or keep) a list it was given
-          if (grown !== undefined) grown = trimGrown(grown); // ... and read it
           const r = this.call(callable, args, 'reduce');
           pos = this.pos;
           stack[sp++] = this.handed(r);
@@ -1196,7 +1212,6 @@ export class Machine implements DecodeContext {
           const cls = stack[--sp];
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           const r = this.construct(cls, args, undefined, false);
           pos = this.pos;
           stack[sp++] = this.handed(r);
@@ -1213,7 +1228,6 @@ export class Machine implements DecodeContext {
           else throw this.fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`, opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           const r = this.construct(cls, args, kw, true);
           pos = this.pos;
           stack[sp++] = this.handed(r);
@@ -1232,7 +1246,6 @@ export class Machine implements DecodeContext {
           sp = m;
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           const r = this.call(this.resolveGlobal(module, name), args, 'inst');
           pos = this.pos;
           stack[sp++] = this.handed(r);
@@ -1247,7 +1260,6 @@ export class Machine implements DecodeContext {
           if (items.length === 0) throw this.fail('OBJ needs a class', opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           const r = this.call(items[0], Tuple.from_(items.slice(1)), 'obj');
           pos = this.pos;
           stack[sp++] = this.handed(r);
@@ -1258,7 +1270,6 @@ export class Machine implements DecodeContext {
           const state = stack[--sp];
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           const r = this.build(stack[sp - 1], state);
           pos = this.pos;
           stack[sp - 1] = this.handed(r);
@@ -1275,7 +1286,6 @@ export class Machine implements DecodeContext {
           pos = nl + 1;
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           stack[sp++] = this.handed(this.persistent(pid, opPos, code));
           break;
         }
@@ -1283,7 +1293,6 @@ export class Machine implements DecodeContext {
           if (sp <= fence) throw this.underflow(opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           stack[sp - 1] = this.handed(this.persistent(stack[sp - 1], opPos, code));
           break;
         }
@@ -1292,8 +1301,6 @@ export class Machine implements DecodeContext {
           break;
         case 0x98: // READONLY_BUFFER
           if (sp <= fence) throw this.underflow(opPos, code);
-          fresh = undefined;
-          if (grown !== undefined) grown = trimGrown(grown);
           stack[sp - 1] = this.readonlyBuffer(stack[sp - 1], opPos, code);
           break;
         default:
@@ -1319,12 +1326,6 @@ export class Machine implements DecodeContext {
 const OVERALLOCATE_FROM = 16384;
 /** At most this many spare slots per growth step (64 MB of pointers), however long the list. */
 const OVERALLOCATE_MAX = 1 << 23;
-
-/** Give every over-allocated list its real length; returns undefined (the new `grown`). */
-function trimGrown(grown: Map<unknown[], number>): undefined {
-  for (const [list, n] of grown) list.length = n;
-  return undefined;
-}
 
 /** SHORT_BINUNICODE payloads: decode, turning a TextError into an UnpicklingError at the opcode. */
 function decodeUtf8Or(data: Uint8Array, start: number, end: number, opPos: number, code: number): string {
