@@ -24,6 +24,7 @@
  */
 import type { GlobalHandler } from './unpickle/registry.js';
 import type { Reducer } from './pickle/reducers.js';
+import { BASE_RULES, Policy } from './unpickle/policy.js';
 
 /** How a name is graded. `unknown` is what every name no rule covers gets. */
 export type Severity = 'safe' | 'unknown' | 'dangerous';
@@ -80,3 +81,24 @@ export function defineFamily(family: Family): Family {
   }
   return family;
 }
+
+/** A list of families compiled for lookup. */
+export class FamilySet {
+  /** Decoding handlers by `module.name`; a later family's handler replaces an earlier one's. */
+  readonly handlers: ReadonlyMap<string, GlobalHandler>;
+  /** Encoding reducers, the user's families first (so they can override a built-in representation). */
+  readonly reducers: readonly Reducer[];
+  readonly policy: Policy;
+
+  constructor(readonly families: readonly Family[]) {
+    const handlers = new Map<string, GlobalHandler>();
+    for (const f of families) for (const [k, h] of Object.entries(f.globals ?? {})) handlers.set(k, h);
+    this.handlers = handlers;
+    this.reducers = families
+      .slice()
+      .reverse()
+      .flatMap((f) => (f.reduce ? [f.reduce] : []));
+    this.policy = new Policy(BASE_RULES, families);
+  }
+}
+

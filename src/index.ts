@@ -3,9 +3,11 @@ export { loads, loadsAll, load } from './load.js';
 export { PickleError, UnpicklingError, PicklingError } from './errors.js';
 export type { LoadOptions, Limits, Constructor } from './unpickle/options.js';
 export { DEFAULT_LIMITS } from './unpickle/options.js';
-export { GlobalRegistry, SET_STATE } from './unpickle/registry.js';
+export { SET_STATE, handlerTable } from './unpickle/registry.js';
 export type { GlobalHandler, DecodeContext, SetStateable } from './unpickle/registry.js';
-export { defaultRegistry } from './registry-default.js';
+export { defineFamily } from './family.js';
+export type { Family, PolicyRule, Severity } from './family.js';
+export type { PickleErrorCode, UnpicklingErrorCode, PicklingErrorCode } from './errors.js';
 export {
   Tuple,
   tuple,
@@ -38,7 +40,7 @@ export {
   Deque,
 } from './python/stdlib.js';
 export { dumps, dump, PyFloat, PyName, Reduced, reduceCall } from './pickle/index.js';
-export type { DumpOptions, Protocol, Reduction, ReductionKind, Reducer, ReduceContext, ReducerFamily } from './pickle/index.js';
+export type { DumpOptions, Protocol, Reduction, ReductionKind, Reducer, ReduceContext } from './pickle/index.js';
 export { NDArray, DType, NumpyScalar, MaskedArray } from './numpy/index.js';
 export type { NDArrayData, ArrayOrder, NumericTypedArray, DTypeKind, DTypeField } from './numpy/index.js';
 export { DataFrame, Series, PandasIndex, PandasExtensionArray } from './pandas/index.js';
@@ -50,7 +52,7 @@ export type { ToJsonPickleOptions, FromJsonPickleOptions, JSONValue, JSONViewOpt
 export { disassemble, DisassemblyError } from './tools/dis.js';
 export type { DisassembleOptions } from './tools/dis.js';
 export { genops } from './tools/genops.js';
-export { scan, scanStream, classifyGlobal } from './tools/scan.js';
-export type { ScanReport, ScanGlobal, ScanOptions, ScanSeverity, ScanUse } from './tools/scan.js';
+export { scan, scanStream, classifyGlobal } from './tools/scan/index.js';
+export type { ScanReport, ScanGlobal, ScanOptions, ScanSeverity, ScanUse } from './tools/scan/index.js';
 export { isDType, readNpy } from './numpy/index.js';
 export { typedArrayReducer } from './numpy/encode.js';

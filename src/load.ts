@@ -7,21 +7,21 @@ import { decompressJoblib } from './joblib/compress.js';
 import { isNpy, readNpy } from './numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
 import { unpickle, unpickleAll } from './unpickle/index.js';
-import { defaultRegistry } from './registry-default.js';
+import { familySet } from './families.js';
 
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
 function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, readSibling?: SiblingReader): unknown {
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
-  const registry = options?.registry ?? defaultRegistry();
+  const families = familySet(options?.families);
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   // Checked here for every container (.npy and compressed input never reach unpickle's own check).
   if (data.length > maxBytes) {
     throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
   }
-  if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, registry));
+  if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, families));
   const plain = decompressJoblib(data, maxBytes) ?? data;
-  return unpickle(plain, options, registry, readSibling);
+  return unpickle(plain, options, families, readSibling);
 }
 
 /**
@@ -41,10 +41,10 @@ export function loads(data: Uint8Array, options?: LoadOptions): unknown {
  */
 export function loadsAll(data: Uint8Array, options?: LoadOptions): unknown[] {
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
-  const registry = options?.registry ?? defaultRegistry();
+  const families = familySet(options?.families);
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   const plain = decompressJoblib(data, maxBytes) ?? data;
-  return unpickleAll(plain, options, registry);
+  return unpickleAll(plain, options, families);
 }
 
 /**

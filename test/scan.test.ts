@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { classifyGlobal, scan, scanStream, type ScanReport } from '../src/tools/scan.js';
+import { classifyGlobal, scan, scanStream, type ScanReport } from '../src/tools/scan/index.js';
 
 const ROOT = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -297,12 +297,12 @@ describe('classification', () => {
     ['torch', 'FloatStorage', 'safe'],
     ['torch', 'float32', 'safe'],
     ['yaml', 'load', 'dangerous'],
-    ['yaml', 'safe_load', 'unknown'],
+    ['yaml', 'safe_load', 'dangerous'],
     ['shelve', 'open', 'dangerous'],
     ['marshal', 'loads', 'dangerous'],
     ['types', 'CodeType', 'dangerous'],
     ['types', 'FunctionType', 'dangerous'],
-    ['types', 'SimpleNamespace', 'unknown'],
+    ['types', 'SimpleNamespace', 'safe'],
     ['ctypes', 'CDLL', 'dangerous'],
     ['operator', 'attrgetter', 'dangerous'],
     ['operator', 'itemgetter', 'unknown'],
@@ -313,7 +313,7 @@ describe('classification', () => {
     ['sys', 'modules', 'dangerous'],
     ['io', 'open', 'dangerous'],
     ['io', 'BytesIO', 'unknown'],
-    ['pathlib', 'PosixPath', 'unknown'],
+    ['pathlib', 'PosixPath', 'safe'],
     ['pathlib', 'Path.write_text', 'dangerous'],
     ['shutil', 'rmtree', 'dangerous'],
     ['numpy', 'load', 'dangerous'],

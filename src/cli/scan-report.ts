@@ -1,5 +1,5 @@
 /** Text and JSON forms of `picklejar scan` results. */
-import type { ScanGlobal, ScanReport } from '../tools/scan.js';
+import type { ScanGlobal, ScanReport } from '../tools/scan/index.js';
 import type { Style } from './style.js';
 
 export type Verdict = 'dangerous' | 'unknown' | 'incomplete' | 'ok' | 'unreadable';

@@ -2,7 +2,7 @@
  * Facts about jsonpickle 3.x's format shared by the reader and the writer (established by reading
  * jsonpickle 3.0.0's pickler/unpickler and by encoding real values with it).
  */
-import { isDangerousGlobal } from '../unpickle/policy.js';
+import type { Policy } from '../unpickle/policy.js';
 
 export const TAG = {
   B64: 'py/b64',
@@ -68,14 +68,21 @@ export function splitQualified(full: string): [module: string, name: string] {
   return [parts.slice(0, -1).join('.'), parts[parts.length - 1] as string];
 }
 
-/** True when any module/name split of `full` is a global the decoder refuses. */
-export function isDangerousQualified(full: string): boolean {
+/**
+ * The reason a global written as one dotted `full` name is refused, when any module/name split of it
+ * is dangerous (jsonpickle does not record where the module ends); undefined when none is.
+ */
+export function dangerousQualified(policy: Policy, full: string): string | undefined {
   const parts = full.split('.');
-  if (parts.length < 2) return isDangerousGlobal('builtins', full);
-  for (let i = 1; i < parts.length; i++) {
-    if (isDangerousGlobal(parts.slice(0, i).join('.'), parts.slice(i).join('.'))) return true;
+  if (parts.length < 2) {
+    const v = policy.classify('builtins', full);
+    return v.severity === 'dangerous' ? v.reason : undefined;
   }
-  return false;
+  for (let i = 1; i < parts.length; i++) {
+    const v = policy.classify(parts.slice(0, i).join('.'), parts.slice(i).join('.'));
+    if (v.severity === 'dangerous') return v.reason;
+  }
+  return undefined;
 }
 
 /** Names jsonpickle 3.0 writes wrongly for some stdlib globals, mapped to the importable ones. */

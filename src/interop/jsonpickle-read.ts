@@ -14,9 +14,9 @@
  */
 import { PickleError, UnpicklingError } from '../errors.js';
 import { FrozenSet, PyGlobal, PyObject, Tuple, isPlainObject, setOwn } from '../python/values.js';
-import { defaultRegistry } from '../registry-default.js';
+import { familySet } from '../families.js';
+import type { Family, FamilySet } from '../family.js';
 import {
-  GlobalRegistry,
   SET_STATE,
   hasSetState,
   type DecodeContext,
@@ -30,7 +30,7 @@ import {
   TAG,
   fromBase64,
   fromBase85,
-  isDangerousQualified,
+  dangerousQualified,
   splitQualified,
 } from './jsonpickle-common.js';
 import { isNumpyJsonPickle, readNumpyJsonPickle } from './numpy-bridge.js';
@@ -42,8 +42,8 @@ export interface FromJsonPickleOptions {
    * string keys are plain objects.
    */
   readonly lossless?: boolean;
-  /** The global registry used to rebuild known classes (default: `defaultRegistry()`). */
-  readonly registry?: GlobalRegistry;
+  /** Your own families (after the built-in ones), as for `loads`. */
+  readonly families?: readonly Family[];
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -129,7 +129,7 @@ class Reader implements DecodeContext {
   readonly offset = -1;
   readonly opcode = 'jsonpickle';
   readonly encoding = 'utf-8' as const;
-  private readonly registry: GlobalRegistry;
+  private readonly families: FamilySet;
   /** jsonpickle's `_objs`: registered objects by id. */
   private readonly objs: unknown[] = [];
   private readonly globals = new Map<
@@ -142,7 +142,7 @@ class Reader implements DecodeContext {
 
   constructor(options: FromJsonPickleOptions | undefined) {
     this.lossless = options?.lossless === true;
-    this.registry = options?.registry ?? defaultRegistry();
+    this.families = familySet(options?.families);
   }
 
   // ---- DecodeContext (for registry handlers) --------------------------------------------------
@@ -182,11 +182,13 @@ class Reader implements DecodeContext {
     const cached = this.globals.get(full);
     if (cached) return cached;
     const name = NAME_FIXES.get(full) ?? full.replace(/^(__builtin__|exceptions)\./, 'builtins.');
-    if (isDangerousQualified(name)) {
-      fail(`refusing global ${name}: it can run code or touch the system when Python loads this data`);
+    // getattr is policed by its handler (getattr(cls, 'name') resolves as the global `cls.name`).
+    const danger = name === 'builtins.getattr' ? undefined : dangerousQualified(this.families.policy, name);
+    if (danger !== undefined) {
+      fail(`refusing global ${name}: ${danger}; Python would run or reach it when decoding this data`);
     }
     const [m, n] = splitQualified(name);
-    const handler = this.registry.get(m, n);
+    const handler = this.families.handlers.get(`${m}.${n}`);
     const global = new PyGlobal(m, n);
     let value: unknown = global;
     if (handler) {

@@ -34,12 +34,11 @@ import {
   stdlibReduce,
   type StdlibReduction,
 } from '../python/stdlib.js';
-import { isDangerousGlobal } from '../unpickle/policy.js';
+import { familySet } from '../families.js';
 import { JSON_KEY, RESERVED, TAG, looksLikeType, toBase64 } from './jsonpickle-common.js';
 import { pyFloatText, quoteAscii } from './json-text.js';
 import { numpyForJsonPickle, type NumpyJsonPickle } from './numpy-bridge.js';
-import { defaultReducerFamilies } from '../pickle/families.js';
-import { PyFloat, PyName, Reduced, type Reduction } from '../pickle/reducers.js';
+import { PyFloat, PyName, Reduced, type Reduction, type ReduceContext } from '../pickle/reducers.js';
 
 export interface ToJsonPickleOptions {
   /**
@@ -136,11 +135,11 @@ class Writer {
   /** Values visited outside / inside such repeats (the budget against exponential output). */
   private firstVisits = 0;
   private repeatVisits = 0;
-  private readonly reduceContext: { protocol: number; lossless: boolean };
+  private readonly reduceContext: ReduceContext;
 
   constructor(options: ToJsonPickleOptions | undefined) {
     this.intNumbers = options?.intNumbers === true;
-    this.reduceContext = { protocol: 4, lossless: !this.intNumbers };
+    this.reduceContext = { protocol: 4, lossless: !this.intNumbers, error: (m) => new PicklingError(m) };
   }
 
   run(value: unknown): string {
@@ -335,10 +334,10 @@ class Writer {
     }
     // Values the pickle writer's families know (numpy arrays jsonpickle has no form for, typed
     // arrays, ...): their pickle recipe as a `py/reduce`, which jsonpickle replays like pickle does.
-    for (const fam of defaultReducerFamilies()) {
+    for (const fam of familySet().families) {
       // pandas recipes replay through pickle, but jsonpickle's py/reduce restore tests the state's
       // truth value, which a DataFrame refuses: such values stay unwritable here (PicklingError).
-      if (fam.name === 'pandas') continue;
+      if (fam.name === 'pandas' || fam.reduce === undefined) continue;
       const r = fam.reduce(obj, this.reduceContext);
       if (r !== undefined) return this.reduction(obj, r, p);
     }
@@ -469,8 +468,10 @@ class Writer {
   }
 
   private globalRef(g: PyGlobal, p: PathNode | null): string {
-    if (isDangerousGlobal(g.module, g.name)) {
-      this.fail(`refusing to write the global ${g.qualifiedName}: Python would run it when decoding`, p);
+    // (getattr comes from trusted reductions only: getattr(cls, 'name') of enum members and methods.)
+    const v = familySet().policy.classify(g.module, g.name);
+    if (v.severity === 'dangerous' && g.qualifiedName !== 'builtins.getattr') {
+      this.fail(`refusing to write the global ${g.qualifiedName}: ${v.reason}; Python would run or reach it when decoding`, p);
     }
     const tag = looksLikeType(g.module, g.name) ? TAG.TYPE : TAG.FUNCTION;
     return `{"${tag}": ${quoteAscii(g.qualifiedName)}}`;

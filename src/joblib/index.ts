@@ -4,7 +4,8 @@
  * (NDArrayWrapper / ZNDArrayWrapper, joblib < 0.10). Each wrapper here becomes the array itself when
  * its BUILD runs (FORMATS.md §5).
  */
-import { GlobalRegistry, SET_STATE, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
+import { defineFamily } from '../family.js';
+import { SET_STATE, handlerTable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from '../python/values.js';
 import { NDArray, checkShape, isDType, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
 import { readZFile } from './compress.js';
@@ -182,7 +183,7 @@ class ZNDArrayWrapper implements SetStateable {
 }
 
 /** Handlers for joblib's wrapper classes (construct for NEWOBJ, call for REDUCE/INST/OBJ). */
-export function registerJoblib(registry: GlobalRegistry): GlobalRegistry {
+const JOBLIB_GLOBALS = handlerTable((register) => {
   const make = <T>(C: new () => T) => ({
     construct: (): T => new C(),
     call: (): T => new C(),
@@ -191,13 +192,19 @@ export function registerJoblib(registry: GlobalRegistry): GlobalRegistry {
   // (`sklearn.externals.joblib`, what `from sklearn.externals import joblib; joblib.dump(...)` wrote);
   // and joblib >= 0.10's compat module for the pre-0.10 wrappers.
   for (const module of [MODULE, `sklearn.externals.${MODULE}`]) {
-    registry.register(`${module}.NumpyArrayWrapper`, make(NumpyArrayWrapper));
-    registry.register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
-    registry.register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
+    register(`${module}.NumpyArrayWrapper`, make(NumpyArrayWrapper));
+    register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
+    register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
   }
   for (const module of ['joblib.numpy_pickle_compat', 'sklearn.externals.joblib.numpy_pickle_compat']) {
-    registry.register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
-    registry.register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
+    register(`${module}.NDArrayWrapper`, make(NDArrayWrapper));
+    register(`${module}.ZNDArrayWrapper`, make(ZNDArrayWrapper));
   }
-  return registry;
-}
+});
+
+/**
+ * The joblib family: the array wrappers of every joblib era (and of scikit-learn's vendored copy),
+ * which BUILD replaces by the array whose bytes follow in the stream or sit in a side file. joblib
+ * files are written by src/joblib/write.ts (arrays go through the numpy family's values).
+ */
+export const JOBLIB_FAMILY = defineFamily({ name: 'joblib', globals: JOBLIB_GLOBALS });

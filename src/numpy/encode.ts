@@ -12,7 +12,7 @@
  * - (opt-in, `typedArrayReducer`) JS TypedArrays other than Uint8Array: 1-D arrays of their dtype
  */
 import { PickleBuffer, PyGlobal, Tuple } from '../python/values.js';
-import { PyName, type Reducer, type ReducerFamily, type Reduction } from '../pickle/reducers.js';
+import { PyName, type Reducer, type Reduction } from '../pickle/reducers.js';
 import { DType } from './dtype.js';
 import { MaskedArray, NDArray, NumpyScalar, maskDType } from './ndarray.js';
 
@@ -238,17 +238,6 @@ export const dtypeReducer: Reducer = (value) => (value instanceof DType ? dtypeR
 export const scalarReducer: Reducer = (value) =>
   value instanceof NumpyScalar ? scalarReduction(value) : undefined;
 
-/** The numpy family for the writer (src/pickle/families.ts). */
-export const NUMPY_FAMILY: ReducerFamily = {
-  name: 'numpy',
-  reduce: (value, ctx) => ndarrayReducer(value, ctx) ?? dtypeReducer(value, ctx) ?? scalarReducer(value, ctx),
-  safeGlobals: [
-    'numpy.ndarray',
-    'numpy.matrix',
-    'numpy.recarray',
-    'numpy.record',
-    'numpy.memmap',
-    'numpy.ma.core.MaskedArray',
-    'numpy.ma.core.MaskedConstant',
-  ],
-};
+/** How the numpy family writes its values (arrays, masked arrays, dtypes, scalars). */
+export const numpyReducer: Reducer = (value, ctx) =>
+  ndarrayReducer(value, ctx) ?? dtypeReducer(value, ctx) ?? scalarReducer(value, ctx);

@@ -4,10 +4,11 @@
  * `dumps(loads(df_pickle))` is a pickle pandas loads into an equal frame. Frames built in JS (no
  * recipe) are not writable: pandas' internals are too version-specific to synthesise safely.
  */
-import type { ReducerFamily, Reduction } from '../pickle/reducers.js';
+import type { Reduction } from '../pickle/reducers.js';
 import { recipeOf } from './index.js';
 
-function reducePandas(value: unknown): Reduction | undefined {
+/** How the pandas family writes its values: back from the recipe each was read with. */
+export function reducePandas(value: unknown): Reduction | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const r = recipeOf(value);
   if (!r) return undefined;
@@ -16,26 +17,3 @@ function reducePandas(value: unknown): Reduction | undefined {
   return out;
 }
 
-export const PANDAS_FAMILY: ReducerFamily = {
-  name: 'pandas',
-  reduce: reducePandas,
-  // Classes pandas passes as plain arguments to its own rebuilders (`_new_Index(cls, d)`,
-  // `__pyx_unpickle_NDArrayBacked(cls, …)`): type objects, nothing that runs on load.
-  safeGlobals: [
-    'pandas.core.indexes.base.Index',
-    'pandas.core.indexes.range.RangeIndex',
-    'pandas.core.indexes.numeric.Int64Index',
-    'pandas.core.indexes.numeric.UInt64Index',
-    'pandas.core.indexes.numeric.Float64Index',
-    'pandas.core.indexes.numeric.NumericIndex',
-    'pandas.core.indexes.datetimes.DatetimeIndex',
-    'pandas.core.indexes.timedeltas.TimedeltaIndex',
-    'pandas.core.indexes.period.PeriodIndex',
-    'pandas.core.indexes.multi.MultiIndex',
-    'pandas.core.indexes.category.CategoricalIndex',
-    'pandas.core.arrays.datetimes.DatetimeArray',
-    'pandas.core.arrays.timedeltas.TimedeltaArray',
-    'pandas.core.arrays.categorical.Categorical',
-    'pandas.core.dtypes.dtypes.CategoricalDtype',
-  ],
-};

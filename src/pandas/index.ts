@@ -8,7 +8,9 @@
  */
 import { NDArray } from '../numpy/index.js';
 import { PyGlobal, PyObject, PySlice, Tuple, setOwn } from '../python/values.js';
-import { SET_STATE, type DecodeContext, type GlobalHandler, type GlobalRegistry } from '../unpickle/registry.js';
+import { defineFamily, type PolicyRule } from '../family.js';
+import { reducePandas } from './encode.js';
+import { SET_STATE, handlerTable, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
 
 /**
  * How pandas built an object in the pickle (callable, arguments, BUILD state), kept so that `dumps`
@@ -423,8 +425,7 @@ function qualified(g: unknown, fallback: string): string {
   return g instanceof PyGlobal ? g.qualifiedName : fallback;
 }
 
-/** Register the pandas handlers into `registry`. */
-export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
+const PANDAS_GLOBALS = handlerTable((register) => {
   const frame = (kind: 'frame' | 'series'): GlobalHandler => ({
     construct: (args, _kwargs, ctx) => {
       const out =
@@ -441,8 +442,8 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
       return new PyObject(new PyGlobal(m, n), 'reduce', args);
     },
   });
-  registry.register('pandas.core.frame.DataFrame', frame('frame'));
-  registry.register('pandas.core.series.Series', frame('series'));
+  register('pandas.core.frame.DataFrame', frame('frame'));
+  register('pandas.core.series.Series', frame('series'));
 
   const manager = (module: string, cls: string): GlobalHandler => ({
     call: (args, ctx) => {
@@ -465,11 +466,11 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
     },
   });
   for (const base of ['pandas.core.internals.managers', 'pandas.core.internals']) {
-    registry.register(`${base}.BlockManager`, manager(base, 'BlockManager'));
-    registry.register(`${base}.SingleBlockManager`, manager(base, 'SingleBlockManager'));
+    register(`${base}.BlockManager`, manager(base, 'BlockManager'));
+    register(`${base}.SingleBlockManager`, manager(base, 'SingleBlockManager'));
   }
 
-  registry.register('pandas._libs.internals._unpickle_block', {
+  register('pandas._libs.internals._unpickle_block', {
     call: (args, ctx) => {
       const [values, placement, ndim] = args;
       const block = new PandasBlock(values, placementOf(placement, ctx), toNum(ndim ?? 2));
@@ -487,14 +488,14 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
       return index;
     },
   });
-  registry.register('pandas.core.indexes.base._new_Index', newIndex('pandas.core.indexes.base', '_new_Index'));
-  registry.register(
+  register('pandas.core.indexes.base._new_Index', newIndex('pandas.core.indexes.base', '_new_Index'));
+  register(
     'pandas.core.indexes.datetimes._new_DatetimeIndex',
     newIndex('pandas.core.indexes.datetimes', '_new_DatetimeIndex'),
   );
-  registry.register('pandas.core.indexes.period._new_PeriodIndex', newIndex('pandas.core.indexes.period', '_new_PeriodIndex'));
+  register('pandas.core.indexes.period._new_PeriodIndex', newIndex('pandas.core.indexes.period', '_new_PeriodIndex'));
 
-  registry.register('pandas._libs.arrays.__pyx_unpickle_NDArrayBacked', {
+  register('pandas._libs.arrays.__pyx_unpickle_NDArrayBacked', {
     call: (args) => {
       const array = new PandasExtensionArray(qualified(args[0], 'pandas.core.arrays.NDArrayBacked'));
       setRecipe(array, { callable: new PyGlobal('pandas._libs.arrays', '__pyx_unpickle_NDArrayBacked'), kind: 'reduce', args });
@@ -510,7 +511,44 @@ export function registerPandas(registry: GlobalRegistry): GlobalRegistry {
         return a;
       },
     };
-    registry.register(cls, array);
+    register(cls, array);
   }
-  return registry;
-}
+});
+
+/**
+ * Classes pandas passes as plain arguments to its own rebuilders (`_new_Index(cls, d)`,
+ * `__pyx_unpickle_NDArrayBacked(cls, …)`): type objects, nothing that runs on load.
+ */
+const PANDAS_ARGUMENT_CLASSES: readonly string[] = [
+    'pandas.core.indexes.base.Index',
+    'pandas.core.indexes.range.RangeIndex',
+    'pandas.core.indexes.numeric.Int64Index',
+    'pandas.core.indexes.numeric.UInt64Index',
+    'pandas.core.indexes.numeric.Float64Index',
+    'pandas.core.indexes.numeric.NumericIndex',
+    'pandas.core.indexes.datetimes.DatetimeIndex',
+    'pandas.core.indexes.timedeltas.TimedeltaIndex',
+    'pandas.core.indexes.period.PeriodIndex',
+    'pandas.core.indexes.multi.MultiIndex',
+    'pandas.core.indexes.category.CategoricalIndex',
+    'pandas.core.arrays.datetimes.DatetimeArray',
+    'pandas.core.arrays.timedeltas.TimedeltaArray',
+    'pandas.core.arrays.categorical.Categorical',
+  'pandas.core.dtypes.dtypes.CategoricalDtype',
+];
+
+/**
+ * The pandas family: DataFrame, Series, indexes and their blocks, read into `DataFrame`/`Series`
+ * values and written back from the recipe they were read with. pandas internals are safe globals.
+ */
+export const PANDAS_FAMILY = defineFamily({
+  name: 'pandas',
+  globals: PANDAS_GLOBALS,
+  reduce: (value) => reducePandas(value),
+  rules: [
+    ...PANDAS_ARGUMENT_CLASSES.map((name): PolicyRule => ({ name, severity: 'safe', reason: 'pandas class' })),
+    ...['pandas.core', 'pandas._libs', 'pandas.tseries', 'pandas.indexes', 'pandas.arrays'].map(
+      (m): PolicyRule => ({ name: `${m}.*`, severity: 'safe', reason: 'pandas internals' }),
+    ),
+  ],
+});

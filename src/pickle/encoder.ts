@@ -57,7 +57,6 @@ import {
   Tuple,
   isPlainObject,
 } from '../python/values.js';
-import { PyDateTime, PyTimezone } from '../python/datetime.js';
 import { reprFloat } from '../tools/pyrepr.js';
 import {
   PyFloat,
@@ -65,10 +64,11 @@ import {
   Reduced,
   type ReduceContext,
   type Reducer,
-  type ReducerFamily,
+
   type Reduction,
 } from './reducers.js';
-import { SAFE_BUILTIN_GLOBALS, STDLIB_FAMILY, defaultReducerFamilies } from './families.js';
+import { familySet } from '../families.js';
+import type { Policy } from '../unpickle/policy.js';
 import type { DumpOptions } from './options.js';
 
 const {
@@ -371,8 +371,8 @@ export class Encoder {
   private readonly pidFn: ((value: unknown) => unknown) | undefined;
   private readonly bufferCallback: ((buffer: PickleBuffer) => unknown) | undefined;
   private readonly userReducers: readonly Reducer[];
-  private readonly families: readonly ReducerFamily[];
-  private readonly safeGlobals: Set<string>;
+  private readonly familyReducers: readonly Reducer[];
+  private readonly policy: Policy;
   private readonly ctx: ReduceContext;
 
   private readonly memo = new Map<object, number>();
@@ -406,10 +406,10 @@ export class Encoder {
     this.pidFn = options.persistentId;
     this.bufferCallback = options.bufferCallback;
     this.userReducers = options.reducers ?? [];
-    this.families = defaultReducerFamilies();
-    this.safeGlobals = new Set(SAFE_BUILTIN_GLOBALS);
-    for (const f of this.families) for (const g of f.safeGlobals ?? []) this.safeGlobals.add(g);
-    this.ctx = { protocol: p, lossless: this.lossless };
+    const families = familySet(options.families);
+    this.familyReducers = families.reducers;
+    this.policy = families.policy;
+    this.ctx = { protocol: p, lossless: this.lossless, error: (message) => this.fail(message) };
   }
 
   /** Pickle `root`; returns the bytes. */
@@ -1089,8 +1089,9 @@ export class Encoder {
           return false;
         }
     }
-    for (const fam of this.families) {
-      const red = fam.reduce(x, this.ctx);
+    const reducers = this.familyReducers;
+    for (let i = 0; i < reducers.length; i++) {
+      const red = (reducers[i] as Reducer)(x, this.ctx);
       if (red !== undefined) return this.startReduction(x, red, true, '{reduce}');
     }
     return this.saveFallback(x, named);
@@ -1142,7 +1143,6 @@ export class Encoder {
       this.saveGlobalRef(x);
       return false;
     }
-    if (x instanceof Date) return this.saveDate(x);
     if (isPlainObject(x)) return this.startObjectDict(x, x, true, '');
     if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer) {
       throw this.fail(
@@ -1156,7 +1156,7 @@ export class Encoder {
 
   private checkGlobal(g: PyGlobal): void {
     if (this.allowGlobals || this.trustedGlobals.has(g)) return;
-    if (this.safeGlobals.has(`${g.module}.${g.name}`)) return;
+    if (this.policy.isExactlySafe(`${g.module}.${g.name}`)) return;
     throw this.fail(
       `global ${g.module}.${g.name} is outside the safe subset; pass allowGlobals: true to write it`,
     );
@@ -1169,26 +1169,6 @@ export class Encoder {
       true,
       '',
     );
-  }
-
-  private saveDate(d: Date): boolean {
-    const t = d.getTime();
-    if (!Number.isFinite(t)) throw this.fail('an invalid Date cannot be pickled');
-    const y = d.getUTCFullYear();
-    if (y < 1 || y > 9999) throw this.fail(`year ${y} is outside Python's datetime range (1-9999)`);
-    const dt = new PyDateTime(
-      y,
-      d.getUTCMonth() + 1,
-      d.getUTCDate(),
-      d.getUTCHours(),
-      d.getUTCMinutes(),
-      d.getUTCSeconds(),
-      d.getUTCMilliseconds() * 1000,
-      PyTimezone.utc,
-    );
-    const red = STDLIB_FAMILY.reduce(dt, this.ctx);
-    if (red === undefined) throw this.fail('no reducer for datetime');
-    return this.startReduction(d, red, true, '');
   }
 
   // ---- containers ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { encode } from './encoder.js';
 import type { DumpOptions } from './options.js';
 
 export type { DumpOptions, Protocol } from './options.js';
-export type { Reduction, ReductionKind, Reducer, ReduceContext, ReducerFamily } from './reducers.js';
+export type { Reduction, ReductionKind, Reducer, ReduceContext } from './reducers.js';
 export { PyFloat, PyName, Reduced, reduceCall } from './reducers.js';
 
 /**

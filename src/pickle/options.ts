@@ -1,6 +1,7 @@
 /** Options of `dumps` / `dump`. */
 import type { PickleBuffer } from '../python/values.js';
 import type { Reducer } from './reducers.js';
+import type { Family } from '../family.js';
 
 export type Protocol = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -37,6 +38,12 @@ export interface DumpOptions {
    * object value that is not core data. Their callables are trusted (written without allowGlobals).
    */
   reducers?: readonly Reducer[];
+  /**
+   * Your own families (src/family.ts): their reducers are asked before the built-in families', and
+   * their safe rules let the writer emit their globals without allowGlobals. The same list works
+   * for `loads` and `scan`.
+   */
+  families?: readonly Family[];
   /** Map Python 3 names to Python 2 names at protocol <= 2 (Python's `fix_imports`, default true). */
   fixImports?: boolean;
   /**

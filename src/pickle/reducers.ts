@@ -4,7 +4,7 @@
  * `__reduce_ex__`: a callable (or class), its arguments, and what follows the object (list items,
  * dict items, BUILD state).
  *
- * Families (stdlib, numpy) and users implement `Reducer`; the writer asks reducers in order and uses
+ * Families (src/family.ts) and users implement `Reducer`; the writer asks reducers in order and uses
  * the first `Reduction` returned. This file is a stable contract: keep additions backward compatible.
  *
  * Typing of values inside a Reduction: write Python ints as `bigint` and Python floats as `PyFloat`
@@ -60,22 +60,12 @@ export interface ReduceContext {
   readonly protocol: number;
   /** True when `lossless: true` (every JS number is a float, every bigint an int). */
   readonly lossless: boolean;
+  /** A PicklingError naming the path of the value being written. */
+  error(message: string): Error;
 }
 
 /** Returns how to pickle `value`, or undefined when `value` is not this reducer's. */
 export type Reducer = (value: unknown, ctx: ReduceContext) => Reduction | undefined;
-
-/**
- * A built-in family of reducers (stdlib, numpy). Its reductions are part of the safe subset: their
- * callables are written without `allowGlobals`, and so are bare `PyGlobal` values named in
- * `safeGlobals` (e.g. `numpy.ndarray` passed as an argument).
- */
-export interface ReducerFamily {
-  readonly name: string;
-  readonly reduce: Reducer;
-  /** `module.name` of the globals this family's reductions pass as plain values. */
-  readonly safeGlobals?: readonly string[];
-}
 
 /** A Python float whatever the encoder's mode (in the default mode an integral `number` is an int). */
 export class PyFloat {

@@ -4,7 +4,8 @@
  * `copyreg._reconstructor` (plain objects at protocol 0/1) and `getattr(cls, name)` (Enum members in
  * Python 3.12+), which is resolved to the global `cls.name` without executing anything.
  */
-import { GlobalRegistry, type DecodeContext } from '../unpickle/registry.js';
+import { handlerTable, type DecodeContext } from '../unpickle/registry.js';
+import { defineFamily } from '../family.js';
 import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple, isHashable, isPlainObject } from './values.js';
 import { encodeUtf8 } from '../bytes/text.js';
 
@@ -98,23 +99,22 @@ function toByteArray(b: Uint8Array): ByteArray {
   return out;
 }
 
-/** Register the builtins family into `registry`. */
-export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
-  registry.register('builtins.set', {
+const BUILTIN_GLOBALS = handlerTable((register) => {
+  register('builtins.set', {
     call: (args, ctx) => new Set(args.length ? hashableItems(args[0], ctx) : []),
   });
-  registry.register('builtins.frozenset', {
+  register('builtins.frozenset', {
     call: (args, ctx) => new FrozenSet(args.length ? hashableItems(args[0], ctx) : []),
   });
   // list(x), tuple(x), dict(x): CPython's pickler never writes these calls, other writers (and
   // hand-made streams) do, and Python builds the container; an unknown global would stay inert.
-  registry.register('builtins.list', {
+  register('builtins.list', {
     call: (args, ctx) => (args.length ? [...iterableItems(args[0], ctx)] : []),
   });
-  registry.register('builtins.tuple', {
+  register('builtins.tuple', {
     call: (args, ctx) => Tuple.from_(args.length ? iterableItems(args[0], ctx) : []),
   });
-  registry.register('builtins.dict', {
+  register('builtins.dict', {
     call: (args, ctx) => {
       if (args.length === 0) return ctx.makeDict([]);
       const a = args[0];
@@ -130,17 +130,17 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
       return ctx.makeDict(pairs);
     },
   });
-  registry.register('builtins.bytes', {
+  register('builtins.bytes', {
     call: (args, ctx) => {
       const b = bytesFrom(args, ctx);
       return b instanceof ByteArray ? new Uint8Array(b) : b;
     },
   });
-  registry.register('builtins.bytearray', { call: (args, ctx) => toByteArray(bytesFrom(args, ctx)) });
-  registry.register('builtins.complex', {
+  register('builtins.bytearray', { call: (args, ctx) => toByteArray(bytesFrom(args, ctx)) });
+  register('builtins.complex', {
     call: (args, ctx) => new Complex(args.length > 0 ? number(args[0], ctx) : 0, args.length > 1 ? number(args[1], ctx) : 0),
   });
-  registry.register('builtins.range', {
+  register('builtins.range', {
     call: (args, ctx) => {
       const ints = args.map((a) => ctx.toInt(a));
       const [start, stop, step] = ints.length === 1 ? [0, ints[0], 1] : [ints[0], ints[1], ints[2] ?? 1];
@@ -149,18 +149,18 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
       return new PyRange(wrap(start), wrap(stop), wrap(step));
     },
   });
-  registry.register('builtins.slice', {
+  register('builtins.slice', {
     call: (args) =>
       args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
   });
-  registry.register('_codecs.encode', {
+  register('_codecs.encode', {
     call: (args, ctx) => {
       const [s, enc] = args;
       if (typeof s !== 'string') throw ctx.error('_codecs.encode expects a str');
       return encodeWith(s, typeof enc === 'string' ? enc : 'utf-8', ctx);
     },
   });
-  registry.register('copyreg._reconstructor', {
+  register('copyreg._reconstructor', {
     call: (args, ctx) => {
       const [cls, base, state] = args;
       if (!(cls instanceof PyGlobal)) throw ctx.error('_reconstructor expects a class');
@@ -176,7 +176,7 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
       return obj;
     },
   });
-  registry.register('builtins.getattr', {
+  register('builtins.getattr', {
     call: (args, ctx) => {
       const [target, attr] = args;
       if (!(target instanceof PyGlobal) || typeof attr !== 'string' || args.length !== 2) {
@@ -191,5 +191,11 @@ export function registerBuiltins(registry: GlobalRegistry): GlobalRegistry {
       return g;
     },
   });
-  return registry;
-}
+});
+
+/**
+ * The builtins family: the builtin types and the pickle-support globals CPython itself writes
+ * (`_codecs.encode`, `copyreg._reconstructor`, `getattr`, `functools.partial(cls.__new__, …)`).
+ * Their encoding is the encoder's own (core data), so the family has no reducer.
+ */
+export const BUILTINS_FAMILY = defineFamily({ name: 'builtins', globals: BUILTIN_GLOBALS });

@@ -4,8 +4,10 @@
  * here), the decoder handlers that rebuild them (`registerStdlib`), and the table of how CPython
  * pickles each of them (`stdlibReduce`, for the encoder).
  */
-import { GlobalRegistry, SET_STATE, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
+import { SET_STATE, handlerTable, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from './values.js';
+import { defineFamily } from '../family.js';
+import { PyName, type Reducer, type Reduction } from '../pickle/reducers.js';
 import { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
 
 export { PyDate, PyDateTime, PyTime, PyTimedelta, PyTimezone, PyZoneInfo } from './datetime.js';
@@ -739,39 +741,38 @@ function pytzHandler(func: '_UTC' | 'FixedOffset' | '_p'): GlobalHandler {
  * Register the stdlib handlers into `registry` (and return it). Python 2 names reach here already
  * mapped to Python 3 names by the decoder.
  */
-export function registerStdlib(registry: GlobalRegistry): GlobalRegistry {
-  registry.register('datetime.datetime', callable(decodeDateTime, 'datetime.datetime'));
-  registry.register('datetime.date', callable(decodeDate, 'datetime.date'));
-  registry.register('datetime.time', callable(decodeTime, 'datetime.time'));
-  registry.register('datetime.timedelta', callable(decodeTimedelta, 'datetime.timedelta'));
-  registry.register('datetime.timezone', callable(decodeTimezone, 'datetime.timezone'));
-  registry.register('datetime.timezone.utc', { reference: () => PyTimezone.utc });
+const STDLIB_GLOBALS = handlerTable((register) => {
+  register('datetime.datetime', callable(decodeDateTime, 'datetime.datetime'));
+  register('datetime.date', callable(decodeDate, 'datetime.date'));
+  register('datetime.time', callable(decodeTime, 'datetime.time'));
+  register('datetime.timedelta', callable(decodeTimedelta, 'datetime.timedelta'));
+  register('datetime.timezone', callable(decodeTimezone, 'datetime.timezone'));
+  register('datetime.timezone.utc', { reference: () => PyTimezone.utc });
   // Python pickles ZoneInfo as getattr(zoneinfo.ZoneInfo, '_unpickle')(key, flag); the decoder
   // resolves that getattr to this dotted name.
-  registry.register(
+  register(
     ['zoneinfo.ZoneInfo._unpickle', 'backports.zoneinfo.ZoneInfo._unpickle'],
     callable(decodeZoneInfoUnpickle, 'zoneinfo.ZoneInfo._unpickle'),
   );
-  registry.register(
+  register(
     ['zoneinfo.ZoneInfo', 'zoneinfo.ZoneInfo.no_cache'],
     callable(decodeZoneInfo, 'zoneinfo.ZoneInfo'),
   );
-  registry.register('decimal.Decimal', callable(decodeDecimal, 'decimal.Decimal'));
-  registry.register('fractions.Fraction', callable(decodeFraction, 'fractions.Fraction'));
-  registry.register('uuid.UUID', uuidHandler);
+  register('decimal.Decimal', callable(decodeDecimal, 'decimal.Decimal'));
+  register('fractions.Fraction', callable(decodeFraction, 'fractions.Fraction'));
+  register('uuid.UUID', uuidHandler);
   // Python 3.4-3.10 pickle enum members as SafeUUID(value); 3.11+ as getattr(SafeUUID, name).
-  registry.register('uuid.SafeUUID', callable(decodeSafeUUID, 'uuid.SafeUUID'));
+  register('uuid.SafeUUID', callable(decodeSafeUUID, 'uuid.SafeUUID'));
   for (const name of ['safe', 'unsafe', 'unknown'] as const) {
-    registry.register(`uuid.SafeUUID.${name}`, { reference: () => PySafeUUID[name] });
+    register(`uuid.SafeUUID.${name}`, { reference: () => PySafeUUID[name] });
   }
-  registry.register('collections.OrderedDict', callable(decodeOrderedDict, 'collections.OrderedDict'));
-  registry.register('collections.defaultdict', callable(decodeDefaultDict, 'collections.defaultdict'));
-  registry.register('collections.Counter', callable(decodeCounter, 'collections.Counter'));
-  registry.register('collections.deque', callable(decodeDeque, 'collections.deque'));
+  register('collections.OrderedDict', callable(decodeOrderedDict, 'collections.OrderedDict'));
+  register('collections.defaultdict', callable(decodeDefaultDict, 'collections.defaultdict'));
+  register('collections.Counter', callable(decodeCounter, 'collections.Counter'));
+  register('collections.deque', callable(decodeDeque, 'collections.deque'));
   for (const func of ['_UTC', 'FixedOffset', '_p'] as const)
-    registry.register(`pytz.${func}`, pytzHandler(func));
-  return registry;
-}
+    register(`pytz.${func}`, pytzHandler(func));
+});
 
 // ---------------------------------------------------------------------------------------------
 // Encoder table
@@ -964,3 +965,59 @@ function hasState(value: { __state__: unknown }): boolean {
   if (isPlainObject(s)) return Object.keys(s).length > 0;
   return true;
 }
+
+/** Adapt the stdlib table's shape to the Reduction interface. */
+function fromStdlib(r: StdlibReduction): Reduction {
+  const base = new PyGlobal(r.module, r.name);
+  // `getattr(cls, attr)` callables (bound methods such as ZoneInfo._unpickle): CPython reduces the
+  // method to `getattr(cls, name)`, whose name is an interned identifier.
+  const callable: PyGlobal | Reduction =
+    r.attr === undefined
+      ? base
+      : { callable: new PyGlobal('builtins', 'getattr'), kind: 'reduce', args: [base, new PyName(r.attr)] };
+  let args: readonly unknown[] = r.args;
+  if (r.module === 'builtins' && r.name === 'getattr' && typeof args[1] === 'string') {
+    // Enum members (uuid.SafeUUID.safe) reduce to getattr(cls, member_name); member names are interned.
+    args = [args[0], new PyName(args[1]), ...args.slice(2)];
+  }
+  const out: { -readonly [K in keyof Reduction]: Reduction[K] } = { callable, kind: r.kind, args };
+  if (r.state !== undefined) out.state = r.state;
+  if (r.listitems !== undefined) out.listitems = r.listitems;
+  if (r.dictitems !== undefined) out.dictitems = r.dictitems;
+  return out;
+}
+
+/** A JS Date as Python's aware `datetime.datetime` in UTC (millisecond precision). */
+function dateAsDateTime(d: Date, fail: (message: string) => Error): PyDateTime {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw fail('an invalid Date cannot be pickled');
+  const y = d.getUTCFullYear();
+  if (y < 1 || y > 9999) throw fail(`year ${y} is outside Python's datetime range (1-9999)`);
+  return new PyDateTime(
+    y,
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    d.getUTCMilliseconds() * 1000,
+    PyTimezone.utc,
+  );
+}
+
+const stdlibReducer: Reducer = (value, ctx) => {
+  const v = value instanceof Date ? dateAsDateTime(value, (m) => ctx.error(m)) : value;
+  const r = stdlibReduce(v, ctx.protocol);
+  return r === undefined ? undefined : fromStdlib(r);
+};
+
+/**
+ * The stdlib family: datetime, zoneinfo and pytz zones, decimal, fractions, uuid and the collections
+ * containers, in both directions; a JS `Date` is written as an aware UTC `datetime.datetime`.
+ */
+export const STDLIB_FAMILY = defineFamily({
+  name: 'stdlib',
+  globals: STDLIB_GLOBALS,
+  reduce: stdlibReducer,
+  rules: [{ name: 'datetime.tzinfo', severity: 'safe', reason: 'stdlib value type' }],
+});

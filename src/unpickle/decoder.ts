@@ -3,7 +3,7 @@
  * and memo as locals. It executes nothing: globals become inert references, and the registry decides
  * which of them are rebuilt as JS values.
  */
-import { PickleError, UnpicklingError } from '../errors.js';
+import { PickleError, UnpicklingError, type UnpicklingErrorCode } from '../errors.js';
 import { opcodeName } from '../opcodes.js';
 import { decodeAscii, decodeLatin1, decodeUtf8, TextError } from '../bytes/text.js';
 import { IMPORT_MAPPING, NAME_MAPPING } from '../python/compat.js';
@@ -27,8 +27,9 @@ import {
   rawUnicodeEscapeDecode,
 } from './literals.js';
 import { DEFAULT_LIMITS, type Limits, type LoadOptions } from './options.js';
-import { isDangerousGlobal } from './policy.js';
-import { GlobalRegistry, SET_STATE, hasSetState, type DecodeContext, type GlobalHandler } from './registry.js';
+import type { Policy } from './policy.js';
+import { FamilySet } from '../family.js';
+import { SET_STATE, hasSetState, type DecodeContext, type GlobalHandler } from './registry.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
@@ -48,7 +49,10 @@ interface Resolved {
   lossless: boolean;
   encoding: 'ascii' | 'latin1' | 'bytes' | 'utf-8';
   limits: Limits;
-  registry: GlobalRegistry;
+  /** The families' handlers, and the user's `constructors` over them. */
+  handlers: ReadonlyMap<string, GlobalHandler>;
+  constructors: ReadonlyMap<string, GlobalHandler> | undefined;
+  policy: Policy;
   persistentLoad: ((pid: unknown) => unknown) | undefined;
   extensions: Readonly<Record<number, readonly [string, string]>> | undefined;
   buffers: Iterator<Uint8Array> | undefined;
@@ -58,35 +62,36 @@ interface Resolved {
   readSibling: ((name: string) => Uint8Array | undefined) | undefined;
 }
 
-/** Normalise user options (handlers from `constructors` are merged over the registry). */
+/** Normalise user options (handlers from `constructors` are looked up before the families'). */
 export function resolveOptions(
   options: LoadOptions | undefined,
-  baseRegistry: GlobalRegistry,
+  families: FamilySet,
   readSibling?: (name: string) => Uint8Array | undefined,
 ): Resolved {
   const o = options ?? {};
-  let registry = o.registry ?? baseRegistry;
+  let constructors: Map<string, GlobalHandler> | undefined;
   if (o.constructors) {
-    const extra = new GlobalRegistry();
+    constructors = new Map();
     for (const [name, c] of Object.entries(o.constructors)) {
       if (typeof c === 'function') {
-        extra.register(name, {
+        constructors.set(name, {
           call: (args) => c([...args]),
           construct: (args, kwargs) => c([...args], kwargs),
         });
-      } else extra.register(name, c);
+      } else constructors.set(name, c);
     }
-    registry = registry.merge(extra);
   }
   const encoding = o.encoding ?? 'ascii';
   if (!['ascii', 'latin1', 'bytes', 'utf-8'].includes(encoding)) {
-    throw new UnpicklingError(`unsupported encoding option ${JSON.stringify(encoding)}`);
+    throw new UnpicklingError(`unsupported encoding option ${JSON.stringify(encoding)}`, -1, undefined, 'invalid-value');
   }
   return {
     lossless: o.lossless === true,
     encoding,
     limits: { ...DEFAULT_LIMITS, ...(o.limits ?? {}) },
-    registry,
+    handlers: families.handlers,
+    constructors,
+    policy: families.policy,
     persistentLoad: o.persistentLoad,
     extensions: o.extensions,
     buffers: o.buffers ? o.buffers[Symbol.iterator]() : undefined,
@@ -141,8 +146,8 @@ export class Machine implements DecodeContext {
     throw this.error(`expected an int, got ${describeType(value)}`);
   }
 
-  error(message: string): UnpicklingError {
-    return new UnpicklingError(message, this.offset, this.opcode || undefined);
+  error(message: string, code?: UnpicklingErrorCode): UnpicklingError {
+    return new UnpicklingError(message, this.offset, this.opcode || undefined, code);
   }
 
   readRaw(n: number): Uint8Array {
@@ -210,17 +215,19 @@ export class Machine implements DecodeContext {
         break;
       }
     }
-    if (this.opts.dangerousGlobals === 'error' && isDangerousGlobal(m, n)) {
-      throw this.error(
-        `refusing global ${m}.${n}: it can run code or touch the system when Python loads this pickle ` +
-          `(pass dangerousGlobals: 'inert' to decode it as an inert reference)`,
-      );
-    }
-    const handler = this.opts.registry.get(m, n);
+    const full = m + '.' + n;
+    const handler = this.opts.constructors?.get(full) ?? this.opts.handlers.get(full);
+    // getattr is policed by its handler, which resolves getattr(cls, 'name') as the global
+    // `cls.name` through this very function (scan grades it the same way).
+    const policed = this.opts.dangerousGlobals === 'error' && !(full === 'builtins.getattr' && handler !== undefined);
+    if (policed) this.refuseIfDangerous(module, name, m, n, 'referenced');
     if (!handler && this.opts.unknownGlobals === 'error') {
-      throw this.error(`unknown global ${m}.${n} (unknownGlobals is 'error')`);
+      throw this.error(`unknown global ${m}.${n} (unknownGlobals is 'error')`, 'unknown-global');
     }
     const g = new PyGlobal(m, n);
+    if (policed && this.opts.policy.classify(m, n, 'called').severity === 'dangerous') {
+      (this.calledDanger ??= new Map()).set(g, [module, name]);
+    }
     let value: unknown = g;
     if (handler) {
       this.handlers.set(g, handler);
@@ -230,12 +237,41 @@ export class Machine implements DecodeContext {
     return value;
   }
 
+  /**
+   * Refuse a global the policy grades dangerous, as written or after renaming (scan reads the same
+   * table the same way). `use` 'called' adds the rules about calling (numpy.memmap creates files).
+   */
+  private refuseIfDangerous(module: string, name: string, m: string, n: string, use: 'referenced' | 'called'): void {
+    const policy = this.opts.policy;
+    let v = policy.classify(m, n, use);
+    if (v.severity !== 'dangerous' && (m !== module || n !== name)) v = policy.classify(module, name, use);
+    if (v.severity === 'dangerous') {
+      throw this.error(
+        `refusing global ${m}.${n}${use === 'called' ? ' (called)' : ''}: ${v.reason}; Python would ` +
+          `run or reach it when loading this pickle (pass dangerousGlobals: 'inert' to decode it as an inert reference)`,
+        'dangerous-global',
+      );
+    }
+  }
+
+  /** Globals that may be referenced but not called (numpy.memmap): the names as written. */
+  private calledDanger: Map<PyGlobal, [string, string]> | undefined;
+
+  private checkCall(callable: unknown): void {
+    const written = this.calledDanger?.get(callable as PyGlobal);
+    if (written !== undefined) {
+      const g = callable as PyGlobal;
+      this.refuseIfDangerous(written[0], written[1], g.module, g.name, 'called');
+    }
+  }
+
   private handlerOf(callable: unknown): GlobalHandler | undefined {
     return callable instanceof PyGlobal ? this.handlers.get(callable) : undefined;
   }
 
   /** REDUCE / INST / OBJ: `callable(*args)`. */
   private call(callable: unknown, args: Tuple, kind: PyObjectKind): unknown {
+    if (this.calledDanger !== undefined) this.checkCall(callable);
     const h = this.handlerOf(callable);
     if (h?.call) return h.call(args, this);
     if (h?.construct && kind !== 'reduce') return h.construct(args, undefined, this);
@@ -253,6 +289,7 @@ export class Machine implements DecodeContext {
   private construct(cls: unknown, args: unknown, kwargs: Map<unknown, unknown> | undefined, ex: boolean): unknown {
     if (!(args instanceof Tuple)) throw this.error(`NEWOBJ arguments must be a tuple, got ${describeType(args)}`);
     if (!(cls instanceof PyGlobal)) throw this.error(`NEWOBJ class must be a global, got ${describeType(cls)}`);
+    if (this.calledDanger !== undefined) this.checkCall(cls);
     const h = this.handlers.get(cls);
     if (h?.construct) return h.construct(args, kwargs, this);
     if (h?.call && !kwargs) return h.call(args, this);
@@ -267,6 +304,14 @@ export class Machine implements DecodeContext {
     }
     if (obj === null || typeof obj !== 'object') {
       throw this.error(`cannot BUILD a ${describeType(obj)}`);
+    }
+    if (obj instanceof PyGlobal && this.opts.dangerousGlobals === 'error') {
+      // Python would set attributes on the class or function itself (a known gadget): scan flags it too.
+      throw this.error(
+        `refusing BUILD on the global ${obj.qualifiedName}: it sets attributes on the imported object itself ` +
+          `(pass dangerousGlobals: 'inert' to keep the state inert)`,
+        'dangerous-global',
+      );
     }
     if (obj instanceof PyObject) {
       applyPyObjectState(obj, state);
@@ -1343,7 +1388,7 @@ function decodeUtf8Or(data: Uint8Array, start: number, end: number, opPos: numbe
  * frees those classes and V8 throws the compiled loop away (measured: a 65-250 ms recompile after
  * every major GC, bench/deopt-check.mjs). An anchor costs a few hundred bytes.
  */
-export const MACHINE_ANCHOR: Machine = new Machine(new Uint8Array(0), resolveOptions(undefined, new GlobalRegistry()));
+export const MACHINE_ANCHOR: Machine = new Machine(new Uint8Array(0), resolveOptions(undefined, new FamilySet([])));
 
 /** Two's-complement little-endian integer of n bytes (LONG1/LONG4). */
 function decodeLong(data: Uint8Array, view: DataView, start: number, n: number, lossless: boolean): number | bigint {

@@ -2,7 +2,7 @@
 import { UnpicklingError } from '../errors.js';
 import { Machine, resolveOptions } from './decoder.js';
 import type { LoadOptions } from './options.js';
-import type { GlobalRegistry } from './registry.js';
+import type { FamilySet } from '../family.js';
 
 function checkInput(data: Uint8Array, maxInputBytes: number): void {
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
@@ -15,18 +15,18 @@ function checkInput(data: Uint8Array, maxInputBytes: number): void {
 export function unpickle(
   data: Uint8Array,
   options: LoadOptions | undefined,
-  registry: GlobalRegistry,
+  families: FamilySet,
   readSibling?: (name: string) => Uint8Array | undefined,
 ): unknown {
-  const opts = resolveOptions(options, registry, readSibling);
+  const opts = resolveOptions(options, families, readSibling);
   checkInput(data, opts.limits.maxInputBytes);
   if (data.length === 0) throw new UnpicklingError('pickle data was truncated (empty input)', 0);
   return new Machine(data, opts).run(0).value;
 }
 
 /** Decode every pickle in `data`, one after another, until the input ends. */
-export function unpickleAll(data: Uint8Array, options: LoadOptions | undefined, registry: GlobalRegistry): unknown[] {
-  const opts = resolveOptions(options, registry);
+export function unpickleAll(data: Uint8Array, options: LoadOptions | undefined, families: FamilySet): unknown[] {
+  const opts = resolveOptions(options, families);
   checkInput(data, opts.limits.maxInputBytes);
   const out: unknown[] = [];
   let pos = 0;

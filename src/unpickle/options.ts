@@ -1,4 +1,4 @@
-import type { GlobalRegistry } from './registry.js';
+import type { Family } from '../family.js';
 
 /** Resource limits. Every breach is an UnpicklingError naming the limit. */
 export interface Limits {
@@ -63,6 +63,9 @@ export interface LoadOptions {
   readonly dangerousGlobals?: 'error' | 'inert';
   /** Resource limits; unspecified fields keep their defaults. */
   readonly limits?: Partial<Limits>;
-  /** A registry replacing the built-in families (advanced; `defaultRegistry()` returns the built-in one). */
-  readonly registry?: GlobalRegistry;
+  /**
+   * Your own families (src/family.ts), used after the built-in ones: their handlers rebuild your
+   * classes, their rules join the policy. The same list works for `dumps` and `scan`.
+   */
+  readonly families?: readonly Family[];
 }

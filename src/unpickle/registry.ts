@@ -1,8 +1,10 @@
 /**
- * The registry of `module.name` handlers. The decoding machine knows no type family: stdlib, numpy,
- * joblib (and user code) plug in here, and the machine asks the registry what a global means.
+ * What a family's decoding handlers may ask of the running decoder, and what they provide. The
+ * decoding machine knows no type family: it asks the handler registered for a global (see
+ * src/family.ts and src/families.ts) what the global means.
  */
 import type { Tuple } from '../python/values.js';
+import type { UnpicklingErrorCode } from '../errors.js';
 import type { Limits } from './options.js';
 
 /** What a handler may ask of the running decoder. */
@@ -19,8 +21,8 @@ export interface DecodeContext {
   readonly encoding: 'ascii' | 'latin1' | 'bytes' | 'utf-8';
   /** Convert a decoded Python int (number or bigint) to a JS number when exactly representable. */
   toInt(value: unknown): number | bigint;
-  /** An UnpicklingError naming the current opcode and offset. */
-  error(message: string): Error;
+  /** An UnpicklingError naming the current opcode and offset (code 'invalid-value' unless given). */
+  error(message: string, code?: UnpicklingErrorCode): Error;
   /**
    * Read `n` raw bytes that follow the current opcode in the stream (joblib puts array payloads
    * there). Returns a view into the input, not a copy.
@@ -41,14 +43,15 @@ export interface DecodeContext {
   makeDict(entries: Iterable<readonly [unknown, unknown]>): unknown;
   /**
    * Resolve `module.name` exactly as a GLOBAL opcode would (name mapping, aliases, refusal of
-   * dangerous globals, registry); returns the value a GLOBAL pushes.
+   * dangerous globals, the families' handlers); returns the value a GLOBAL pushes.
    */
   resolveGlobal(module: string, name: string): unknown;
   /**
-   * `cls.__new__(cls, *args)` exactly as a NEWOBJ opcode would do it (the class's handler, or an
-   * inert PyObject). `copyreg._reconstructor` uses it for objects pickled at protocol 0/1.
+   * `cls.__new__(cls, *args, **kwargs)` exactly as a NEWOBJ / NEWOBJ_EX opcode would do it (the
+   * class's handler, or an inert PyObject). `copyreg._reconstructor` and `functools.partial(cls.__new__,
+   * …)` use it for objects pickled at protocols 0-3.
    */
-  newObject?(cls: unknown, args: Tuple): unknown;
+  newObject?(cls: unknown, args: Tuple, kwargs?: Map<unknown, unknown>): unknown;
 }
 
 /** How a handler rebuilds the values of one global. Every member is optional. */
@@ -79,30 +82,18 @@ export function hasSetState(value: unknown): value is SetStateable {
   );
 }
 
-/** A map from `module.name` to handlers. Families register into one; the public entry wires them. */
-export class GlobalRegistry {
-  private readonly handlers = new Map<string, GlobalHandler>();
+/** Register one handler under several names (numpy 1 and 2 spell the same function two ways). */
+export type Register = (names: string | readonly string[], handler: GlobalHandler) => void;
 
-  /** Register `handler` for each of `names` (each `module.name`, module may contain dots). */
-  register(names: string | readonly string[], handler: GlobalHandler): this {
-    for (const name of typeof names === 'string' ? [names] : names) this.handlers.set(name, handler);
-    return this;
-  }
-
-  /** Look up `module` + `name`. */
-  get(module: string, name: string): GlobalHandler | undefined {
-    return this.handlers.get(module + '.' + name);
-  }
-
-  /** A registry holding this one's handlers and then `other`'s (later wins). */
-  merge(other: GlobalRegistry | undefined): GlobalRegistry {
-    const out = new GlobalRegistry();
-    for (const [k, v] of this.handlers) out.handlers.set(k, v);
-    if (other) for (const [k, v] of other.handlers) out.handlers.set(k, v);
-    return out;
-  }
-
-  names(): IterableIterator<string> {
-    return this.handlers.keys();
-  }
+/**
+ * Build a family's `globals` table with a `register` function.
+ * @example
+ * const globals = handlerTable((register) => register(['a.f', 'b.f'], { call: (args) => args[0] }));
+ */
+export function handlerTable(fill: (register: Register) => void): Record<string, GlobalHandler> {
+  const table: Record<string, GlobalHandler> = Object.create(null) as Record<string, GlobalHandler>;
+  fill((names, handler) => {
+    for (const name of typeof names === 'string' ? [names] : names) table[name] = handler;
+  });
+  return { ...table };
 }

@@ -179,6 +179,8 @@ export interface ExpectedError {
   readonly offset?: number;
   /** The message must match. */
   readonly message?: RegExp;
+  /** The error's stable `code` (PickleError.code). */
+  readonly code?: string;
 }
 
 export interface RunOptions {
@@ -240,6 +242,7 @@ export function refuses(
     if (expected.offset >= 0) expect(err.message).toContain(`at byte ${expected.offset})`);
   }
   if (expected.message !== undefined) expect(err.message, name).toMatch(expected.message);
+  if (expected.code !== undefined) expect(err.code, `${name}: code of "${err.message}"`).toBe(expected.code);
   return err;
 }
 

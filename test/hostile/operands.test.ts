@@ -3,7 +3,7 @@
 // test_bad_reduce, test_bad_newobj, test_bad_newobj_ex); BUILD on targets that cannot take state and
 // with odd states; GLOBAL / STACK_GLOBAL with non-str or empty operands; OBJ / INST oddities.
 import { afterAll, describe, expect, it } from 'vitest';
-import { loads, PyGlobal, PyObject, PyTimezone, Tuple } from '../../src/index.js';
+import { loads, scan, PyGlobal, PyObject, PyTimezone, Tuple } from '../../src/index.js';
 import { PySafeUUID } from '../../src/python/stdlib.js';
 import {
   CaseLog,
@@ -195,14 +195,20 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
       expect(v).toBeInstanceOf(PyObject);
       check(v);
     }
-    // On a global or a builtin container the state is kept aside (non-enumerable __state__).
-    for (const [parts, expected] of [
-      [[FOO, '}Vx\nK', 1, 'sb.'], PyGlobal],
-      [[']}Vlength\nK', 9, 'sb.'], Array],
-      [[')}Vx\nK', 1, 'sb.'], Tuple],
-    ] as [Part[], new (...a: never[]) => object][]) {
+    // BUILD on a global sets attributes on the class itself in Python (a gadget): refused by default,
+    // as scan flags it; with dangerousGlobals 'inert' the state is kept aside.
+    const onGlobal = bytes(FOO, '}Vx\nK', 1, 'sb.');
+    refuses(log, '6 BUILD state', show(onGlobal), () => loads(onGlobal), { opcode: 'BUILD', code: 'dangerous-global' });
+    expect(scan(onGlobal).dangerous).toBe(true);
+    // On a global (inert mode) or a builtin container the state is kept aside (non-enumerable __state__).
+    for (const [parts, expected, inert] of [
+      [[FOO, '}Vx\nK', 1, 'sb.'], PyGlobal, true],
+      [[']}Vlength\nK', 9, 'sb.'], Array, false],
+      [[')}Vx\nK', 1, 'sb.'], Tuple, false],
+    ] as [Part[], new (...a: never[]) => object, boolean][]) {
       const data = bytes(...parts);
-      const v = decodes(log, '6 BUILD state', show(data), () => loads(data)) as object;
+      const options = inert ? { dangerousGlobals: 'inert' as const } : {};
+      const v = decodes(log, '6 BUILD state', show(data), () => loads(data, options)) as object;
       expect(v).toBeInstanceOf(expected);
       expect(Object.keys(v)).not.toContain('x');
       expect(Object.getOwnPropertyDescriptor(v, '__state__')?.enumerable).toBe(false);

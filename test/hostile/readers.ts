@@ -7,7 +7,7 @@ import { loads, loadsAll, PickleError } from '../../src/index.js';
 import type { LoadOptions } from '../../src/unpickle/options.js';
 import { disassemble } from '../../src/tools/dis.js';
 import { genops } from '../../src/tools/genops.js';
-import { scan } from '../../src/tools/scan.js';
+import { scan } from '../../src/tools/scan/index.js';
 import { decompressJoblib } from '../../src/joblib/compress.js';
 
 /** The scanner's decompress hook, with a cap so a bomb cannot blow up the scan. */

@@ -261,7 +261,7 @@ async function fuzzReaders(): Promise<ByteReader[]> {
   const { loadsAll } = await import('../../src/index.js');
   const { disassemble } = await import('../../src/tools/dis.js');
   const { genops } = await import('../../src/tools/genops.js');
-  const { scan } = await import('../../src/tools/scan.js');
+  const { scan } = await import('../../src/tools/scan/index.js');
   const { decompressJoblib } = await import('../../src/joblib/compress.js');
   const mods = await optionalModules();
   const small = { limits: { maxInputBytes: 1 << 24 } };

@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { load, loads, loadsAll, UnpicklingError } from '../../src/index.js';
 import { compressJoblib, JOBLIB_COMPRESSORS } from '../../src/joblib/compress.js';
-import { scan, type ScanReport } from '../../src/tools/scan.js';
+import { scan, type ScanReport } from '../../src/tools/scan/index.js';
 import { decompressJoblib } from '../../src/joblib/compress.js';
 import {
   CaseLog,
