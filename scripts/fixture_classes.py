@@ -86,6 +86,17 @@ class KwOnly:
         return ((self.a,), {'b': self.b})
 
 
+class NewArgsEx:
+    """`__getnewargs_ex__` with the inherited `object.__new__` (CPython then names `object.__new__`)."""
+
+    def __init__(self, a, b=None):
+        self.a = a
+        self.b = b
+
+    def __getnewargs_ex__(self):
+        return ((self.a,), {'b': self.b})
+
+
 class Color(enum.Enum):
     RED = 1
     GREEN = 2

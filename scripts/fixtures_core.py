@@ -180,10 +180,12 @@ def objects(w) -> None:
     v('obj_reduce', fc.Reduced('tag', 7))
     v('obj_list_subclass', fc.TaggedList([1, 'a', None], tag='lst'))
     v('obj_dict_subclass', fc.TaggedDict({'k': 1, 2: 'two'}, tag='dct'))
-    v('obj_newargs_ex', fc.KwOnly(1, b='bee'), protocols=(0, 1, 4, 5),
+    v('obj_newargs_ex', fc.KwOnly(1, b='bee'),
       note='protocols 2-3 pickle a __getnewargs_ex__ class as REDUCE of functools.partial(getattr(cls, '
-      "'__new__'), cls, *args, **kwargs) - a callable that is not a global, which the object description "
-      'cannot express; not generated. Protocols 0-1 ignore __getnewargs_ex__ (copyreg._reconstructor).')
+      "'__new__'), cls, *args, **kwargs): object creation, described like NEWOBJ_EX. Protocols 0-1 ignore "
+      '__getnewargs_ex__ (copyreg._reconstructor).')
+    v('obj_newargs_ex_inherited', fc.NewArgsEx(2, b=[3]),
+      note='__getnewargs_ex__ without an own __new__: protocols 2-3 name getattr(object, "__new__")')
     v('obj_enum', fc.Color.RED)
     v('obj_enum_list', [fc.Color.GREEN, fc.Color.BLUE, fc.Color.GREEN])
     root = fc.Node('root')

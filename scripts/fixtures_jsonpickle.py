@@ -349,6 +349,24 @@ def same(a, b):
         elif isinstance(x, (set, frozenset)):
             if x != y:
                 return f'{path}: {x!r} != {y!r}'
+        elif isinstance(x, np.ma.MaskedArray):
+            # Elements of a masked object array iterate as the `masked` constant: compare the parts.
+            if type(x) is not type(y):
+                return f'{path}: {type(x).__name__} != {type(y).__name__}'
+            if not np.array_equal(np.ma.getmaskarray(x), np.ma.getmaskarray(y)):
+                return f'{path}: masks differ'
+            xd, yd = np.ma.getdata(x), np.ma.getdata(y)
+            if xd.dtype != yd.dtype or xd.shape != yd.shape:
+                return f'{path}: masked array {xd.dtype}{xd.shape} != {yd.dtype}{yd.shape}'
+            if xd.dtype.hasobject:
+                # (.data is a fresh view on every access: compare its elements, not its identity)
+                for i, (p, q) in enumerate(zip(xd.ravel().tolist(), yd.ravel().tolist())):
+                    stack.append((p, q, f'{path}.data.flat[{i}]'))
+            elif xd.tobytes() != yd.tobytes():
+                return f'{path}: masked array data differs'
+            if repr(x.fill_value) != repr(y.fill_value):
+                return f'{path}: fill_value {x.fill_value!r} != {y.fill_value!r}'
+
         elif isinstance(x, np.ndarray):
             if x.dtype != y.dtype or x.shape != y.shape:
                 return f'{path}: array {x.dtype}{x.shape} != {y.dtype}{y.shape}'

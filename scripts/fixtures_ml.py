@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -125,3 +126,15 @@ def generate(writer: Any) -> None:
         'left_child': t.children_left.tolist(), 'right_child': t.children_right.tolist(),
         'feature': t.feature.tolist(), 'threshold': t.threshold.tolist(), 'value': arr(t.value),
     })
+
+    # GridSearchCV.cv_results_ holds numpy masked arrays of object dtype ('param_*' columns).
+    search = GridSearchCV(LogisticRegression(), {'C': [0.1, 1.0], 'fit_intercept': [True, False]}, cv=2).fit(X, yc)
+    params = {k: v for k, v in search.cv_results_.items() if k.startswith('param_')}
+    add(writer, 'sklearn_grid_search', search, {
+        'kind': 'GridSearchCV', 'cls': 'sklearn.model_selection._search.GridSearchCV',
+        'best_params_': search.best_params_,
+        'params': {k: {'data': [plain(x) for x in v.data.tolist()], 'mask': np.ma.getmaskarray(v).tolist(),
+                       'fill_value': plain(v.fill_value)} for k, v in params.items()},
+        'mean_test_score': arr(search.cv_results_['mean_test_score']),
+    })
+

@@ -260,6 +260,11 @@ def subclasses() -> dict[str, Any]:
                                      mask=[(0, 1), (1, 0)], fill_value=(-1, 0.5))
     S['masked_fortran'] = np.ma.array(np.asfortranarray(np.arange(6.).reshape(2, 3)),
                                       mask=np.asfortranarray([[0, 1, 0], [1, 0, 0]]), fill_value=7.0)
+    # Object dtype (scikit-learn's GridSearchCV.cv_results_ 'param_*' columns are such arrays).
+    S['masked_object'] = np.ma.MaskedArray(_obj_array([1, 'rbf', None, 2.5]), mask=[False, False, True, False],
+                                           fill_value='?')
+    S['masked_object_2d'] = np.ma.array(_obj_array([(1, 'a'), [2], 'b', {'k': 3}]).reshape(2, 2),
+                                        mask=[[0, 1], [1, 0]], fill_value='N/A')
     return S
 
 

@@ -220,8 +220,8 @@ class Describer:
         if fname == '__newobj__' and p >= 2:
             cls, args = args[0], tuple(args[1:])
         elif fname == '__newobj_ex__':
-            if p < 4:
-                raise Unsupported(f'{type(v)!r}: __newobj_ex__ below protocol 4 pickles a functools.partial')
+            # Below protocol 4 pickle writes functools.partial(cls.__new__, cls, *args, **kwargs)():
+            # the same object creation NEWOBJ_EX describes.
             cls, args, kwargs = args
         elif func is copyreg._reconstructor and len(args) == 3:
             # Protocols 0-1: `_reconstructor(cls, object, state)` is `object.__new__(cls)` (state unused),

@@ -47,6 +47,7 @@ export { DataFrame, Series, PandasIndex, PandasExtensionArray } from './pandas/i
 export { dumpJoblib, dumpsJoblib } from './joblib/write.js';
 export type { JoblibDumpOptions, JoblibCompress } from './joblib/write.js';
 export { PyPytzTimezone } from './python/stdlib.js';
+export { PyPartial } from './python/builtins.js';
 export { toJsonPickle, fromJsonPickle, toJSONValue, toPlainJson } from './interop/index.js';
 export type { ToJsonPickleOptions, FromJsonPickleOptions, JSONValue, JSONViewOptions } from './interop/index.js';
 export { disassemble, DisassemblyError } from './tools/dis.js';

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UnpicklingError } from './errors.js';
-import { decompressJoblib } from './joblib/compress.js';
+import { decompressJoblib, detectJoblibCompression } from './joblib/compress.js';
+import { sniffFormat } from './bytes/sniff.js';
 import { isNpy, readNpy } from './numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
 import { unpickle, unpickleAll } from './unpickle/index.js';
@@ -20,8 +21,31 @@ function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, rea
     throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
   }
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, families));
+  const compression = detectJoblibCompression(data);
   const plain = decompressJoblib(data, maxBytes) ?? data;
-  return unpickle(plain, options, families, readSibling);
+  try {
+    return unpickle(plain, options, families, readSibling);
+  } catch (e) {
+    throw wrongFormat(e, plain, compression);
+  }
+}
+
+/** Failures that say the bytes are not a well-formed pickle (not refusals of a well-formed one). */
+const STRUCTURAL = new Set(['bad-opcode', 'truncated', 'stack', 'memo', 'invalid-value', 'unsupported']);
+
+/**
+ * A decoding failure of bytes that are another format altogether becomes an error that says what
+ * they are (code 'wrong-format'); anything else is returned as it was. Text is named only when the
+ * very first byte failed, since protocol-0 pickles are text too.
+ */
+function wrongFormat(e: unknown, data: Uint8Array, compression: string | undefined): unknown {
+  if (!(e instanceof UnpicklingError) || !STRUCTURAL.has(e.code)) return e;
+  const found = sniffFormat(data);
+  if (found === undefined || (found.what.includes('text') && !(e.code === 'bad-opcode' && e.offset === 0))) return e;
+  const inner = compression === undefined ? '' : `${compression}-compressed data holding `;
+  const err = new UnpicklingError(`not a pickle: this is ${inner}${found.what}; ${found.hint}`, -1, undefined, 'wrong-format');
+  (err as Error & { cause?: unknown }).cause = e;
+  return err;
 }
 
 /**

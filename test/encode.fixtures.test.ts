@@ -52,7 +52,7 @@ const EXCEPTIONS: Record<
   'core/obj_newargs_ex': {
     reason:
       "Python shared one str object ('bee') between the kwargs and the state; JS strings have no identity",
-    protocols: [4, 5],
+    protocols: [2, 3, 4, 5],
     shareStrings: true,
   },
 };

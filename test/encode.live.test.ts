@@ -97,10 +97,14 @@ const CASES: Case[] = [
       -2147483648,
       2147483648,
       -2147483649,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      // Integral but past 2**53: floats (the number may already have lost digits).
       2 ** 53,
       1e20,
+      -0,
     ],
-    py: '[0, 1, 255, 256, 65535, 65536, -1, -128, 2147483647, -2147483648, 2147483648, -2147483649, 2**53, 10**20]',
+    py: '[0, 1, 255, 256, 65535, 65536, -1, -128, 2147483647, -2147483648, 2147483648, -2147483649, 2**53 - 1, -(2**53 - 1), float(2**53), 1e20, -0.0]',
   },
   {
     name: 'bigints',
@@ -201,7 +205,7 @@ const CASES: Case[] = [
       new Map(range(1000).map((i) => [i, i])),
       new Map([[1, 2]]),
       new Map(),
-      new Map(range(2001).map((i) => [i, -i])),
+      new Map(range(2001).map((i) => [i, i === 0 ? 0 : -i])), // (-0 would be the float -0.0)
     ],
     py: '[{i: i for i in range(1000)}, {1: 2}, {}, {i: -i for i in range(2001)}]',
   },

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { dumps, loads, load, PyObject, Tuple } from '../src/index.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 import { DataFrame, Series } from '../src/pandas/index.js';
-import { NDArray } from '../src/numpy/index.js';
+import { MaskedArray, NDArray } from '../src/numpy/index.js';
 
 const ROOT = join(__dirname, '..', 'fixtures');
 interface Entry {
@@ -101,6 +101,24 @@ function check(value: unknown, expected: Record<string, unknown>): void {
       expect(arr(attr(tree, 'values'))).toEqual(expected['value']);
       break;
     }
+    case 'GridSearchCV': {
+      expect((value as PyObject).__qualname__).toBe(expected['cls']);
+      const best = attr(value, 'best_params_') as Record<string, unknown>;
+      expect(Object.fromEntries(Object.entries(best).map(([k, v]) => [k, cell(v)]))).toEqual(expected['best_params_']);
+      const results = attr(value, 'cv_results_') as Record<string, unknown>;
+      expect(arr(results['mean_test_score'])).toEqual(expected['mean_test_score']);
+      for (const [key, want] of Object.entries(expected['params'] as Record<string, Record<string, unknown>>)) {
+        const m = results[key];
+        expect(m, key).toBeInstanceOf(MaskedArray);
+        const masked = m as MaskedArray;
+        expect(masked.dtype.hasObject).toBe(true);
+        expect(masked.toArray().map(cell), key).toEqual(want['data']);
+        expect(masked.mask?.toArray(), key).toEqual(want['mask']);
+        // numpy keeps the fill value as a 0-d array of the dtype.
+        expect(cell((masked.fillValue as NDArray).toArray()[0]), key).toEqual(want['fill_value']);
+      }
+      break;
+    }
     default:
       throw new Error(`unknown expectation kind ${String(expected['kind'])}`);
   }
@@ -140,6 +158,13 @@ describeWithPython('scikit-learn and pandas written back (live)', () => {
 import json, pickle, sys
 import numpy as np, pandas as pd
 def same(a, b):
+    if isinstance(a, np.ma.MaskedArray):
+        return (type(a) is type(b) and a.dtype == b.dtype and np.array_equal(a.data, b.data)
+                and np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)) and a.fill_value == b.fill_value)
+    if isinstance(a, np.ndarray):
+        return type(a) is type(b) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == 'f')
+    if isinstance(a, dict) and not hasattr(a, 'get_params'):
+        return type(a) is type(b) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, (pd.DataFrame, pd.Series)):
         return a.equals(b) and list(a.index) == list(b.index) and type(a) is type(b)
     if hasattr(a, 'get_params'):
@@ -147,14 +172,16 @@ def same(a, b):
         if set(da) != set(db): return False
         for k in da:
             x, y = da[k], db[k]
-            if isinstance(x, np.ndarray):
-                if not (x.dtype == y.dtype and np.array_equal(x, y)): return False
+            if isinstance(x, (np.ndarray, dict)):
+                if not same(x, y): return False
             elif hasattr(x, 'get_params') or k == 'steps' or k == 'tree_':
                 if k == 'steps':
                     if [n for n, _ in x] != [n for n, _ in y] or not all(same(p, q) for (_, p), (_, q) in zip(x, y)): return False
                 elif k == 'tree_':
                     if x.node_count != y.node_count or not np.array_equal(x.threshold, y.threshold) or not np.array_equal(x.value, y.value): return False
                 elif not same(x, y): return False
+            elif isinstance(x, float) and x != x:
+                if not (isinstance(y, float) and y != y): return False
             elif x != y: return False
         return type(a) is type(b)
     return a == b

@@ -306,7 +306,7 @@ describe('classification', () => {
     ['ctypes', 'CDLL', 'dangerous'],
     ['operator', 'attrgetter', 'dangerous'],
     ['operator', 'itemgetter', 'unknown'],
-    ['functools', 'partial', 'unknown'],
+    ['functools', 'partial', 'safe'],
     ['importlib', 'import_module', 'dangerous'],
     ['runpy', 'run_path', 'dangerous'],
     ['pydoc', 'locate', 'dangerous'],

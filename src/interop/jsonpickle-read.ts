@@ -317,7 +317,7 @@ class Reader implements DecodeContext {
       this.atom = this.lookup(this.name(o.get(TAG.TYPE), TAG.TYPE)).value;
       return undefined;
     }
-    if (o.has(TAG.REDUCE)) return this.reduce(o);
+    if (o.has(TAG.REDUCE)) return this.reduceTag(o);
     if (o.has(TAG.FUNCTION)) {
       this.atom = this.lookup(this.name(o.get(TAG.FUNCTION), TAG.FUNCTION)).value;
       return undefined;
@@ -394,7 +394,7 @@ class Reader implements DecodeContext {
     return out;
   }
 
-  private *reduce(o: JObject): Gen {
+  private *reduceTag(o: JObject): Gen {
     const parts = o.get(TAG.REDUCE);
     if (!Array.isArray(parts) || parts.length < 1 || parts.length > 5)
       fail('py/reduce must hold 1 to 5 items');

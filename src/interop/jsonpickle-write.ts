@@ -23,6 +23,7 @@ import {
   PySlice,
   Tuple,
   isPlainObject,
+  isIntNumber,
 } from '../python/values.js';
 import {
   DefaultDict,
@@ -216,7 +217,7 @@ class Writer {
         this.out.push(v.toString());
         return;
       case 'number':
-        this.out.push(this.intNumbers && Number.isInteger(v) ? intText(v) : pyFloatText(v));
+        this.out.push(this.intNumbers && isIntNumber(v) ? intText(v) : pyFloatText(v));
         return;
       case 'string':
         this.out.push(quoteAscii(v));
@@ -374,7 +375,7 @@ class Writer {
       case 'bigint':
         return x.toString();
       case 'number':
-        return this.intNumbers && Number.isInteger(x) ? intText(x) : pyFloatText(x);
+        return this.intNumbers && isIntNumber(x) ? intText(x) : pyFloatText(x);
       case 'boolean':
         return x ? 'true' : 'false';
       case 'object':

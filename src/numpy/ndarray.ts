@@ -24,7 +24,7 @@
  * input buffer), writes to a copy do not.
  */
 import { UnpicklingError } from '../errors.js';
-import { ByteArray, Complex, PickleBuffer, PyGlobal, Tuple, setOwn } from '../python/values.js';
+import { ByteArray, Complex, PickleBuffer, PyGlobal, Tuple, UNHASHABLE, setOwn } from '../python/values.js';
 import { SET_STATE, type DecodeContext } from '../unpickle/registry.js';
 import { DType, NATIVE_ORDER, isDType, isSingletonKind } from './dtype.js';
 import {
@@ -228,6 +228,8 @@ function buildContent(init: NDArrayInit, ctx?: DecodeContext): ArrayContent {
 
 /** A numpy array. See the module comment for what each dtype's `data` is. */
 export class NDArray {
+  /** numpy arrays cannot be dict keys or set members (`unhashable type: 'numpy.ndarray'`). */
+  declare readonly [UNHASHABLE]: true;
   dtype: DType;
   shape: number[];
   /** Storage order of `raw`/`data`: 'F' when numpy pickled the array Fortran-ordered. */
@@ -698,7 +700,6 @@ export class MaskedArray extends NDArray {
     if (version !== 1) throw ctx.error(`can't handle version ${String(version)} of a masked array pickle`);
     const [, shapeV, dtypeV, fortranV, dataV, maskV, fill] = state;
     if (!isDType(dtypeV)) throw ctx.error('masked array state: the dtype is not a numpy.dtype');
-    if (dtypeV.hasObject) throw ctx.error('masked arrays of object dtypes are not supported');
     const shape = parseShape(shapeV, ctx);
     const order: ArrayOrder = truthy(fortranV, ctx) ? 'F' : 'C';
     const content = toNativeContent(contentFrom(dtypeV, shape, order, dataV, ctx));
@@ -901,3 +902,5 @@ function fromContent(c: ArrayContent): NDArray {
   a[ASSIGN](c);
   return a;
 }
+
+Object.defineProperty(NDArray.prototype, UNHASHABLE, { value: true });

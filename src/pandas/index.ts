@@ -7,7 +7,7 @@
  * inert PyObject inside the table, so nothing is lost.
  */
 import { NDArray } from '../numpy/index.js';
-import { PyGlobal, PyObject, PySlice, Tuple, setOwn } from '../python/values.js';
+import { PyGlobal, PyObject, PySlice, Tuple, UNHASHABLE, setOwn } from '../python/values.js';
 import { defineFamily, type PolicyRule } from '../family.js';
 import { reducePandas } from './encode.js';
 import { SET_STATE, handlerTable, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
@@ -292,6 +292,8 @@ export class PandasManager {
 
 /** Common part of DataFrame and Series: the pickled attribute dict. */
 abstract class PandasFrameBase {
+  /** DataFrames and Series cannot be dict keys or set members in Python. */
+  declare readonly [UNHASHABLE]: true;
   /** `module.name` of the pandas class. */
   readonly cls: string;
   manager: PandasManager | undefined;
@@ -552,3 +554,5 @@ export const PANDAS_FAMILY = defineFamily({
     ),
   ],
 });
+
+Object.defineProperty(PandasFrameBase.prototype, UNHASHABLE, { value: true });

@@ -40,7 +40,7 @@
  * `root.get("key")` (a Map value), `root.keys()[2]` (a Map key), `root.values()[1]` (a set element),
  * `root.obj.__args__[0]`, `root.x{reduce}.args[1]` (inside a reducer's output).
  */
-import { PicklingError } from '../errors.js';
+import { PicklingError, type PicklingErrorCode } from '../errors.js';
 import { Op } from '../opcodes.js';
 import { ByteWriter, FRAME_SIZE_TARGET } from '../bytes/writer.js';
 import { utf8Length } from '../bytes/text.js';
@@ -56,6 +56,8 @@ import {
   PySlice,
   Tuple,
   isPlainObject,
+  isHashable,
+  isIntNumber,
 } from '../python/values.js';
 import { reprFloat } from '../tools/pyrepr.js';
 import {
@@ -273,13 +275,6 @@ function typeName(x: unknown): string {
   return typeof c === 'function' && typeof c.name === 'string' && c.name ? c.name : 'object';
 }
 
-function isUnhashable(k: unknown): boolean {
-  if (k === null || typeof k !== 'object') return false;
-  if (k instanceof Tuple || k instanceof FrozenSet) return false;
-  return (
-    Array.isArray(k) || k instanceof Map || k instanceof Set || k instanceof ByteArray || isPlainObject(k)
-  );
-}
 
 function latin1String(b: Uint8Array): string {
   let s = '';
@@ -383,6 +378,8 @@ export class Encoder {
   private memoCount = 0;
   /** Late-memoized values being written (tuples, frozensets, reductions) → their frame index. */
   private readonly active = new Map<unknown, number>();
+  /** `getattr(cls, '__new__')` of the newobj_ex form below protocol 4, one per class. */
+  private readonly newMethods = new Map<string, Reduced>();
   /** Globals the writer synthesized from trusted reductions (allowed as bare values). */
   private readonly trustedGlobals = new WeakSet<object>();
   private readonly stack: Frame[] = [];
@@ -458,8 +455,8 @@ export class Encoder {
     }
   }
 
-  private fail(message: string): PicklingError {
-    return new PicklingError(message, this.path());
+  private fail(message: string, code?: PicklingErrorCode): PicklingError {
+    return new PicklingError(message, this.path(), code);
   }
 
   // ---- memo --------------------------------------------------------------------------------
@@ -626,10 +623,14 @@ export class Encoder {
 
   // ---- scalars -------------------------------------------------------------------------------
 
+  /**
+   * Default mode: a safe integer is a Python int; anything else a float, including -0 (int 0 would
+   * lose the sign) and integral values past 2^53 (1e308 is not meant as a 309-digit int).
+   */
   private saveNumber(x: number): void {
-    if (this.lossless || !Number.isInteger(x)) this.saveFloat(x);
+    if (this.lossless || !isIntNumber(x)) this.saveFloat(x);
     else if (x >= -2147483648 && x <= 2147483647) this.saveInt32(x);
-    else if (this.proto >= 2 && x >= -MAX_SAFE && x <= MAX_SAFE) this.saveLong53(x);
+    else if (this.proto >= 2) this.saveLong53(x);
     else this.saveBigInt(BigInt(x));
   }
 
@@ -1276,7 +1277,8 @@ export class Encoder {
         if (w.frameStart >= 0 && w.pos - w.frameStart - 9 >= FRAME_SIZE_TARGET) w.commitFrame();
         if (typeof x === 'number') {
           // 32-bit ints (the bulk of numeric lists) straight to BININT1/BININT2/BININT.
-          if (ints && (x | 0) === x) this.saveInt32(x);
+          // (-0 passes `(x | 0) === x` but is the float -0.0)
+          if (ints && (x | 0) === x && (x !== 0 || 1 / x > 0)) this.saveInt32(x);
           else this.saveNumber(x);
         } else if (typeof x === 'string') this.saveStr(x, false);
         else this.save(x);
@@ -1359,10 +1361,11 @@ export class Encoder {
   private checkElements(x: ReadonlySet<unknown>): void {
     let i = 0;
     for (const e of x) {
-      if (isUnhashable(e)) {
+      if (!isHashable(e)) {
         throw new PicklingError(
-          `a ${typeName(e)} cannot be a set element (not hashable)`,
+          `unhashable set element: a ${typeName(e)} (Python hashes set elements; a tuple is hashable only if its items are)`,
           `${this.path()}.values()[${i}]`,
+          'unhashable',
         );
       }
       i++;
@@ -1532,8 +1535,12 @@ export class Encoder {
           f.key = k;
           f.val = e[1];
           f.part = 1;
-          if (isUnhashable(k))
-            throw this.fail(`a ${typeName(k)} cannot be a dict key (Python dict keys must be hashable)`);
+          if (!isHashable(k)) {
+            throw this.fail(
+              `unhashable dict key: a ${typeName(k)} (Python hashes dict keys; a tuple is hashable only if its items are)`,
+              'unhashable',
+            );
+          }
           if (f.names && typeof k === 'string') this.named = true;
           if (this.save(k)) return;
         }
@@ -1766,6 +1773,8 @@ export class Encoder {
     }
     const red: { -readonly [K in keyof Reduction]: Reduction[K] } = { callable, kind, args };
     if (o.__kwargs__ !== undefined) red.kwargs = o.__kwargs__ as ReadonlyMap<string, unknown>;
+    const owner = (o as unknown as { __newowner__?: unknown }).__newowner__;
+    if (owner instanceof PyGlobal) red.newOwner = owner;
     if (o.__items__ !== undefined) red.listitems = o.__items__;
     if (o.__dictitems__ !== undefined) red.dictitems = o.__dictitems__;
     if (o.__state__ !== undefined) red.state = slotsState(o) ?? o.__state__;
@@ -1851,7 +1860,18 @@ export class Encoder {
       const cls = red.callable;
       if (!(cls instanceof PyGlobal)) throw this.fail('a newobj_ex reduction needs a PyGlobal class');
       this.trustedGlobals.add(cls);
-      const bound = new Reduced({ callable: G_GETATTR, kind: 'reduce', args: [cls, NAME_NEW] });
+      const owner = red.newOwner ?? cls;
+      this.trustedGlobals.add(owner);
+      // One object per owner, as in Python (`object.__new__` is the same method every time: memoized).
+      const ownerKey = `${owner.module}.${owner.name}`;
+      let bound = this.newMethods.get(ownerKey);
+      if (bound === undefined) {
+        // A builtin's method reduces with the interned name; a Python class's `X.__new__` is saved as
+        // the nested global X.__new__, whose last part CPython splits off as a fresh (unshared) str.
+        const attr = owner.module === 'builtins' ? NAME_NEW : '__new__';
+        bound = new Reduced({ callable: G_GETATTR, kind: 'reduce', args: [owner, attr] });
+        this.newMethods.set(ownerKey, bound);
+      }
       const kw = red.kwargs;
       let kwDict: Map<unknown, unknown> | null = null;
       if (kw !== undefined && kw.size > 0) {

@@ -40,6 +40,12 @@ export interface Reduction {
   readonly kind: ReductionKind;
   /** Positional arguments, written as a tuple (a `Tuple` instance is written as that very tuple, memo included). */
   readonly args: readonly unknown[];
+  /**
+   * 'newobj_ex' below protocol 4 only: the class whose `__new__` CPython's `partial(X.__new__, cls, …)`
+   * form names (the class defining `__new__`, often `builtins.object`); default: the class itself,
+   * which Python resolves to the same method.
+   */
+  readonly newOwner?: PyGlobal;
   /** Keyword arguments ('newobj_ex' only); keys are written as interned names. */
   readonly kwargs?: ReadonlyMap<string, unknown>;
   /**

@@ -4,8 +4,9 @@
  * `copyreg._reconstructor` (plain objects at protocol 0/1) and `getattr(cls, name)` (Enum members in
  * Python 3.12+), which is resolved to the global `cls.name` without executing anything.
  */
-import { handlerTable, type DecodeContext } from '../unpickle/registry.js';
+import { CALL, SET_STATE, handlerTable, type Callable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
 import { defineFamily } from '../family.js';
+import { reduceCall, type Reducer } from '../pickle/reducers.js';
 import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple, isHashable, isPlainObject } from './values.js';
 import { encodeUtf8 } from '../bytes/text.js';
 
@@ -99,6 +100,79 @@ function toByteArray(b: Uint8Array): ByteArray {
   return out;
 }
 
+/** The `__new__` of a class, reached as `getattr(cls, '__new__')` or the dotted global `cls.__new__`. */
+function newOwner(func: unknown): PyGlobal | undefined {
+  if (!(func instanceof PyGlobal) || !func.name.endsWith('.__new__')) return undefined;
+  return new PyGlobal(func.module, func.name.slice(0, -'.__new__'.length));
+}
+
+/** A dict argument (plain object or Map) as a Map, or undefined when it is not a dict. */
+function asMap(v: unknown): Map<unknown, unknown> | undefined {
+  if (v instanceof Map) return v;
+  if (isPlainObject(v)) return new Map(Object.entries(v));
+  return undefined;
+}
+
+/**
+ * `functools.partial(func, *args, **keywords)`, kept inert. CPython pickles it as `partial(func)` +
+ * BUILD `(func, args, keywords, namespace)`, and writes objects of classes with `__getnewargs_ex__`
+ * at protocols 2-3 as `partial(cls.__new__, cls, *args, **kwargs)()`: calling such a partial creates
+ * the object exactly as NEWOBJ_EX would (nothing of the class runs), so it decodes to that object.
+ */
+export class PyPartial implements SetStateable, Callable {
+  func: unknown;
+  args: Tuple;
+  keywords: Map<unknown, unknown>;
+  /** The partial's own `__dict__` (None in practice). */
+  namespace: unknown = null;
+
+  constructor(func: unknown, args: Tuple = new Tuple(), keywords: Map<unknown, unknown> = new Map()) {
+    this.func = func;
+    this.args = args;
+    this.keywords = keywords;
+  }
+
+  [SET_STATE](state: unknown, ctx: DecodeContext): undefined {
+    // CPython's partial.__setstate__: a 4-tuple (func, args tuple, kwds dict or None, dict or None).
+    if (!(state instanceof Tuple) || state.length !== 4) throw ctx.error('partial state must be a 4-tuple');
+    const [func, args, kw, ns] = state;
+    if (!(args instanceof Tuple)) throw ctx.error('partial state: args must be a tuple');
+    const keywords = kw === null ? new Map<unknown, unknown>() : asMap(kw);
+    if (keywords === undefined) throw ctx.error('partial state: keywords must be a dict or None');
+    this.func = func;
+    this.args = args;
+    this.keywords = keywords;
+    this.namespace = ns;
+    return undefined;
+  }
+
+  [CALL](callArgs: Tuple, ctx: DecodeContext): unknown {
+    const all = Tuple.from_([...this.args, ...callArgs]);
+    const owner = newOwner(this.func);
+    const cls = all[0];
+    if (owner !== undefined && cls instanceof PyGlobal && ctx.newObject) {
+      const obj = ctx.newObject(cls, Tuple.from_(all.slice(1)), this.keywords);
+      // The writer names the same __new__ again (CPython names the class defining it, often object).
+      if (obj instanceof PyObject && !(owner.module === cls.module && owner.name === cls.name)) {
+        Object.defineProperty(obj, '__newowner__', { value: owner, enumerable: false, configurable: true });
+      }
+      return obj;
+    }
+    if (!(this.func instanceof PyGlobal)) throw ctx.error('a partial of something that is not a global cannot be called');
+    if (this.keywords.size === 0 && ctx.reduce) return ctx.reduce(this.func, all);
+    return new PyObject(this.func, 'reduce', all, this.keywords);
+  }
+}
+
+/** How the builtins family writes the values it owns beyond core data: `functools.partial`. */
+const builtinsReducer: Reducer = (value) => {
+  if (!(value instanceof PyPartial)) return undefined;
+  const kw = value.keywords.size > 0 ? value.keywords : null;
+  return reduceCall('functools', 'partial', [value.func], {
+    state: Tuple.from_([value.func, value.args, kw, value.namespace]),
+  });
+};
+
 const BUILTIN_GLOBALS = handlerTable((register) => {
   register('builtins.set', {
     call: (args, ctx) => new Set(args.length ? hashableItems(args[0], ctx) : []),
@@ -176,6 +250,12 @@ const BUILTIN_GLOBALS = handlerTable((register) => {
       return obj;
     },
   });
+  register('functools.partial', {
+    call: (args, ctx) => {
+      if (args.length === 0) throw ctx.error('partial() needs a function');
+      return new PyPartial(args[0], Tuple.from_(args.slice(1)));
+    },
+  });
   register('builtins.getattr', {
     call: (args, ctx) => {
       const [target, attr] = args;
@@ -196,6 +276,6 @@ const BUILTIN_GLOBALS = handlerTable((register) => {
 /**
  * The builtins family: the builtin types and the pickle-support globals CPython itself writes
  * (`_codecs.encode`, `copyreg._reconstructor`, `getattr`, `functools.partial(cls.__new__, …)`).
- * Their encoding is the encoder's own (core data), so the family has no reducer.
+ * Their encoding is mostly the encoder's own (core data); the reducer writes partials back.
  */
-export const BUILTINS_FAMILY = defineFamily({ name: 'builtins', globals: BUILTIN_GLOBALS });
+export const BUILTINS_FAMILY = defineFamily({ name: 'builtins', globals: BUILTIN_GLOBALS, reduce: builtinsReducer });

@@ -241,10 +241,25 @@ export function isHashable(k: unknown): boolean {
   return isHashableLeaf(k);
 }
 
+/**
+ * Value classes whose Python counterpart cannot be hashed (numpy arrays, DataFrames) say so with
+ * this symbol on their prototype, so the value model keeps one rule for dict keys and set members.
+ */
+export const UNHASHABLE: unique symbol = Symbol('picklejar.unhashable');
+
 /** A non-tuple value: hashable unless it is a mutable container. */
 function isHashableLeaf(k: object): boolean {
   if (k instanceof FrozenSet || k instanceof PyObject || k instanceof PyGlobal) return true;
   if (k instanceof ByteArray || Array.isArray(k) || k instanceof Map || k instanceof Set) return false;
   if (isPlainObject(k)) return false;
+  if ((k as { [UNHASHABLE]?: unknown })[UNHASHABLE] === true) return false;
   return true; // other value classes (datetime, Decimal, ...) are immutable in Python
+}
+
+/**
+ * How a JS number travels to Python in the default (not lossless) mode: a safe integer (|n| <= 2^53 - 1,
+ * not -0) is an int; every other number (fractions, -0, ±inf, NaN, integral values past 2^53) a float.
+ */
+export function isIntNumber(x: number): boolean {
+  return Number.isSafeInteger(x) && !Object.is(x, -0);
 }

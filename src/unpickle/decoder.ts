@@ -29,7 +29,7 @@ import {
 import { DEFAULT_LIMITS, type Limits, type LoadOptions } from './options.js';
 import type { Policy } from './policy.js';
 import { FamilySet } from '../family.js';
-import { SET_STATE, hasSetState, type DecodeContext, type GlobalHandler } from './registry.js';
+import { CALL, SET_STATE, hasSetState, isCallable, type DecodeContext, type GlobalHandler } from './registry.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
@@ -275,14 +275,19 @@ export class Machine implements DecodeContext {
     const h = this.handlerOf(callable);
     if (h?.call) return h.call(args, this);
     if (h?.construct && kind !== 'reduce') return h.construct(args, undefined, this);
+    if (kind === 'reduce' && isCallable(callable)) return callable[CALL](args, this);
     if (!(callable instanceof PyGlobal)) {
       throw this.error(`the callable is ${describeType(callable)}, not a global`);
     }
     return new PyObject(callable, kind, args);
   }
 
-  newObject(cls: unknown, args: Tuple): unknown {
-    return this.construct(cls, args, undefined, false);
+  reduce(callable: unknown, args: Tuple): unknown {
+    return this.call(callable, args, 'reduce');
+  }
+
+  newObject(cls: unknown, args: Tuple, kwargs?: Map<unknown, unknown>): unknown {
+    return this.construct(cls, args, kwargs, kwargs !== undefined);
   }
 
   /** NEWOBJ / NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`. */
@@ -343,12 +348,12 @@ export class Machine implements DecodeContext {
 
   // ---- helpers of the loop (methods, so the loop's locals stay in registers) -------------------
 
-  private fail(message: string, opPos: number, code: number): UnpicklingError {
-    return new UnpicklingError(message, opPos, code < 0 ? undefined : opcodeName(code));
+  private fail(message: string, opPos: number, code: number, kind?: UnpicklingErrorCode): UnpicklingError {
+    return new UnpicklingError(message, opPos, code < 0 ? undefined : opcodeName(code), kind);
   }
 
   private underflow(opPos: number, code: number): UnpicklingError {
-    return this.fail('unpickling stack underflow', opPos, code);
+    return this.fail('unpickling stack underflow', opPos, code, 'stack');
   }
 
   /** Index of the newline ending the text line that starts at `pos`. */
@@ -435,11 +440,11 @@ export class Machine implements DecodeContext {
     } catch {
       // More than 20 digits: no memo slot has such an index (and the parser's message would name
       // limits.maxIntDigits, which does not apply here).
-      throw this.fail(`memo index ${text.trim().slice(0, 40)}${text.length > 40 ? '…' : ''} out of range`, opPos, code);
+      throw this.fail(`memo index ${text.trim().slice(0, 40)}${text.length > 40 ? '…' : ''} out of range`, opPos, code, 'memo');
     }
-    if (v === undefined) throw this.fail(`invalid memo index ${JSON.stringify(text)}`, opPos, code);
-    if (v < 0n) throw this.fail(`negative ${opcodeName(code)} argument`, opPos, code);
-    if (v > 0xffffffffn) throw this.fail(`memo index ${text} out of range`, opPos, code);
+    if (v === undefined) throw this.fail(`invalid memo index ${JSON.stringify(text)}`, opPos, code, 'memo');
+    if (v < 0n) throw this.fail(`negative ${opcodeName(code)} argument`, opPos, code, 'memo');
+    if (v > 0xffffffffn) throw this.fail(`memo index ${text} out of range`, opPos, code, 'memo');
     return Number(v);
   }
 
@@ -551,7 +556,7 @@ export class Machine implements DecodeContext {
 
   /** SETITEM(S)/DICT: set stack[from..to) as key/value pairs on `target` (at stack[at]). */
   private setItems(target: unknown, stack: unknown[], at: number, from: number, to: number, opPos: number, code: number): void {
-    if ((to - from) % 2 !== 0) throw this.fail(`odd number of items for ${opcodeName(code)}`, opPos, code);
+    if ((to - from) % 2 !== 0) throw this.fail(`odd number of items for ${opcodeName(code)}`, opPos, code, 'stack');
     if (target instanceof Map) {
       for (let i = from; i < to; i += 2) {
         const k = stack[i];
@@ -596,7 +601,7 @@ export class Machine implements DecodeContext {
       }
       return;
     }
-    throw this.fail(`cannot set items on ${describeType(target)}`, opPos, code);
+    throw this.fail(`cannot set items on ${describeType(target)}`, opPos, code, 'stack');
   }
 
   /** APPEND(S): stack[from..to) onto `target`. */
@@ -606,7 +611,7 @@ export class Machine implements DecodeContext {
     } else if (target instanceof PyObject) {
       const l = (target.__items__ ??= []);
       for (let i = from; i < to; i++) l.push(stack[i]);
-    } else throw this.fail(`cannot append to ${describeType(target)}`, opPos, code);
+    } else throw this.fail(`cannot append to ${describeType(target)}`, opPos, code, 'stack');
   }
 
   /** ADDITEMS: stack[from..to) into a set. */
@@ -619,7 +624,7 @@ export class Machine implements DecodeContext {
     } else if (target instanceof PyObject) {
       const l = (target.__items__ ??= []);
       for (let i = from; i < to; i++) l.push(stack[i]);
-    } else throw this.fail(`cannot add items to ${describeType(target)}`, opPos, code);
+    } else throw this.fail(`cannot add items to ${describeType(target)}`, opPos, code, 'stack');
   }
 
   private sync(pos: number, opPos: number, code: number): void {
@@ -641,16 +646,16 @@ export class Machine implements DecodeContext {
     if (ext <= 0) throw this.fail('EXT specifies code <= 0', opPos, code);
     const entry = this.opts.extensions?.[ext];
     if (!entry || !Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') {
-      throw this.fail(`unregistered extension code ${ext}`, opPos, code);
+      throw this.fail(`unregistered extension code ${ext}`, opPos, code, 'unsupported');
     }
     return this.resolveGlobal(entry[0], entry[1]);
   }
 
   private nextBuffer(opPos: number, code: number): PickleBuffer {
     const it = this.opts.buffers;
-    if (!it) throw this.fail('pickle stream refers to out-of-band data but no buffers option was given', opPos, code);
+    if (!it) throw this.fail('pickle stream refers to out-of-band data but no buffers option was given', opPos, code, 'unsupported');
     const next = it.next();
-    if (next.done) throw this.fail('not enough out-of-band buffers', opPos, code);
+    if (next.done) throw this.fail('not enough out-of-band buffers', opPos, code, 'unsupported');
     const b = next.value as unknown;
     if (!(b instanceof Uint8Array)) throw this.fail('out-of-band buffers must be Uint8Arrays', opPos, code);
     return new PickleBuffer(b, false);
@@ -660,7 +665,7 @@ export class Machine implements DecodeContext {
     if (top instanceof PickleBuffer) return new PickleBuffer(top.data, true);
     if (top instanceof ByteArray) return new Uint8Array(top.buffer as ArrayBuffer, top.byteOffset, top.length);
     if (top instanceof Uint8Array) return top;
-    throw this.fail(`READONLY_BUFFER on ${describeType(top)}`, opPos, code);
+    throw this.fail(`READONLY_BUFFER on ${describeType(top)}`, opPos, code, 'stack');
   }
 
   private dictFromSlice(stack: unknown[], m: number, end: number, opPos: number, code: number): unknown {
@@ -695,6 +700,8 @@ export class Machine implements DecodeContext {
         ? `invalid load key, '${String.fromCharCode(code)}'`
         : `invalid load key, '\\x${code.toString(16).padStart(2, '0')}'`,
       opPos,
+      undefined,
+      'bad-opcode',
     );
   }
 
@@ -817,7 +824,7 @@ export class Machine implements DecodeContext {
         case 0x68: { // BINGET
           if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const v = memo[data[pos] as number];
-          if (v === undefined) throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code);
+          if (v === undefined) throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code, 'memo');
           if (v === fresh) fresh = undefined;
           gotten[data[pos] as number] = 1;
           pos++;
@@ -849,7 +856,7 @@ export class Machine implements DecodeContext {
         }
         case 0x75: { // SETITEMS
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
           // No items: nothing to do, whatever the target is (CPython's C unpickler returns early too).
@@ -862,7 +869,7 @@ export class Machine implements DecodeContext {
         }
         case 0x65: { // APPENDS
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
           if (m === sp) break; // no items: nothing to do, whatever the target is (as in CPython)
@@ -907,7 +914,7 @@ export class Machine implements DecodeContext {
         case 0x80: { // PROTO
           if (pos >= len) throw this.fail('pickle data was truncated', opPos, code);
           const p = data[pos++] as number;
-          if (p > 5) throw this.fail(`unsupported pickle protocol: ${p}`, opPos, code);
+          if (p > 5) throw this.fail(`unsupported pickle protocol: ${p}`, opPos, code, 'unsupported');
           this.protocol = p;
           break;
         }
@@ -936,7 +943,7 @@ export class Machine implements DecodeContext {
           break;
         case 0x31: { // POP_MARK
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           sp = m;
           break;
@@ -1122,7 +1129,7 @@ export class Machine implements DecodeContext {
         case 0x64: // DICT
         case 0x91: { // FROZENSET
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (code === 0x64) {
             const d = this.dictFromSlice(stack, m, sp, opPos, code);
@@ -1142,7 +1149,7 @@ export class Machine implements DecodeContext {
         }
         case 0x90: { // ADDITEMS
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           if (m <= fence) throw this.underflow(opPos, code);
           if (m < sp) this.addItems(stack[m - 1], stack, m, sp, opPos, code); // (none: a no-op, as in CPython)
@@ -1181,7 +1188,7 @@ export class Machine implements DecodeContext {
           const idx = view.getUint32(pos, true);
           pos += 4;
           const v = memo[idx];
-          if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, opPos, code);
+          if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, opPos, code, 'memo');
           if (v === fresh) fresh = undefined;
           if (idx < gotten.length) gotten[idx] = 1;
           else gotten = this.markGotten(idx, memoCount);
@@ -1194,7 +1201,7 @@ export class Machine implements DecodeContext {
           pos = nl + 1;
           const idx = this.memoIndexOf(text, opPos, code);
           const v = memo[idx];
-          if (v === undefined) throw this.fail(`memo value not found at index ${text}`, opPos, code);
+          if (v === undefined) throw this.fail(`memo value not found at index ${text}`, opPos, code, 'memo');
           if (v === fresh) fresh = undefined;
           if (idx < gotten.length) gotten[idx] = 1;
           else gotten = this.markGotten(idx, memoCount);
@@ -1217,7 +1224,7 @@ export class Machine implements DecodeContext {
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const name = stack[--sp];
           const module = stack[--sp];
-          if (typeof name !== 'string' || typeof module !== 'string') throw this.fail('STACK_GLOBAL requires str', opPos, code);
+          if (typeof name !== 'string' || typeof module !== 'string') throw this.fail('STACK_GLOBAL requires str', opPos, code, 'stack');
           this.sync(pos, opPos, code);
           stack[sp++] = this.handed(this.resolveGlobal(module, name));
           break;
@@ -1243,7 +1250,7 @@ export class Machine implements DecodeContext {
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const args = stack[--sp];
           const callable = stack[--sp];
-          if (!(args instanceof Tuple)) throw this.fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`, opPos, code);
+          if (!(args instanceof Tuple)) throw this.fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`, opPos, code, 'stack');
           this.sync(pos, opPos, code);
           fresh = undefined; // a handler may return (or keep) a list it was given
           const r = this.call(callable, args, 'reduce');
@@ -1270,7 +1277,7 @@ export class Machine implements DecodeContext {
           let kw: Map<unknown, unknown>;
           if (kwargs instanceof Map) kw = kwargs;
           else if (isPlainObject(kwargs)) kw = new Map(Object.entries(kwargs));
-          else throw this.fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`, opPos, code);
+          else throw this.fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`, opPos, code, 'stack');
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.construct(cls, args, kw, true);
@@ -1285,7 +1292,7 @@ export class Machine implements DecodeContext {
           const name = this.lineUtf8(nl1 + 1, nl2, opPos, code);
           pos = nl2 + 1;
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           const args = Tuple.from_(stack.slice(m, sp));
           sp = m;
@@ -1298,11 +1305,11 @@ export class Machine implements DecodeContext {
         }
         case 0x6f: { // OBJ
           const m = marks.pop();
-          if (m === undefined) throw this.fail('could not find MARK', opPos, code);
+          if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           const items = stack.slice(m, sp);
           sp = m;
-          if (items.length === 0) throw this.fail('OBJ needs a class', opPos, code);
+          if (items.length === 0) throw this.fail('OBJ needs a class', opPos, code, 'stack');
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.call(items[0], Tuple.from_(items.slice(1)), 'obj');
@@ -1361,6 +1368,7 @@ export class Machine implements DecodeContext {
         'a persistent id instruction was encountered, but no persistentLoad option was given',
         opPos,
         opcodeName(code),
+        'unsupported',
       );
     }
     return hook(pid);

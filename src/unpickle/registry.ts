@@ -52,6 +52,8 @@ export interface DecodeContext {
    * …)` use it for objects pickled at protocols 0-3.
    */
   newObject?(cls: unknown, args: Tuple, kwargs?: Map<unknown, unknown>): unknown;
+  /** `callable(*args)` exactly as a REDUCE opcode would do it (policy, handler, or an inert PyObject). */
+  reduce?(callable: unknown, args: Tuple): unknown;
 }
 
 /** How a handler rebuilds the values of one global. Every member is optional. */
@@ -80,6 +82,20 @@ export function hasSetState(value: unknown): value is SetStateable {
     typeof value === 'object' &&
     typeof (value as Partial<SetStateable>)[SET_STATE] === 'function'
   );
+}
+
+/**
+ * Values a handler returns that Python can call (a `functools.partial`): REDUCE with such a value as
+ * the callable asks it for the result instead of refusing a callable that is not a global.
+ */
+export const CALL: unique symbol = Symbol('picklejar.call');
+
+export interface Callable {
+  [CALL](args: Tuple, ctx: DecodeContext): unknown;
+}
+
+export function isCallable(value: unknown): value is Callable {
+  return value !== null && typeof value === 'object' && typeof (value as Partial<Callable>)[CALL] === 'function';
 }
 
 /** Register one handler under several names (numpy 1 and 2 spell the same function two ways). */

@@ -12,6 +12,7 @@ import { isNpy, parseNpyHeader } from '../../numpy/npy.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import type { Policy, Verdict } from '../../unpickle/policy.js';
 import { familySet } from '../../families.js';
+import { sniffFormat } from '../../bytes/sniff.js';
 import { finalize, walkAll } from './walker.js';
 import type { ScanOptions, ScanReport, ScanUse } from './types.js';
 
@@ -121,7 +122,15 @@ export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
     };
   }
   if (isNpy(data)) return scanNpy(data, policy);
-  return scanPickles(data, false, policy);
+  return notAPickle(scanPickles(data, false, policy), data);
+}
+
+/** A report of bytes that are not a pickle at all says what they are (see src/bytes/sniff.ts). */
+function notAPickle(report: ScanReport, data: Uint8Array): ScanReport {
+  if (report.complete || report.pickles > 0) return report;
+  const found = sniffFormat(data);
+  if (found === undefined || (found.what.includes('text') && !/^offset 0\b/.test(report.errors[0] ?? ''))) return report;
+  return { ...report, errors: [`not a pickle: this is ${found.what}; ${found.hint}`, ...report.errors] };
 }
 
 /**
