@@ -8,6 +8,8 @@ import { isNpy, readNpy } from './numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
 import { unpickle, unpickleAll } from './unpickle/index.js';
 import { defaultRegistry } from './registry-default.js';
+import { containerKind, loadContainer } from './containers/torch-archive.js';
+import { loadFileContainer, NOT_A_CONTAINER } from './containers/node.js';
 
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
@@ -19,6 +21,7 @@ function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, rea
   if (data.length > maxBytes) {
     throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
   }
+  if (containerKind(data) !== undefined) return loadContainer(data, { options, registry }); // zip, legacy torch, tar
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, registry));
   const plain = decompressJoblib(data, maxBytes) ?? data;
   return unpickle(plain, options, registry, readSibling);
@@ -54,6 +57,8 @@ export function loadsAll(data: Uint8Array, options?: LoadOptions): unknown[] {
  * const model = await load('model.joblib');
  */
 export async function load(path: string, options?: LoadOptions): Promise<unknown> {
+  const container = loadFileContainer(path, options, options?.registry ?? defaultRegistry()); // zip (any size), legacy torch
+  if (container !== NOT_A_CONTAINER) return container;
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   let size: number;
   try {

@@ -7,6 +7,7 @@ import { stdlibReduce, type StdlibReduction } from '../python/stdlib.js';
 import { PyName, type Reducer, type ReducerFamily, type Reduction } from './reducers.js';
 import { NUMPY_FAMILY } from '../numpy/encode.js';
 import { PANDAS_FAMILY } from '../pandas/encode.js';
+import { torchReducer, TORCH_SAFE_GLOBALS } from '../torch/reduce.js'; // SHIM, see FAMILIES
 
 /** Adapt the stdlib table's shape to the Reduction interface. */
 function fromStdlib(r: StdlibReduction): Reduction {
@@ -83,4 +84,7 @@ export function defaultReducerFamilies(): readonly ReducerFamily[] {
   return FAMILIES;
 }
 
-const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY, NUMPY_FAMILY, PANDAS_FAMILY];
+// SHIM (torch helper, until the lead wires families into dumps): the torch reducer and its safe names.
+const TORCH_REDUCERS: ReducerFamily = { name: 'torch', reduce: torchReducer, safeGlobals: TORCH_SAFE_GLOBALS };
+
+const FAMILIES: readonly ReducerFamily[] = [STDLIB_FAMILY, NUMPY_FAMILY, PANDAS_FAMILY, TORCH_REDUCERS];

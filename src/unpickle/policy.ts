@@ -39,6 +39,7 @@ const RISKY_LAST_ATTRIBUTE = new Set(['eval', 'exec', 'execfile', 'system', 'pop
 /** True when the global `module.name` is refused by default. */
 export function isDangerousGlobal(module: string, name: string): boolean {
   const full = module + '.' + name;
+  if (full === 'torch.serialization._get_layout') return false; // SHIM (torch helper): a safe name in a refused module, until family rules land
   if (DANGEROUS_NAMES.has(full)) return true;
   // `builtins.getattr` is allowed only through its own handler, which resolves getattr(cls, 'X') to
   // the global `cls.X` (how Python 3.12+ pickles Enum members) and refuses everything else.
