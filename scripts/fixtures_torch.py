@@ -140,7 +140,10 @@ def describe_torch(v: Any, child: Any) -> Any:
 
 def register(writer: Any) -> None:
     import fixtures_numpy  # checkpoints hold numpy arrays: their rows of the description format
+    import fixtures_stdlib  # state dicts are OrderedDicts with a _metadata attribute
     fixtures_numpy.register(writer)
+    if hasattr(fixtures_stdlib, 'register'):
+        fixtures_stdlib.register(writer)
     writer.register_describer(describe_torch)
 
 
@@ -587,7 +590,10 @@ def torchscript(writer: Any) -> None:
         torch.jit.save(mod, b)
         data = b.getvalue()
         loaded = torch.jit.load(io.BytesIO(data))
-        state = {k: tensor_desc(v, None) for k, v in loaded.state_dict().items()}
+        named = {**dict(loaded.named_parameters()), **dict(loaded.named_buffers())}
+        state = {k: tensor_desc(v, None) for k, v in named.items()}
+        for d in state.values():
+            d.pop('cls', None)  # TorchScript stores plain tensors (requires_grad kept)
         consts = script_constants(data)
         add(writer, f'torchscript_{kind}', data, None, ext='pt', torchscript=True, state=state,
             constants=gen_fixtures.describe(consts, 2), cls=loaded.original_name,

@@ -405,14 +405,15 @@ export class QuantizedTensor extends Tensor {
       let inner = 1;
       for (let d = ax + 1; d < this.shape.length; d++) inner *= this.shape[d] as number;
       const n = this.shape[ax] as number;
+      // As torch's kernels: per-channel scales stay float64, per-tensor ones are float32 (below).
       for (let i = 0; i < ints.length; i++) {
         const c = Math.floor(i / inner) % n;
         out[i] = ((ints[i] as number) - Number(zps[c])) * (scales[c] as number);
       }
     } else {
-      const s = this.scale as number;
+      const s = Math.fround(this.scale as number);
       const z = this.zeroPoint as number;
-      for (let i = 0; i < ints.length; i++) out[i] = ((ints[i] as number) - z) * s;
+      for (let i = 0; i < ints.length; i++) out[i] = Math.fround(((ints[i] as number) - z) * s);
     }
     return Tensor.fromTypedArray(out, this.shape);
   }
