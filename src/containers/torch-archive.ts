@@ -97,6 +97,7 @@ interface StoragePid {
   readonly numel: number;
   readonly nbytes: number;
   readonly view: unknown;
+  readonly untyped: boolean;
 }
 
 function parseStoragePid(pid: unknown): StoragePid | { module: unknown } {
@@ -113,7 +114,8 @@ function parseStoragePid(pid: unknown): StoragePid | { module: unknown } {
   if (!info) throw corrupt(`unknown storage dtype ${dtype}`);
   const nbytes = numel * info.itemsize;
   if (!Number.isSafeInteger(nbytes)) throw corrupt(`storage ${key} is too large`);
-  return { dtype, key, location, numel, nbytes, view: pid[5] };
+  const untyped = (pid[1] instanceof StorageType || pid[1] instanceof PyGlobal) && /UntypedStorage$/.test(pid[1].name);
+  return { dtype, key, location, numel, nbytes, view: pid[5], untyped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,7 +162,7 @@ function storageLoader(zip: ZipReader, prefix: string, folder: string, byteOrder
     const entry = zip.get(name);
     if (!entry) throw corrupt(`storage ${p.key} has no entry ${name}`);
     if (entry.size !== p.nbytes) throw corrupt(`entry ${name} has ${entry.size} bytes, its persistent id says ${p.nbytes}`);
-    const s = new Storage({ dtype: p.dtype, nbytes: p.nbytes, key: p.key, location: p.location, byteOrder, load: () => zip.read(entry, maxBytes) });
+    const s = new Storage({ dtype: p.dtype, nbytes: p.nbytes, key: p.key, location: p.location, byteOrder, untyped: p.untyped, load: () => zip.read(entry, maxBytes) });
     storages.set(p.key, s);
     made.push(s);
     return s;

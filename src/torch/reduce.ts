@@ -66,7 +66,7 @@ function tensorReduction(t: Tensor): Reduction {
     return tensorReduction(t.contiguous());
   }
   const info = TORCH_DTYPES.get(t.dtype);
-  if (info?.storage === undefined) {
+  if (info?.storage === undefined || t.storage.untyped || t.storage.dtype !== t.dtype) {
     // Dtypes with no storage class (float8, uint16…): torch >= 2.1's v3 form over an untyped storage.
     return {
       callable: new PyGlobal(UTILS, '_rebuild_tensor_v3'),

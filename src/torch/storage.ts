@@ -25,6 +25,8 @@ export interface StorageInit {
   readonly location?: string;
   /** Byte order of the stored elements (`byteorder` entry of torch >= 2.1 archives). Default little. */
   readonly byteOrder?: 'little' | 'big';
+  /** True for `UntypedStorage` (bytes whose dtype the tensor says, `_rebuild_tensor_v3`). */
+  readonly untyped?: boolean;
   /** The bytes, when already at hand. */
   readonly bytes?: Uint8Array;
   /** Reads the bytes on first use (exactly `nbytes`). */
@@ -43,6 +45,7 @@ export class Storage {
   readonly key: string;
   readonly location: string;
   readonly byteOrder: 'little' | 'big';
+  readonly untyped: boolean;
   #bytes: Uint8Array | undefined;
   #load: (() => Uint8Array) | undefined;
   readonly #elements = new Map<string, NumericTypedArray>();
@@ -54,6 +57,7 @@ export class Storage {
     this.key = init.key ?? '';
     this.location = init.location ?? 'cpu';
     this.byteOrder = init.byteOrder ?? 'little';
+    this.untyped = init.untyped ?? false;
     this.#bytes = init.bytes;
     this.#load = init.load;
     if (this.#bytes !== undefined && this.#bytes.length !== this.nbytes) {
