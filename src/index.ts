@@ -54,3 +54,19 @@ export { scan, scanStream, classifyGlobal } from './tools/scan.js';
 export type { ScanReport, ScanGlobal, ScanOptions, ScanSeverity, ScanUse } from './tools/scan.js';
 export { isDType, readNpy } from './numpy/index.js';
 export { typedArrayReducer } from './numpy/encode.js';
+export {
+  Tensor,
+  Parameter,
+  QuantizedTensor,
+  SparseTensor,
+  Storage,
+  TorchDType,
+  TorchDevice,
+  TorchEnum,
+  TORCH_FAMILY,
+  dumpsTorch,
+} from './torch/index.js';
+export type { TensorInit, QParams, QScheme, SparseLayout, StorageInit, TorchDumpOptions } from './torch/index.js';
+export { dumpTorch } from './torch/write-file.js';
+export { TorchScriptArchive, picklesIn } from './containers/torch-archive.js';
+export type { EmbeddedPickle } from './containers/torch-archive.js';
