@@ -70,3 +70,5 @@ export type { TensorInit, QParams, QScheme, SparseLayout, StorageInit, TorchDump
 export { dumpTorch } from './torch/write-file.js';
 export { TorchScriptArchive, picklesIn } from './containers/torch-archive.js';
 export type { EmbeddedPickle } from './containers/torch-archive.js';
+export { dumpsNpz, npyBytes } from './containers/npz.js';
+export type { NpzOptions } from './containers/npz.js';

@@ -45,7 +45,14 @@ export class ZipWriter {
   readonly #done: Written[] = [];
   #finished = false;
 
-  constructor(private readonly sink: (chunk: Uint8Array) => void) {}
+  /**
+   * `zip64End`: 'always' writes the ZIP64 end records even when nothing needs them (torch's writer
+   * does); 'auto' only when needed (an empty .npz must start with `PK\x05\x06` for np.load).
+   */
+  constructor(
+    private readonly sink: (chunk: Uint8Array) => void,
+    private readonly zip64End: 'always' | 'auto' = 'always',
+  ) {}
 
   /** Bytes written so far. */
   get offset(): number {
@@ -146,6 +153,7 @@ export class ZipWriter {
     }
     const cdSize = this.#offset - cdStart;
     const z64At = this.#offset;
+    const need64 = this.zip64End === 'always' || cdStart >= MAX32 || cdSize >= MAX32 || this.#done.length >= 0xffff;
     const end = new Uint8Array(56 + 20 + 22);
     const v = new DataView(end.buffer);
     // ZIP64 end of central directory record
@@ -168,7 +176,7 @@ export class ZipWriter {
     v.setUint16(86, Math.min(n, 0xffff), true);
     v.setUint32(88, Math.min(cdSize, MAX32), true);
     v.setUint32(92, Math.min(cdStart, MAX32), true);
-    this.emit(end);
+    this.emit(need64 ? end : end.subarray(76));
   }
 }
 
