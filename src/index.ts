@@ -72,3 +72,5 @@ export { TorchScriptArchive, picklesIn } from './containers/torch-archive.js';
 export type { EmbeddedPickle } from './containers/torch-archive.js';
 export { dumpsNpz, npyBytes } from './containers/npz.js';
 export type { NpzOptions } from './containers/npz.js';
+export { loadsSafetensors, dumpsSafetensors, torchToSafetensors } from './containers/safetensors.js';
+export type { Safetensors } from './containers/safetensors.js';
