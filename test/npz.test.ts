@@ -26,7 +26,8 @@ suite('npz fixtures', () => {
     });
   }
   it('savez_compressed entries are deflated, savez entries stored', () => {
-    const methods = (name: string): number[] => ZipReader.open(readFixtureBytes(`npz/${name}.npz`)).entries.map((e) => e.method);
+    const methods = (name: string): number[] =>
+      ZipReader.open(readFixtureBytes(`npz/${name}.npz`)).entries.map((e) => e.method);
     expect(new Set(methods('savez_compressed'))).toEqual(new Set([8]));
     expect(new Set(methods('savez'))).toEqual(new Set([0]));
   });
@@ -38,7 +39,10 @@ describeWithPython('dumpsNpz output loads in numpy', () => {
     const jobs: { name: string; file: string; want: unknown }[] = [];
     for (const entry of entries) {
       const meta = readMeta(entry);
-      const v = loads(readFixtureBytes((entry.files[0] as { path: string }).path), { lossless: true }) as Map<string, NDArray>;
+      const v = loads(readFixtureBytes((entry.files[0] as { path: string }).path), { lossless: true }) as Map<
+        string,
+        NDArray
+      >;
       for (const compress of [false, true]) {
         const file = join(dir, `${entry.name}.${compress}.npz`);
         writeFileSync(file, dumpsNpz(v, { compress }));

@@ -32,14 +32,23 @@ assert ends[0][0] == 0 and all(a[1] == b[0] for a, b in zip(ends, ends[1:])) and
 sd = torch.load('${'fixtures/torch/tied_state_dict.pt'}')
 ok = all(np.array_equal(np.frombuffer(body[v['data_offsets'][0]:v['data_offsets'][1]], dtype={'F32': '<f4', 'I64': '<i8'}[v['dtype']]).reshape(v['shape']), sd[k].numpy()) for k, v in head.items())
 print(json.dumps({'meta': meta, 'ok': ok, 'names': sorted(head)}))`;
-    const r = JSON.parse((await runPython(code, [file])).stdout) as { meta: unknown; ok: boolean; names: string[] };
+    const r = JSON.parse((await runPython(code, [file])).stdout) as {
+      meta: unknown;
+      ok: boolean;
+      names: string[];
+    };
     expect(r.ok).toBe(true);
     expect(r.meta).toEqual(metadata);
     expect(r.names).not.toContain('fc.weight');
   });
 
   it('every safetensors dtype round-trips; bad headers are refused', () => {
-    const t = { a: Tensor.fromValues('bfloat16', [1.5, -2]), b: Tensor.fromValues('int64', [1n, -1n]), c: Tensor.fromValues('bool', [true, false]), d: Tensor.fromValues('float16', [0.5]) };
+    const t = {
+      a: Tensor.fromValues('bfloat16', [1.5, -2]),
+      b: Tensor.fromValues('int64', [1n, -1n]),
+      c: Tensor.fromValues('bool', [true, false]),
+      d: Tensor.fromValues('float16', [0.5]),
+    };
     const back = loadsSafetensors(dumpsSafetensors(t));
     expect(back.tensors.get('a')?.toNested()).toEqual([1.5, -2]);
     expect(back.tensors.get('b')?.toNested()).toEqual([1n, -1n]);

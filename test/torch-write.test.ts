@@ -42,24 +42,42 @@ describeWithPython('dumpsTorch output loads in torch', () => {
       const path = (entry.files[0] as { path: string }).path;
       const value = loads(readFixtureBytes(path), { lossless: true });
       // Files torch's safe loader accepts are written without allowGlobals and read with weights_only.
-      const weightsOnly = meta['weights_only'] === true || String(meta['handmade'] ?? '').length > 0 && entry.name !== 'handmade_legacy_view';
-      const bytes = dumpsTorch(value, weightsOnly ? { lossless: true } : { lossless: true, allowGlobals: true });
+      const weightsOnly =
+        meta['weights_only'] === true ||
+        (String(meta['handmade'] ?? '').length > 0 && entry.name !== 'handmade_legacy_view');
+      const bytes = dumpsTorch(
+        value,
+        weightsOnly ? { lossless: true } : { lossless: true, allowGlobals: true },
+      );
       const js = join(dir, `${entry.name}.pt`);
       writeFileSync(js, bytes);
       // `want`: the description of what torch.load returned for the fixture (or, for hand-crafted
       // files, the values they were built from).
-      jobs.push({ name: entry.name, js, want: meta.desc, weights_only: weightsOnly && !entry.name.startsWith('handmade_v3'), shared: meta['shared'] ?? [] });
+      jobs.push({
+        name: entry.name,
+        js,
+        want: meta.desc,
+        weights_only: weightsOnly && !entry.name.startsWith('handmade_v3'),
+        shared: meta['shared'] ?? [],
+      });
     }
     // float8 (v3) needs torch >= 2.1 to load; its bytes are checked below instead.
     const runnable = jobs.filter((j) => !String(j['name']).startsWith('handmade_v3'));
-    const r = JSON.parse((await runPython(CHECK, [], JSON.stringify(runnable))).stdout) as Record<string, string>;
+    const r = JSON.parse((await runPython(CHECK, [], JSON.stringify(runnable))).stdout) as Record<
+      string,
+      string
+    >;
     expect(Object.keys(r).length).toBeGreaterThan(15);
     for (const [name, status] of Object.entries(r)) expect(status, name).toBe('ok');
   });
 
   it('data.pkl is byte-identical to torch.save of the same state dict', async () => {
     const w = Tensor.fromTypedArray(new Float32Array([0, 1, 2, 3, 4, 5]), [2, 3]);
-    const sd = { weight: w, bias: Tensor.fromTypedArray(new Float32Array([1, 1])), tail: new Tensor({ dtype: 'float32', shape: [2], stride: [3], storageOffset: 1, storage: w.storage }) };
+    const sd = {
+      weight: w,
+      bias: Tensor.fromTypedArray(new Float32Array([1, 1])),
+      tail: new Tensor({ dtype: 'float32', shape: [2], stride: [3], storageOffset: 1, storage: w.storage }),
+    };
     const mine = ZipReader.open(dumpsTorch(sd));
     const pkl = mine.read(mine.get('archive/data.pkl')!);
     const code = `
@@ -76,7 +94,13 @@ sys.stdout.write(zipfile.ZipFile(b).read('archive/data.pkl').hex())`;
     const value = {
       f32: base,
       view_T: new Tensor({ dtype: 'float32', shape: [4, 3], stride: [1, 4], storage: base.storage }),
-      view_row: new Tensor({ dtype: 'float32', shape: [4], stride: [1], storageOffset: 8, storage: base.storage }),
+      view_row: new Tensor({
+        dtype: 'float32',
+        shape: [4],
+        stride: [1],
+        storageOffset: 8,
+        storage: base.storage,
+      }),
       f64: t('float64', [1 / 3, -0, Infinity]),
       f16: t('float16', [1.5, -2, 65504]),
       bf16: t('bfloat16', [1.5, -2, 3e38]),
@@ -104,7 +128,14 @@ out['shared'] = v['f32'].storage().data_ptr() == v['view_T'].storage().data_ptr(
 print(json.dumps(out))`;
     const r = JSON.parse((await runPython(code, [file])).stdout) as Record<string, unknown>;
     expect(r['shared']).toBe(true);
-    expect(r['view_T']).toEqual(['torch.float32', [4, 3], [1, 4], 0, false, ['0.0', '4.0', '8.0', '1.0', '5.0', '9.0', '2.0', '6.0', '10.0', '3.0', '7.0', '11.0']]);
+    expect(r['view_T']).toEqual([
+      'torch.float32',
+      [4, 3],
+      [1, 4],
+      0,
+      false,
+      ['0.0', '4.0', '8.0', '1.0', '5.0', '9.0', '2.0', '6.0', '10.0', '3.0', '7.0', '11.0'],
+    ]);
     expect(r['view_row']).toEqual(['torch.float32', [4], [1], 8, false, ['8.0', '9.0', '10.0', '11.0']]);
     expect((r['f16'] as unknown[])[5]).toEqual(['1.5', '-2.0', '65504.0']);
     expect(r['rounding']).toBe(true); // JS rounds to half/bfloat16 as torch does

@@ -75,7 +75,11 @@ suite('sharing and structure', () => {
     expect(rows.data.buffer).toBe(bytes.buffer);
     expect([...(rows.data as Float32Array)]).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
     expect((v['T'] as Tensor).get(5, 3)).toBe(23);
-    expect((v['expand'] as Tensor).toNested()).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect((v['expand'] as Tensor).toNested()).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
   });
 
   it('state dicts keep _metadata; parameters are Parameters', () => {
@@ -106,7 +110,10 @@ suite('sharing and structure', () => {
     expect(q['qint8']).toBeInstanceOf(QuantizedTensor);
     expect(q['per_channel']!.qscheme).toBe('per_channel_affine');
     const s = loads(readFixtureBytes(fileOf('sparse'))) as Record<string, SparseTensor>;
-    expect(s['coo']!.toNested()).toEqual([[0, 0, 3], [4, 0, 5]]);
+    expect(s['coo']!.toNested()).toEqual([
+      [0, 0, 3],
+      [4, 0, 5],
+    ]);
   });
 
   it('TorchScript: the module object with parameters as attributes, and the constants', () => {

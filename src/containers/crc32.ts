@@ -32,8 +32,17 @@ export function crc32(data: Uint8Array, crc = 0): number {
   const n = data.length;
   const end8 = n - (n % 8);
   for (; i < end8; i += 8) {
-    const a = c ^ ((data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24));
-    const b = (data[i + 4] as number) | ((data[i + 5] as number) << 8) | ((data[i + 6] as number) << 16) | ((data[i + 7] as number) << 24);
+    const a =
+      c ^
+      ((data[i] as number) |
+        ((data[i + 1] as number) << 8) |
+        ((data[i + 2] as number) << 16) |
+        ((data[i + 3] as number) << 24));
+    const b =
+      (data[i + 4] as number) |
+      ((data[i + 5] as number) << 8) |
+      ((data[i + 6] as number) << 16) |
+      ((data[i + 7] as number) << 24);
     c =
       (T[1792 + (a & 0xff)] as number) ^
       (T[1536 + ((a >>> 8) & 0xff)] as number) ^

@@ -33,7 +33,8 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
-    if (this.#fd === undefined) throw new UnpicklingError(`${this.path} was closed before its data was read`, -1, undefined, 'io');
+    if (this.#fd === undefined)
+      throw new UnpicklingError(`${this.path} was closed before its data was read`, -1, undefined, 'io');
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.size})`);
     }
@@ -42,7 +43,13 @@ export class FileSource implements ByteSource {
     // readSync moves at most ~2 GiB per call: loop.
     while (done < length) {
       const n = readSync(this.#fd, out, done, Math.min(length - done, 1 << 30), offset + done);
-      if (n <= 0) throw new UnpicklingError(`${this.path}: unexpected end of file at ${offset + done}`, -1, undefined, 'truncated');
+      if (n <= 0)
+        throw new UnpicklingError(
+          `${this.path}: unexpected end of file at ${offset + done}`,
+          -1,
+          undefined,
+          'truncated',
+        );
       done += n;
     }
     return out;

@@ -19,7 +19,11 @@ export const NOT_A_CONTAINER: unique symbol = Symbol('not a container');
  * entries are read by offset, so archives past 4 GiB open; every storage is read before the file is
  * closed.
  */
-export function loadFileContainer(path: string, options: LoadOptions | undefined, registry: GlobalRegistry): unknown {
+export function loadFileContainer(
+  path: string,
+  options: LoadOptions | undefined,
+  registry: GlobalRegistry,
+): unknown {
   let src: FileSource;
   try {
     src = FileSource.open(path);
@@ -32,7 +36,12 @@ export function loadFileContainer(path: string, options: LoadOptions | undefined
     if (kind !== 'zip') {
       const max = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
       if (src.size > max) {
-        throw new UnpicklingError(`file of ${src.size} bytes exceeds limits.maxInputBytes (${max}); raise it to allow more`, -1, undefined, 'limit');
+        throw new UnpicklingError(
+          `file of ${src.size} bytes exceeds limits.maxInputBytes (${max}); raise it to allow more`,
+          -1,
+          undefined,
+          'limit',
+        );
       }
     }
     const storages: Storage[] = [];

@@ -65,12 +65,20 @@ export interface NpzOptions {
  * @example
  * dumpsNpz({ x: NDArray.fromTypedArray(new Float32Array([1, 2])) }, { compress: true })
  */
-export function dumpsNpz(arrays: ReadonlyMap<string, NDArray> | Readonly<Record<string, NDArray>>, options: NpzOptions = {}): Uint8Array {
+export function dumpsNpz(
+  arrays: ReadonlyMap<string, NDArray> | Readonly<Record<string, NDArray>>,
+  options: NpzOptions = {},
+): Uint8Array {
   const chunks: Uint8Array[] = [];
   const zip = new ZipWriter((c) => chunks.push(c), 'auto');
   const items = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
   for (const [name, a] of items) {
-    if (!(a instanceof NDArray)) throw new PicklingError(`npz member ${JSON.stringify(name)} is not an NDArray`, `root.${name}`, 'invalid-value');
+    if (!(a instanceof NDArray))
+      throw new PicklingError(
+        `npz member ${JSON.stringify(name)} is not an NDArray`,
+        `root.${name}`,
+        'invalid-value',
+      );
     zip.add(`${name}.npy`, npyBytes(a), { compress: options.compress === true, align: 1 });
   }
   zip.finish();

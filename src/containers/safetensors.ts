@@ -11,7 +11,9 @@ import { MemorySource, type ByteSource } from './source.js';
 import { concatChunks } from './zip-write.js';
 
 const MAX_HEADER = 100_000_000;
-const BY_CODE = new Map([...TORCH_DTYPES.values()].filter((d) => d.safetensors).map((d) => [d.safetensors as string, d]));
+const BY_CODE = new Map(
+  [...TORCH_DTYPES.values()].filter((d) => d.safetensors).map((d) => [d.safetensors as string, d]),
+);
 
 function bad(message: string): UnpicklingError {
   return new UnpicklingError(`invalid safetensors file: ${message}`, -1, undefined, 'corrupt');
@@ -41,7 +43,8 @@ export function loadsSafetensors(input: Uint8Array | ByteSource): Safetensors {
   } catch (e) {
     throw bad(`header is not JSON: ${(e as Error).message}`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not an object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw bad('header is not an object');
   const base = 8 + n;
   const dataSize = src.size - base;
   const tensors = new Map<string, Tensor>();
@@ -55,19 +58,31 @@ export function loadsSafetensors(input: Uint8Array | ByteSource): Safetensors {
     const info = typeof s.dtype === 'string' ? BY_CODE.get(s.dtype) : undefined;
     if (!info) throw bad(`tensor ${name} has unsupported dtype ${String(s.dtype)}`);
     const offs = s.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((x) => Number.isSafeInteger(x) && x >= 0) || offs[0] > offs[1] || offs[1] > dataSize) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((x) => Number.isSafeInteger(x) && x >= 0) ||
+      offs[0] > offs[1] ||
+      offs[1] > dataSize
+    ) {
       throw bad(`tensor ${name} has bad data_offsets`);
     }
     const [begin, end] = offs as [number, number];
     if (!Array.isArray(s.shape)) throw bad(`tensor ${name} has no shape`);
-    const storage = new Storage({ dtype: info.name, nbytes: end - begin, key: name, load: () => src.read(base + begin, end - begin) });
+    const storage = new Storage({
+      dtype: info.name,
+      nbytes: end - begin,
+      key: name,
+      load: () => src.read(base + begin, end - begin),
+    });
     let t: Tensor;
     try {
       t = new Tensor({ dtype: info.name, shape: s.shape as number[], storage });
     } catch (e) {
       throw bad(`tensor ${name}: ${(e as Error).message}`);
     }
-    if (t.numel * info.itemsize !== end - begin) throw bad(`tensor ${name} has ${end - begin} bytes for ${t.numel} elements`);
+    if (t.numel * info.itemsize !== end - begin)
+      throw bad(`tensor ${name} has ${end - begin} bytes for ${t.numel} elements`);
     tensors.set(name, t);
   }
   return { tensors, metadata };
@@ -79,13 +94,24 @@ export function loadsSafetensors(input: Uint8Array | ByteSource): Safetensors {
  * @example
  * dumpsSafetensors({ w: Tensor.fromValues('float32', [1, 2]) }, { format: 'pt' })
  */
-export function dumpsSafetensors(tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>, metadata?: Record<string, string>): Uint8Array {
-  const items = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, Tensor][];
+export function dumpsSafetensors(
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const items = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [
+    string,
+    Tensor,
+  ][];
   for (const [name, t] of items) {
     if (!(t instanceof Tensor) || !TORCH_DTYPES.get(t.dtype)?.safetensors) {
-      throw new PicklingError(`${name}: safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`, `root.${name}`, 'invalid-value');
+      throw new PicklingError(
+        `${name}: safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`,
+        `root.${name}`,
+        'invalid-value',
+      );
     }
-    if (!t.storage) throw new PicklingError(`${name}: a tensor without data`, `root.${name}`, 'invalid-value');
+    if (!t.storage)
+      throw new PicklingError(`${name}: a tensor without data`, `root.${name}`, 'invalid-value');
   }
   items.sort((a, b) => b[1].itemsize - a[1].itemsize || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const head: Record<string, unknown> = {};
@@ -94,7 +120,11 @@ export function dumpsSafetensors(tensors: ReadonlyMap<string, Tensor> | Readonly
   let at = 0;
   for (const [name, t] of items) {
     const bytes = t.bytes();
-    head[name] = { dtype: TORCH_DTYPES.get(t.dtype)?.safetensors, shape: t.shape, data_offsets: [at, at + bytes.length] };
+    head[name] = {
+      dtype: TORCH_DTYPES.get(t.dtype)?.safetensors,
+      shape: t.shape,
+      data_offsets: [at, at + bytes.length],
+    };
     chunks.push(bytes);
     at += bytes.length;
   }
@@ -115,16 +145,30 @@ export function dumpsSafetensors(tensors: ReadonlyMap<string, Tensor> | Readonly
  * @example
  * const { tensors, metadata } = torchToSafetensors(loads(ptBytes)); dumpsSafetensors(tensors, metadata)
  */
-export function torchToSafetensors(value: unknown): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+export function torchToSafetensors(value: unknown): {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+} {
   let v = value;
-  const get = (o: unknown, k: string): unknown => (o instanceof Map ? o.get(k) : o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined);
+  const get = (o: unknown, k: string): unknown =>
+    o instanceof Map
+      ? o.get(k)
+      : o !== null && typeof o === 'object'
+        ? (o as Record<string, unknown>)[k]
+        : undefined;
   if (get(v, 'state_dict') !== undefined) v = get(v, 'state_dict');
-  const entries = v instanceof Map ? [...v.entries()] : v !== null && typeof v === 'object' ? Object.entries(v) : [];
+  const entries =
+    v instanceof Map ? [...v.entries()] : v !== null && typeof v === 'object' ? Object.entries(v) : [];
   const metadata: Record<string, string> = { format: 'pt' };
   const byStorage = new Map<Storage, string[]>();
   const all = new Map<string, Tensor>();
   for (const [k, t] of entries) {
-    if (t instanceof SparseTensor) throw new PicklingError(`${String(k)} is sparse: safetensors holds dense tensors`, `root.${String(k)}`, 'invalid-value');
+    if (t instanceof SparseTensor)
+      throw new PicklingError(
+        `${String(k)} is sparse: safetensors holds dense tensors`,
+        `root.${String(k)}`,
+        'invalid-value',
+      );
     if (!(t instanceof Tensor) || !t.storage) continue;
     all.set(String(k), t);
     const g = byStorage.get(t.storage) ?? [];
@@ -140,10 +184,11 @@ export function torchToSafetensors(value: unknown): { tensors: Map<string, Tenso
       return t.storageOffset === 0 && t.numel * t.itemsize === t.storage?.nbytes;
     });
     const keep = complete[0] ?? (sorted[0] as string);
-    for (const n of sorted) if (n !== keep) {
-      metadata[n] = keep;
-      all.delete(n);
-    }
+    for (const n of sorted)
+      if (n !== keep) {
+        metadata[n] = keep;
+        all.delete(n);
+      }
   }
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of all) tensors.set(k, t.contiguous());

@@ -45,7 +45,10 @@ function corrupt(message: string): UnpicklingError {
   return new UnpicklingError(`corrupt torch archive: ${message}`, -1, undefined, 'corrupt');
 }
 
-function wrongFormat(message: string, code: 'wrong-format' | 'unsupported' = 'wrong-format'): UnpicklingError {
+function wrongFormat(
+  message: string,
+  code: 'wrong-format' | 'unsupported' = 'wrong-format',
+): UnpicklingError {
   return new UnpicklingError(message, -1, undefined, code);
 }
 
@@ -58,7 +61,8 @@ function decodeAt(
 ): { value: unknown; end: number } {
   const opts = persistentLoad ? { ...cx.options, persistentLoad } : cx.options;
   const resolved = resolveOptions(opts, cx.registry);
-  if (start >= data.length) throw new UnpicklingError('pickle data was truncated (empty input)', start, undefined, 'truncated');
+  if (start >= data.length)
+    throw new UnpicklingError('pickle data was truncated (empty input)', start, undefined, 'truncated');
   return new Machine(data, resolved).run(start);
 }
 
@@ -86,7 +90,9 @@ function storageDtype(t: unknown): string {
     const st = storageTypeOf('torch', t);
     if (st) return st.dtype;
   }
-  throw corrupt(`persistent id names ${t instanceof PyGlobal ? t.qualifiedName : typeof t}, not a storage class`);
+  throw corrupt(
+    `persistent id names ${t instanceof PyGlobal ? t.qualifiedName : typeof t}, not a storage class`,
+  );
 }
 
 /** Parsed `('storage', type, key, location, numel[, view_metadata])`. */
@@ -114,7 +120,8 @@ function parseStoragePid(pid: unknown): StoragePid | { module: unknown } {
   if (!info) throw corrupt(`unknown storage dtype ${dtype}`);
   const nbytes = numel * info.itemsize;
   if (!Number.isSafeInteger(nbytes)) throw corrupt(`storage ${key} is too large`);
-  const untyped = (pid[1] instanceof StorageType || pid[1] instanceof PyGlobal) && /UntypedStorage$/.test(pid[1].name);
+  const untyped =
+    (pid[1] instanceof StorageType || pid[1] instanceof PyGlobal) && /UntypedStorage$/.test(pid[1].name);
   return { dtype, key, location, numel, nbytes, view: pid[5], untyped };
 }
 
@@ -123,7 +130,8 @@ function parseStoragePid(pid: unknown): StoragePid | { module: unknown } {
 // ---------------------------------------------------------------------------------------------
 
 /** What a zip holds. */
-export type ZipKind = 'torch' | 'torchscript' | 'npz' | 'torch.package' | 'torch.export' | 'torchscript-v1' | 'zip';
+export type ZipKind =
+  'torch' | 'torchscript' | 'npz' | 'torch.package' | 'torch.export' | 'torchscript-v1' | 'zip';
 
 /** Classify a zip by its entries; `prefix` is the folder torch archives live under. */
 export function sniffZip(zip: ZipReader): { kind: ZipKind; prefix: string } {
@@ -132,10 +140,12 @@ export function sniffZip(zip: ZipReader): { kind: ZipKind; prefix: string } {
   const slash = first.indexOf('/');
   const prefix = slash >= 0 ? first.slice(0, slash) : '';
   const has = (n: string): boolean => zip.get(`${prefix}/${n}`) !== undefined;
-  if (names.some((n) => n === 'archive_format' || n.endsWith('/archive_format'))) return { kind: 'torch.export', prefix };
+  if (names.some((n) => n === 'archive_format' || n.endsWith('/archive_format')))
+    return { kind: 'torch.export', prefix };
   if (prefix !== '' && has('data.pkl') && has('constants.pkl')) return { kind: 'torchscript', prefix };
   if (prefix !== '' && has('data.pkl')) return { kind: 'torch', prefix };
-  if (names.some((n) => n === '.data/version' || n.endsWith('/.data/version'))) return { kind: 'torch.package', prefix };
+  if (names.some((n) => n === '.data/version' || n.endsWith('/.data/version')))
+    return { kind: 'torch.package', prefix };
   if (prefix !== '' && has('model.json') && has('attributes.pkl')) return { kind: 'torchscript-v1', prefix };
   if (names.every((n) => n.endsWith('.npy'))) return { kind: 'npz', prefix: '' };
   return { kind: 'zip', prefix };
@@ -151,7 +161,14 @@ function byteOrderOf(zip: ZipReader, prefix: string): 'little' | 'big' {
 }
 
 /** Storages of one archive folder (`data/` or `constants/`), shared by key. */
-function storageLoader(zip: ZipReader, prefix: string, folder: string, byteOrder: 'little' | 'big', maxBytes: number, made: Storage[]): (pid: unknown) => unknown {
+function storageLoader(
+  zip: ZipReader,
+  prefix: string,
+  folder: string,
+  byteOrder: 'little' | 'big',
+  maxBytes: number,
+  made: Storage[],
+): (pid: unknown) => unknown {
   const storages = new Map<string, Storage>();
   return (pid) => {
     const p = parseStoragePid(pid);
@@ -161,15 +178,29 @@ function storageLoader(zip: ZipReader, prefix: string, folder: string, byteOrder
     const name = `${prefix}/${folder}/${p.key}`;
     const entry = zip.get(name);
     if (!entry) throw corrupt(`storage ${p.key} has no entry ${name}`);
-    if (entry.size !== p.nbytes) throw corrupt(`entry ${name} has ${entry.size} bytes, its persistent id says ${p.nbytes}`);
-    const s = new Storage({ dtype: p.dtype, nbytes: p.nbytes, key: p.key, location: p.location, byteOrder, untyped: p.untyped, load: () => zip.read(entry, maxBytes) });
+    if (entry.size !== p.nbytes)
+      throw corrupt(`entry ${name} has ${entry.size} bytes, its persistent id says ${p.nbytes}`);
+    const s = new Storage({
+      dtype: p.dtype,
+      nbytes: p.nbytes,
+      key: p.key,
+      location: p.location,
+      byteOrder,
+      untyped: p.untyped,
+      load: () => zip.read(entry, maxBytes),
+    });
     storages.set(p.key, s);
     made.push(s);
     return s;
   };
 }
 
-function readPickleEntry(zip: ZipReader, entry: ZipEntry, cx: ContainerContext, persistentLoad: (pid: unknown) => unknown): unknown {
+function readPickleEntry(
+  zip: ZipReader,
+  entry: ZipEntry,
+  cx: ContainerContext,
+  persistentLoad: (pid: unknown) => unknown,
+): unknown {
   const bytes = zip.read(entry, maxBytesOf(cx.options));
   return decodeAt(bytes, 0, cx, persistentLoad).value;
 }
@@ -186,31 +217,61 @@ export function loadZip(zip: ZipReader, cx: ContainerContext, storages: Storage[
   switch (kind) {
     case 'torch': {
       const order = byteOrderOf(zip, prefix);
-      return readPickleEntry(zip, zip.get(`${prefix}/data.pkl`) as ZipEntry, cx, storageLoader(zip, prefix, 'data', order, maxBytes, storages));
+      return readPickleEntry(
+        zip,
+        zip.get(`${prefix}/data.pkl`) as ZipEntry,
+        cx,
+        storageLoader(zip, prefix, 'data', order, maxBytes, storages),
+      );
     }
     case 'torchscript': {
       const order = byteOrderOf(zip, prefix);
-      const module = readPickleEntry(zip, zip.get(`${prefix}/data.pkl`) as ZipEntry, cx, storageLoader(zip, prefix, 'data', order, maxBytes, storages));
-      const constants = readPickleEntry(zip, zip.get(`${prefix}/constants.pkl`) as ZipEntry, cx, storageLoader(zip, prefix, 'constants', order, maxBytes, storages));
+      const module = readPickleEntry(
+        zip,
+        zip.get(`${prefix}/data.pkl`) as ZipEntry,
+        cx,
+        storageLoader(zip, prefix, 'data', order, maxBytes, storages),
+      );
+      const constants = readPickleEntry(
+        zip,
+        zip.get(`${prefix}/constants.pkl`) as ZipEntry,
+        cx,
+        storageLoader(zip, prefix, 'constants', order, maxBytes, storages),
+      );
       const extra = new Map<string, Uint8Array>();
-      for (const e of zip.entries) if (e.name.startsWith(`${prefix}/extra/`)) extra.set(e.name.slice(prefix.length + 7), zip.read(e, maxBytes));
+      for (const e of zip.entries)
+        if (e.name.startsWith(`${prefix}/extra/`))
+          extra.set(e.name.slice(prefix.length + 7), zip.read(e, maxBytes));
       return new TorchScriptArchive(module, constants, extra);
     }
     case 'npz': {
       const out = new Map<string, NDArray | unknown>();
       for (const e of zip.entries) {
         const bytes = zip.read(e, maxBytes);
-        if (!isNpy(bytes)) throw new UnpicklingError(`npz entry ${e.name} is not a .npy file`, -1, undefined, 'corrupt');
-        out.set(e.name.slice(0, -4), readNpy(bytes, (p) => decodeAt(p, 0, cx).value));
+        if (!isNpy(bytes))
+          throw new UnpicklingError(`npz entry ${e.name} is not a .npy file`, -1, undefined, 'corrupt');
+        out.set(
+          e.name.slice(0, -4),
+          readNpy(bytes, (p) => decodeAt(p, 0, cx).value),
+        );
       }
       return out;
     }
     case 'torch.package':
-      throw wrongFormat('a torch.package archive (.data/version, no data.pkl): it holds Python source to import and run, which picklejar does not do', 'unsupported');
+      throw wrongFormat(
+        'a torch.package archive (.data/version, no data.pkl): it holds Python source to import and run, which picklejar does not do',
+        'unsupported',
+      );
     case 'torch.export':
-      throw wrongFormat('a torch.export (pt2) archive: an exported program, not a pickled object; picklejar does not read it', 'unsupported');
+      throw wrongFormat(
+        'a torch.export (pt2) archive: an exported program, not a pickled object; picklejar does not read it',
+        'unsupported',
+      );
     case 'torchscript-v1':
-      throw wrongFormat('an old TorchScript archive (model.json + attributes.pkl, torch < 1.4); load and save it again with a newer torch', 'unsupported');
+      throw wrongFormat(
+        'an old TorchScript archive (model.json + attributes.pkl, torch < 1.4); load and save it again with a newer torch',
+        'unsupported',
+      );
     default: {
       const names = zip.entries.slice(0, 5).map((e) => e.name);
       throw wrongFormat(
@@ -256,7 +317,8 @@ export function isLegacyTorch(data: Uint8Array): boolean {
 export function loadLegacyTorch(data: Uint8Array, cx: ContainerContext): unknown {
   let pos = decodeAt(data, 0, cx).end;
   const version = decodeAt(data, pos, cx);
-  if (toInt(version.value) !== 1001) throw corrupt(`legacy protocol version ${String(version.value)}, expected 1001`);
+  if (toInt(version.value) !== 1001)
+    throw corrupt(`legacy protocol version ${String(version.value)}, expected 1001`);
   pos = decodeAt(data, version.end, cx).end; // sys_info: torch reads storages little-endian regardless
   const roots = new Map<string, { storage: Storage; bytes?: Uint8Array }>();
   const views = new Map<string, Storage>();
@@ -289,13 +351,21 @@ export function loadLegacyTorch(data: Uint8Array, cx: ContainerContext): unknown
     const viewKey = text(v[0]);
     const off = toInt(v[1]);
     const n = toInt(v[2]);
-    if (viewKey === undefined || off === undefined || n === undefined) throw corrupt('bad view metadata in a persistent id');
+    if (viewKey === undefined || off === undefined || n === undefined)
+      throw corrupt('bad view metadata in a persistent id');
     let view = views.get(viewKey);
     if (!view) {
       const size = sizeOf.get(p.key) as number;
-      if ((off + n) * size > root.storage.nbytes) throw corrupt(`view ${viewKey} reaches past storage ${p.key}`);
+      if ((off + n) * size > root.storage.nbytes)
+        throw corrupt(`view ${viewKey} reaches past storage ${p.key}`);
       const base = root.storage;
-      view = new Storage({ dtype: p.dtype, nbytes: n * size, key: viewKey, location: p.location, load: () => base.bytes.subarray(off * size, (off + n) * size) });
+      view = new Storage({
+        dtype: p.dtype,
+        nbytes: n * size,
+        key: viewKey,
+        location: p.location,
+        load: () => base.bytes.subarray(off * size, (off + n) * size),
+      });
       views.set(viewKey, view);
     }
     return view;
@@ -309,12 +379,17 @@ export function loadLegacyTorch(data: Uint8Array, cx: ContainerContext): unknown
     if (key === undefined) throw corrupt('a storage key is not a string');
     const root = roots.get(key);
     if (!root) throw corrupt(`storage ${key} is listed but no tensor uses it (its element size is unknown)`);
-    if (at + 8 > data.length) throw new UnpicklingError(`torch file truncated in storage ${key}`, at, undefined, 'truncated');
+    if (at + 8 > data.length)
+      throw new UnpicklingError(`torch file truncated in storage ${key}`, at, undefined, 'truncated');
     const count = view.getBigInt64(at, true);
     const nbytes = Number(count) * (sizeOf.get(key) as number);
-    if (count < 0n || nbytes !== root.storage.nbytes) throw corrupt(`storage ${key} holds ${count} elements, its persistent id says ${root.storage.nbytes / (sizeOf.get(key) as number)}`);
+    if (count < 0n || nbytes !== root.storage.nbytes)
+      throw corrupt(
+        `storage ${key} holds ${count} elements, its persistent id says ${root.storage.nbytes / (sizeOf.get(key) as number)}`,
+      );
     at += 8;
-    if (at + nbytes > data.length) throw new UnpicklingError(`torch file truncated in storage ${key}`, at, undefined, 'truncated');
+    if (at + nbytes > data.length)
+      throw new UnpicklingError(`torch file truncated in storage ${key}`, at, undefined, 'truncated');
     root.bytes = data.subarray(at, at + nbytes);
     at += nbytes;
   }
@@ -327,14 +402,24 @@ export function loadLegacyTorch(data: Uint8Array, cx: ContainerContext): unknown
 
 /** True for a POSIX tar (`ustar` at 257). */
 export function isTar(data: Uint8Array): boolean {
-  return data.length >= 512 && data[257] === 0x75 && data[258] === 0x73 && data[259] === 0x74 && data[260] === 0x61 && data[261] === 0x72;
+  return (
+    data.length >= 512 &&
+    data[257] === 0x75 &&
+    data[258] === 0x73 &&
+    data[259] === 0x74 &&
+    data[260] === 0x61 &&
+    data[261] === 0x72
+  );
 }
 
 /** Refuse a tar, naming the old torch layout when its members are torch's. */
 export function refuseTar(data: Uint8Array): never {
   const name = new TextDecoder().decode(data.subarray(0, 100)).replace(/\0.*$/s, '');
   if (['storages', 'tensors', 'pickle', 'sys_info'].includes(name)) {
-    throw wrongFormat('a tar archive in the torch < 0.4 serialization format (members sys_info, pickle, storages, tensors), which picklejar does not read; load it with torch and save it again', 'unsupported');
+    throw wrongFormat(
+      'a tar archive in the torch < 0.4 serialization format (members sys_info, pickle, storages, tensors), which picklejar does not read; load it with torch and save it again',
+      'unsupported',
+    );
   }
   throw wrongFormat('a tar archive, not a pickle (picklejar does not read tar files)');
 }
@@ -354,7 +439,11 @@ export function containerKind(data: Uint8Array): 'zip' | 'legacy-torch' | 'tar' 
  * Decode a container from bytes or a source (see `containerKind`). Zip archives are read through
  * the source (positioned reads for files); legacy files need their bytes in memory.
  */
-export function loadContainer(input: Uint8Array | ByteSource, cx: ContainerContext, storages?: Storage[]): unknown {
+export function loadContainer(
+  input: Uint8Array | ByteSource,
+  cx: ContainerContext,
+  storages?: Storage[],
+): unknown {
   const src = input instanceof Uint8Array ? new MemorySource(input) : input;
   const kind = containerKind(src.read(0, Math.min(src.size, 512)));
   if (kind === 'zip') return loadZip(ZipReader.open(src), cx, storages);
@@ -380,7 +469,10 @@ const LEGACY_ROLES = ['magic', 'protocol_version', 'sys_info', 'object', 'storag
  * @example
  * for (const { name, bytes } of picklesIn(data)) report(name, scan(bytes));
  */
-export function* picklesIn(data: Uint8Array, maxBytes = DEFAULT_LIMITS.maxInputBytes): Generator<EmbeddedPickle> {
+export function* picklesIn(
+  data: Uint8Array,
+  maxBytes = DEFAULT_LIMITS.maxInputBytes,
+): Generator<EmbeddedPickle> {
   if (isZip(data)) {
     const zip = ZipReader.open(data);
     for (const e of zip.entries) {

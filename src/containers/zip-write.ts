@@ -112,7 +112,14 @@ export class ZipWriter {
     }
     this.emit(h);
     this.emit(payload);
-    this.#done.push({ name: nameBytes, method: compress ? 8 : 0, crc, csize: payload.length, usize: data.length, offset });
+    this.#done.push({
+      name: nameBytes,
+      method: compress ? 8 : 0,
+      crc,
+      csize: payload.length,
+      usize: data.length,
+      offset,
+    });
   }
 
   /** Write the central directory and end records. */
@@ -145,15 +152,18 @@ export class ZipWriter {
         v.setUint16(x, 1, true);
         v.setUint16(x + 2, 8 * n64, true);
         x += 4;
-        if (needs[0]) (u64(v, x, e.usize), (x += 8));
-        if (needs[1]) (u64(v, x, e.csize), (x += 8));
-        if (needs[2]) u64(v, x, e.offset);
+        for (const [need, val] of [[needs[0], e.usize], [needs[1], e.csize], [needs[2], e.offset]] as const) {
+          if (!need) continue;
+          u64(v, x, val);
+          x += 8;
+        }
       }
       this.emit(c);
     }
     const cdSize = this.#offset - cdStart;
     const z64At = this.#offset;
-    const need64 = this.zip64End === 'always' || cdStart >= MAX32 || cdSize >= MAX32 || this.#done.length >= 0xffff;
+    const need64 =
+      this.zip64End === 'always' || cdStart >= MAX32 || cdSize >= MAX32 || this.#done.length >= 0xffff;
     const end = new Uint8Array(56 + 20 + 22);
     const v = new DataView(end.buffer);
     // ZIP64 end of central directory record

@@ -101,13 +101,18 @@ export class ZipReader {
   dataOffset(entry: ZipEntry): number {
     let off = this.#dataOffsets.get(entry);
     if (off !== undefined) return off;
-    if (entry.headerOffset + 30 > this.source.size) throw corrupt(`local header of ${entry.name} is past the end`, entry.headerOffset);
+    if (entry.headerOffset + 30 > this.source.size)
+      throw corrupt(`local header of ${entry.name} is past the end`, entry.headerOffset);
     const h = this.source.read(entry.headerOffset, 30);
     const view = new DataView(h.buffer, h.byteOffset, 30);
-    if (view.getUint32(0, true) !== SIG_LOCAL) throw corrupt(`no local header for ${entry.name}`, entry.headerOffset);
+    if (view.getUint32(0, true) !== SIG_LOCAL)
+      throw corrupt(`no local header for ${entry.name}`, entry.headerOffset);
     off = entry.headerOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
     if (off + entry.compressedSize > this.source.size) {
-      throw corrupt(`data of ${entry.name} (${entry.compressedSize} bytes at ${off}) runs past the end`, entry.headerOffset);
+      throw corrupt(
+        `data of ${entry.name} (${entry.compressedSize} bytes at ${off}) runs past the end`,
+        entry.headerOffset,
+      );
     }
     this.#dataOffsets.set(entry, off);
     return off;
@@ -120,15 +125,26 @@ export class ZipReader {
    */
   read(entry: ZipEntry, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
     if (entry.size > maxBytes) {
-      throw new UnpicklingError(`zip entry ${entry.name} of ${entry.size} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`, -1, undefined, 'limit');
+      throw new UnpicklingError(
+        `zip entry ${entry.name} of ${entry.size} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`,
+        -1,
+        undefined,
+        'limit',
+      );
     }
     const off = this.dataOffset(entry);
     if (entry.method === 0) {
-      if (entry.compressedSize !== entry.size) throw corrupt(`stored entry ${entry.name} has different sizes`);
+      if (entry.compressedSize !== entry.size)
+        throw corrupt(`stored entry ${entry.name} has different sizes`);
       return this.source.read(off, entry.size);
     }
     if (entry.method !== 8) {
-      throw new UnpicklingError(`zip entry ${entry.name} uses compression method ${entry.method}; only stored and deflated entries are read`, -1, undefined, 'unsupported');
+      throw new UnpicklingError(
+        `zip entry ${entry.name} uses compression method ${entry.method}; only stored and deflated entries are read`,
+        -1,
+        undefined,
+        'unsupported',
+      );
     }
     const packed = this.source.read(off, entry.compressedSize);
     // One byte of slack: a stream that inflates past its declared size fills it and is refused.
@@ -139,7 +155,9 @@ export class ZipReader {
       throw corrupt(`entry ${entry.name} does not inflate: ${(e as Error).message}`);
     }
     if (out.length !== entry.size) {
-      throw corrupt(`entry ${entry.name} inflates to ${out.length > entry.size ? 'more than' : out.length} bytes, ${entry.size} declared`);
+      throw corrupt(
+        `entry ${entry.name} inflates to ${out.length > entry.size ? 'more than' : out.length} bytes, ${entry.size} declared`,
+      );
     }
     return out;
   }
@@ -183,14 +201,17 @@ function readCentralDirectory(src: ByteSource): ZipEntry[] {
       cdOffset = u64(zv, 48);
     }
   }
-  if (cdOffset + cdSize > src.size) throw corrupt(`central directory (${cdSize} bytes at ${cdOffset}) runs past the end`, eocd);
-  if (count * 46 > cdSize) throw corrupt(`${count} entries cannot fit in a ${cdSize}-byte central directory`, eocd);
+  if (cdOffset + cdSize > src.size)
+    throw corrupt(`central directory (${cdSize} bytes at ${cdOffset}) runs past the end`, eocd);
+  if (count * 46 > cdSize)
+    throw corrupt(`${count} entries cannot fit in a ${cdSize}-byte central directory`, eocd);
   const cd = src.read(cdOffset, cdSize);
   const view = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let k = 0; k < count; k++) {
-    if (p + 46 > cdSize || view.getUint32(p, true) !== SIG_CENTRAL) throw corrupt(`central directory entry ${k} is broken`, cdOffset + p);
+    if (p + 46 > cdSize || view.getUint32(p, true) !== SIG_CENTRAL)
+      throw corrupt(`central directory entry ${k} is broken`, cdOffset + p);
     const flags = view.getUint16(p + 8, true);
     const method = view.getUint16(p + 10, true);
     const crc = view.getUint32(p + 16, true);
@@ -202,7 +223,13 @@ function readCentralDirectory(src: ByteSource): ZipEntry[] {
     let offset = view.getUint32(p + 42, true);
     const end = p + 46 + nameLen + extraLen + commentLen;
     if (end > cdSize) throw corrupt(`central directory entry ${k} runs past the directory`, cdOffset + p);
-    if (flags & 1) throw new UnpicklingError('encrypted zip entries are not supported', cdOffset + p, undefined, 'unsupported');
+    if (flags & 1)
+      throw new UnpicklingError(
+        'encrypted zip entries are not supported',
+        cdOffset + p,
+        undefined,
+        'unsupported',
+      );
     const name = decodeName(cd.subarray(p + 46, p + 46 + nameLen), (flags & 0x800) !== 0);
     // ZIP64 extra: 64-bit values for exactly the fields stored as 0xFFFFFFFF, in this order.
     let x = p + 46 + nameLen;

@@ -127,7 +127,9 @@ export function dtypeInfo(name: string): TorchDTypeInfo | undefined {
 
 /** Quantized dtypes: their values are integers to be dequantized. */
 export function isQuantizedDType(name: string): boolean {
-  return name === 'qint8' || name === 'quint8' || name === 'qint32' || name === 'quint4x2' || name === 'quint2x4';
+  return (
+    name === 'qint8' || name === 'quint8' || name === 'qint32' || name === 'quint4x2' || name === 'quint2x4'
+  );
 }
 
 /** Values per storage byte of the packed quantized types (1 for every other dtype). */
@@ -160,7 +162,9 @@ function float8(e: number, m: number, bias: number, style: 'ieee' | 'fn' | 'fnuz
 }
 
 /** Per-byte value tables of the float8 formats (torch's definitions: e4m3fn has no infinities). */
-export const FLOAT8_TABLES: Readonly<Record<'e4m3fn' | 'e4m3fnuz' | 'e5m2' | 'e5m2fnuz' | 'e8m0', Float32Array>> = {
+export const FLOAT8_TABLES: Readonly<
+  Record<'e4m3fn' | 'e4m3fnuz' | 'e5m2' | 'e5m2fnuz' | 'e8m0', Float32Array>
+> = {
   e4m3fn: table(float8(4, 3, 7, 'fn')),
   e4m3fnuz: table(float8(4, 3, 8, 'fnuz')),
   e5m2: table(float8(5, 2, 15, 'ieee')),

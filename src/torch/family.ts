@@ -8,12 +8,20 @@ import { TORCH_HANDLERS } from './rebuild.js';
 import { torchReducer, TORCH_SAFE_GLOBALS } from './reduce.js';
 
 const RULES: PolicyRule[] = [
-  ...TORCH_SAFE_GLOBALS.map((name): PolicyRule => ({ name, severity: 'safe', reason: 'torch: a value torch.load(weights_only=True) accepts' })),
+  ...TORCH_SAFE_GLOBALS.map((name): PolicyRule => ({
+    name,
+    severity: 'safe',
+    reason: 'torch: a value torch.load(weights_only=True) accepts',
+  })),
   // Names torch's weights_only loader refuses that exist to run code when loaded.
   { name: 'torch.load', severity: 'dangerous', reason: 'torch: loads another file (and runs its pickles)' },
   { name: 'torch.hub.*', severity: 'dangerous', reason: 'torch: downloads and imports code' },
   { name: 'torch.package.*', severity: 'dangerous', reason: 'torch: imports packaged Python source' },
-  { name: 'torch.utils.cpp_extension.*', severity: 'dangerous', reason: 'torch: compiles and loads native code' },
+  {
+    name: 'torch.utils.cpp_extension.*',
+    severity: 'dangerous',
+    reason: 'torch: compiles and loads native code',
+  },
   { name: 'torch.jit.load', severity: 'dangerous', reason: 'torch: loads another archive' },
   { name: 'torch.serialization.load', severity: 'dangerous', reason: 'torch: loads another file' },
 ];

@@ -8,7 +8,15 @@ import type { DecodeContext, GlobalHandler } from '../unpickle/registry.js';
 import { NDArray } from '../numpy/ndarray.js';
 import { Storage } from './storage.js';
 import { DTYPE_ALIASES, STORAGE_DTYPES, TORCH_DTYPES, dtypeInfo, isQuantizedDType } from './dtypes.js';
-import { Parameter, QuantizedTensor, SparseTensor, Tensor, type QScheme, type SparseLayout, type TensorInit } from './tensor.js';
+import {
+  Parameter,
+  QuantizedTensor,
+  SparseTensor,
+  Tensor,
+  type QScheme,
+  type SparseLayout,
+  type TensorInit,
+} from './tensor.js';
 
 /** A torch dtype object (`torch.float32`) met as a value. */
 export class TorchDType {
@@ -54,8 +62,23 @@ export class TorchEnum {
   }
 }
 
-const QSCHEMES = ['per_tensor_affine', 'per_channel_affine', 'per_tensor_symmetric', 'per_channel_symmetric', 'per_channel_affine_float_qparams'];
-const LAYOUTS = ['strided', 'sparse_coo', 'sparse_csr', 'sparse_csc', 'sparse_bsr', 'sparse_bsc', '_mkldnn', 'jagged'];
+const QSCHEMES = [
+  'per_tensor_affine',
+  'per_channel_affine',
+  'per_tensor_symmetric',
+  'per_channel_symmetric',
+  'per_channel_affine_float_qparams',
+];
+const LAYOUTS = [
+  'strided',
+  'sparse_coo',
+  'sparse_csr',
+  'sparse_csc',
+  'sparse_bsr',
+  'sparse_bsc',
+  '_mkldnn',
+  'jagged',
+];
 const MEMORY_FORMATS = ['contiguous_format', 'channels_last', 'channels_last_3d', 'preserve_format'];
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +88,8 @@ const MEMORY_FORMATS = ['contiguous_format', 'channels_last', 'channels_last_3d'
 function int(v: unknown, what: string, ctx: DecodeContext): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER))
+    return Number(v);
   throw ctx.error(`${what} must be an int, got ${describe(v)}`);
 }
 
@@ -98,7 +122,8 @@ function storageArg(v: unknown, fn: string, ctx: DecodeContext): Storage {
 
 function dtypeArg(v: unknown, ctx: DecodeContext): string {
   if (v instanceof TorchDType) return v.name;
-  if (v instanceof PyGlobal && v.module === 'torch' && dtypeInfo(v.name)) return (dtypeInfo(v.name) as { name: string }).name;
+  if (v instanceof PyGlobal && v.module === 'torch' && dtypeInfo(v.name))
+    return (dtypeInfo(v.name) as { name: string }).name;
   throw ctx.error(`expected a torch dtype, got ${describe(v)}`);
 }
 
@@ -149,7 +174,8 @@ function rebuildTensor(args: Tuple, ctx: DecodeContext): Tensor {
 }
 
 function rebuildTensorV2(args: Tuple, ctx: DecodeContext): Tensor {
-  if (args.length !== 6 && args.length !== 7) throw ctx.error(`_rebuild_tensor_v2 expects 6 or 7 arguments, got ${args.length}`);
+  if (args.length !== 6 && args.length !== 7)
+    throw ctx.error(`_rebuild_tensor_v2 expects 6 or 7 arguments, got ${args.length}`);
   const s = storageArg(args[0], '_rebuild_tensor_v2', ctx);
   const meta = args[6];
   return make(
@@ -166,7 +192,8 @@ function rebuildTensorV2(args: Tuple, ctx: DecodeContext): Tensor {
 }
 
 function rebuildTensorV3(args: Tuple, ctx: DecodeContext): Tensor {
-  if (args.length !== 7 && args.length !== 8) throw ctx.error(`_rebuild_tensor_v3 expects 7 or 8 arguments, got ${args.length}`);
+  if (args.length !== 7 && args.length !== 8)
+    throw ctx.error(`_rebuild_tensor_v3 expects 7 or 8 arguments, got ${args.length}`);
   const s = storageArg(args[0], '_rebuild_tensor_v3', ctx);
   const dtype = dtypeArg(args[6], ctx);
   const meta = args[7];
@@ -223,21 +250,49 @@ function rebuildQTensor(args: Tuple, ctx: DecodeContext): QuantizedTensor {
   if (args.length !== 7) throw ctx.error(`_rebuild_qtensor expects 7 arguments, got ${args.length}`);
   const s = storageArg(args[0], '_rebuild_qtensor', ctx);
   const q = args[4];
-  if (!Array.isArray(q) || q.length < 1) throw ctx.error('_rebuild_qtensor: quantizer parameters must be a tuple');
+  if (!Array.isArray(q) || q.length < 1)
+    throw ctx.error('_rebuild_qtensor: quantizer parameters must be a tuple');
   const scheme = q[0] instanceof TorchEnum ? q[0].name : q[0] instanceof PyGlobal ? q[0].name : undefined;
-  if (scheme === undefined || !QSCHEMES.includes(scheme)) throw ctx.error(`_rebuild_qtensor: unknown qscheme ${describe(q[0])}`);
-  const dtype = isQuantizedDType(s.dtype) ? s.dtype : s.dtype === 'int8' ? 'qint8' : s.dtype === 'uint8' ? 'quint8' : s.dtype === 'int32' ? 'qint32' : s.dtype;
+  if (scheme === undefined || !QSCHEMES.includes(scheme))
+    throw ctx.error(`_rebuild_qtensor: unknown qscheme ${describe(q[0])}`);
+  const dtype = isQuantizedDType(s.dtype)
+    ? s.dtype
+    : s.dtype === 'int8'
+      ? 'qint8'
+      : s.dtype === 'uint8'
+        ? 'quint8'
+        : s.dtype === 'int32'
+          ? 'qint32'
+          : s.dtype;
   const init = tensorOver(s, args[1], args[2], args[3], ctx, { dtype, requiresGrad: bool(args[5]) });
   if (scheme === 'per_tensor_affine' || scheme === 'per_tensor_symmetric') {
-    if (q.length !== 3) throw ctx.error('_rebuild_qtensor: per-tensor parameters are (qscheme, scale, zero_point)');
-    return make(ctx, () => new QuantizedTensor(init, { qscheme: scheme as QScheme, scale: num(q[1], 'scale', ctx), zeroPoint: int(q[2], 'zero_point', ctx) }));
+    if (q.length !== 3)
+      throw ctx.error('_rebuild_qtensor: per-tensor parameters are (qscheme, scale, zero_point)');
+    return make(
+      ctx,
+      () =>
+        new QuantizedTensor(init, {
+          qscheme: scheme as QScheme,
+          scale: num(q[1], 'scale', ctx),
+          zeroPoint: int(q[2], 'zero_point', ctx),
+        }),
+    );
   }
   if (q.length !== 4 || !(q[1] instanceof Tensor) || !(q[2] instanceof Tensor)) {
     throw ctx.error('_rebuild_qtensor: per-channel parameters are (qscheme, scales, zero_points, axis)');
   }
   const scales = q[1];
   const zeroPoints = q[2];
-  return make(ctx, () => new QuantizedTensor(init, { qscheme: scheme as QScheme, scales, zeroPoints, axis: int(q[3], 'axis', ctx) }));
+  return make(
+    ctx,
+    () =>
+      new QuantizedTensor(init, {
+        qscheme: scheme as QScheme,
+        scales,
+        zeroPoints,
+        axis: int(q[3], 'axis', ctx),
+      }),
+  );
 }
 
 function layoutArg(v: unknown, ctx: DecodeContext): SparseLayout {
@@ -245,26 +300,63 @@ function layoutArg(v: unknown, ctx: DecodeContext): SparseLayout {
   if (v instanceof TorchEnum) name = v.name;
   else if (typeof v === 'number' || typeof v === 'bigint') {
     // TorchScript writes the layout as its enum value.
-    name = ({ 1: 'sparse_coo', 2: 'sparse_csr', 3: 'sparse_csc', 4: 'sparse_bsr', 5: 'sparse_bsc' } as Record<number, string>)[Number(v)];
+    name = (
+      { 1: 'sparse_coo', 2: 'sparse_csr', 3: 'sparse_csc', 4: 'sparse_bsr', 5: 'sparse_bsc' } as Record<
+        number,
+        string
+      >
+    )[Number(v)];
   }
-  if (name === 'sparse_coo' || name === 'sparse_csr' || name === 'sparse_csc' || name === 'sparse_bsr' || name === 'sparse_bsc') return name;
+  if (
+    name === 'sparse_coo' ||
+    name === 'sparse_csr' ||
+    name === 'sparse_csc' ||
+    name === 'sparse_bsr' ||
+    name === 'sparse_bsc'
+  )
+    return name;
   throw ctx.error(`unsupported sparse layout ${describe(v)}`);
 }
 
 function rebuildSparse(args: Tuple, ctx: DecodeContext): SparseTensor {
-  if (args.length !== 2 || !Array.isArray(args[1])) throw ctx.error('_rebuild_sparse_tensor expects (layout, data)');
+  if (args.length !== 2 || !Array.isArray(args[1]))
+    throw ctx.error('_rebuild_sparse_tensor expects (layout, data)');
   const layout = layoutArg(args[0], ctx);
   const data = args[1] as unknown[];
   if (layout === 'sparse_coo') {
-    if (data.length !== 3 && data.length !== 4) throw ctx.error('sparse COO data must be (indices, values, size[, is_coalesced])');
+    if (data.length !== 3 && data.length !== 4)
+      throw ctx.error('sparse COO data must be (indices, values, size[, is_coalesced])');
     const [indices, values, size] = data;
-    if (!(indices instanceof Tensor) || !(values instanceof Tensor)) throw ctx.error('sparse COO indices and values must be tensors');
-    return make(ctx, () => new SparseTensor({ layout, shape: ints(size, 'size', ctx), indices, values, coalesced: data.length === 4 && bool(data[3]) }));
+    if (!(indices instanceof Tensor) || !(values instanceof Tensor))
+      throw ctx.error('sparse COO indices and values must be tensors');
+    return make(
+      ctx,
+      () =>
+        new SparseTensor({
+          layout,
+          shape: ints(size, 'size', ctx),
+          indices,
+          values,
+          coalesced: data.length === 4 && bool(data[3]),
+        }),
+    );
   }
-  if (data.length !== 4) throw ctx.error(`${layout} data must be (compressed_indices, plain_indices, values, size)`);
+  if (data.length !== 4)
+    throw ctx.error(`${layout} data must be (compressed_indices, plain_indices, values, size)`);
   const [ci, pi, values, size] = data;
-  if (!(ci instanceof Tensor) || !(pi instanceof Tensor) || !(values instanceof Tensor)) throw ctx.error(`${layout} indices and values must be tensors`);
-  return make(ctx, () => new SparseTensor({ layout, shape: ints(size, 'size', ctx), compressedIndices: ci, plainIndices: pi, values }));
+  if (!(ci instanceof Tensor) || !(pi instanceof Tensor) || !(values instanceof Tensor))
+    throw ctx.error(`${layout} indices and values must be tensors`);
+  return make(
+    ctx,
+    () =>
+      new SparseTensor({
+        layout,
+        shape: ints(size, 'size', ctx),
+        compressedIndices: ci,
+        plainIndices: pi,
+        values,
+      }),
+  );
 }
 
 /** torch 1.10-1.13 `_rebuild_sparse_csr_tensor(layout, (crow, col, values, size))`. */
@@ -273,41 +365,82 @@ function rebuildSparseCsr(args: Tuple, ctx: DecodeContext): SparseTensor {
 }
 
 function rebuildMeta(args: Tuple, ctx: DecodeContext): Tensor {
-  if (args.length !== 4) throw ctx.error(`_rebuild_meta_tensor_no_storage expects 4 arguments, got ${args.length}`);
+  if (args.length !== 4)
+    throw ctx.error(`_rebuild_meta_tensor_no_storage expects 4 arguments, got ${args.length}`);
   const dtype = dtypeArg(args[0], ctx);
-  return make(ctx, () => new Tensor({ dtype, shape: ints(args[1], 'size', ctx), stride: ints(args[2], 'stride', ctx), storage: null, requiresGrad: bool(args[3]), device: 'meta' }));
+  return make(
+    ctx,
+    () =>
+      new Tensor({
+        dtype,
+        shape: ints(args[1], 'size', ctx),
+        stride: ints(args[2], 'stride', ctx),
+        storage: null,
+        requiresGrad: bool(args[3]),
+        device: 'meta',
+      }),
+  );
 }
 
 function rebuildWrapperSubclass(args: Tuple, ctx: DecodeContext): Tensor {
   // (cls, dtype, size, stride, storage_offset, layout, device, requires_grad): no data.
   if (args.length !== 8) throw ctx.error(`_rebuild_wrapper_subclass expects 8 arguments, got ${args.length}`);
   const dtype = dtypeArg(args[1], ctx);
-  const device = args[6] instanceof TorchDevice ? args[6].toString() : typeof args[6] === 'string' ? args[6] : 'meta';
-  return make(ctx, () => new Tensor({ dtype, shape: ints(args[2], 'size', ctx), stride: ints(args[3], 'stride', ctx), storageOffset: int(args[4], 'storage offset', ctx), storage: null, requiresGrad: bool(args[7]), device }));
+  const device =
+    args[6] instanceof TorchDevice ? args[6].toString() : typeof args[6] === 'string' ? args[6] : 'meta';
+  return make(
+    ctx,
+    () =>
+      new Tensor({
+        dtype,
+        shape: ints(args[2], 'size', ctx),
+        stride: ints(args[3], 'stride', ctx),
+        storageOffset: int(args[4], 'storage offset', ctx),
+        storage: null,
+        requiresGrad: bool(args[7]),
+        device,
+      }),
+  );
 }
 
 function rebuildFromNumpy(args: Tuple, ctx: DecodeContext): Tensor {
   // (ndarray, dtype, device, requires_grad)
-  if (args.length !== 4 || !(args[0] instanceof NDArray)) throw ctx.error('_rebuild_device_tensor_from_numpy expects (ndarray, dtype, device, requires_grad)');
+  if (args.length !== 4 || !(args[0] instanceof NDArray))
+    throw ctx.error('_rebuild_device_tensor_from_numpy expects (ndarray, dtype, device, requires_grad)');
   const a = args[0];
   const dtype = dtypeArg(args[1], ctx);
   const native = a.dtype.isNativeOrder ? a : a.toNative();
-  const c = native.order === 'C' ? native.raw : NDArray.fromValues(native.dtype, native.toArray(), native.shape).raw;
+  const c =
+    native.order === 'C' ? native.raw : NDArray.fromValues(native.dtype, native.toArray(), native.shape).raw;
   const storage = new Storage({ dtype, nbytes: c.length, bytes: c });
-  const device = args[2] instanceof TorchDevice ? args[2].toString() : typeof args[2] === 'string' ? args[2] : 'cpu';
-  return make(ctx, () => new Tensor({ dtype, shape: native.shape, storage, requiresGrad: bool(args[3]), device }));
+  const device =
+    args[2] instanceof TorchDevice ? args[2].toString() : typeof args[2] === 'string' ? args[2] : 'cpu';
+  return make(
+    ctx,
+    () => new Tensor({ dtype, shape: native.shape, storage, requiresGrad: bool(args[3]), device }),
+  );
 }
 
 /** `torch._tensor._rebuild_from_type_v2(func, new_type, args, state)`: a tensor subclass. */
-function rebuildFromTypeV2(args: Tuple, ctx: DecodeContext, handlers: Record<string, GlobalHandler>): unknown {
-  if (args.length !== 4 || !Array.isArray(args[2])) throw ctx.error('_rebuild_from_type_v2 expects (func, new_type, args, state)');
+function rebuildFromTypeV2(
+  args: Tuple,
+  ctx: DecodeContext,
+  handlers: Record<string, GlobalHandler>,
+): unknown {
+  if (args.length !== 4 || !Array.isArray(args[2]))
+    throw ctx.error('_rebuild_from_type_v2 expects (func, new_type, args, state)');
   const func = args[0];
   const h = func instanceof PyGlobal ? handlers[func.qualifiedName] : undefined;
   if (!h?.call) return new PyObject(new PyGlobal('torch._tensor', '_rebuild_from_type_v2'), 'reduce', args);
   const inner = h.call(Tuple.from_(args[2] as unknown[]), ctx);
   const cls = args[1];
   let out = inner;
-  if (inner instanceof Tensor && cls instanceof PyGlobal && cls.qualifiedName === 'torch.nn.parameter.Parameter' && !(inner instanceof Parameter)) {
+  if (
+    inner instanceof Tensor &&
+    cls instanceof PyGlobal &&
+    cls.qualifiedName === 'torch.nn.parameter.Parameter' &&
+    !(inner instanceof Parameter)
+  ) {
     out = asParameter(inner, inner.requiresGrad, ctx);
   }
   if (out instanceof Tensor) out.attributes = stateAttributes(args[3]) ?? out.attributes;
@@ -346,7 +479,8 @@ function buildHandlers(): Record<string, GlobalHandler> {
     return asParameter(args[0], args[1], ctx);
   });
   fn('torch._utils._rebuild_parameter_with_state', (args, ctx) => {
-    if (args.length !== 4) throw ctx.error(`_rebuild_parameter_with_state expects 4 arguments, got ${args.length}`);
+    if (args.length !== 4)
+      throw ctx.error(`_rebuild_parameter_with_state expects 4 arguments, got ${args.length}`);
     const p = asParameter(args[0], args[1], ctx);
     p.attributes = stateAttributes(args[3]);
     return p;
@@ -359,10 +493,12 @@ function buildHandlers(): Record<string, GlobalHandler> {
   fn('torch._utils._rebuild_device_tensor_from_numpy', rebuildFromNumpy);
   fn('torch._utils._rebuild_xla_tensor', rebuildFromNumpy);
   fn('torch._utils._rebuild_mtia_tensor', rebuildFromNumpy);
-  for (const m of ['torch._tensor', 'torch.tensor']) fn(`${m}._rebuild_from_type_v2`, (args, ctx) => rebuildFromTypeV2(args, ctx, h));
+  for (const m of ['torch._tensor', 'torch.tensor'])
+    fn(`${m}._rebuild_from_type_v2`, (args, ctx) => rebuildFromTypeV2(args, ctx, h));
   fn('torch._tensor._rebuild_from_type', (args, ctx) => {
     // (func, type, args, dict)
-    if (args.length !== 4 || !Array.isArray(args[2])) throw ctx.error('_rebuild_from_type expects (func, type, args, dict)');
+    if (args.length !== 4 || !Array.isArray(args[2]))
+      throw ctx.error('_rebuild_from_type expects (func, type, args, dict)');
     return rebuildFromTypeV2(args, ctx, h);
   });
   fn('torch.Size', (args, ctx) => {
@@ -408,11 +544,14 @@ function buildHandlers(): Record<string, GlobalHandler> {
       };
     }
   }
-  h['torch.storage.TypedStorage'] = { reference: () => new StorageType('torch.storage', 'TypedStorage', 'uint8') };
+  h['torch.storage.TypedStorage'] = {
+    reference: () => new StorageType('torch.storage', 'TypedStorage', 'uint8'),
+  };
   // TorchScript's pickler helpers: identity on the value.
   const identity = (name: string, arity: number): void =>
     fn(`torch.jit._pickle.${name}`, (args, ctx) => {
-      if (args.length !== arity) throw ctx.error(`torch.jit._pickle.${name} expects ${arity} arguments, got ${args.length}`);
+      if (args.length !== arity)
+        throw ctx.error(`torch.jit._pickle.${name} expects ${arity} arguments, got ${args.length}`);
       return args[0];
     });
   identity('restore_type_tag', 2);

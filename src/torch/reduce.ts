@@ -53,13 +53,27 @@ const ints = (v: readonly number[]): Tuple => Tuple.from_(v.map((x) => BigInt(x)
 
 /** The plain-tensor view of `t` (same storage, offset, size, stride). */
 function plain(t: Tensor, requiresGrad = t.requiresGrad): Tensor {
-  return new Tensor({ dtype: t.dtype, shape: t.shape, stride: t.stride, storageOffset: t.storageOffset, storage: t.storage, requiresGrad, device: t.device, conj: t.conj, neg: t.neg });
+  return new Tensor({
+    dtype: t.dtype,
+    shape: t.shape,
+    stride: t.stride,
+    storageOffset: t.storageOffset,
+    storage: t.storage,
+    requiresGrad,
+    device: t.device,
+    conj: t.conj,
+    neg: t.neg,
+  });
 }
 
 function tensorReduction(t: Tensor): Reduction {
   if (!t.storage) {
     // Meta tensors: torch writes `_rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad)`.
-    return { callable: new PyGlobal(UTILS, '_rebuild_meta_tensor_no_storage'), kind: 'reduce', args: [new PyGlobal('torch', t.dtype), ints(t.shape), ints(t.stride), t.requiresGrad] };
+    return {
+      callable: new PyGlobal(UTILS, '_rebuild_meta_tensor_no_storage'),
+      kind: 'reduce',
+      args: [new PyGlobal('torch', t.dtype), ints(t.shape), ints(t.stride), t.requiresGrad],
+    };
   }
   if (t.conj || t.neg || t.storage.byteOrder !== 'little') {
     // torch < 2 cannot read the conj/neg metadata argument: write the resolved values instead.
@@ -71,18 +85,34 @@ function tensorReduction(t: Tensor): Reduction {
     return {
       callable: new PyGlobal(UTILS, '_rebuild_tensor_v3'),
       kind: 'reduce',
-      args: [t.storage, BigInt(t.storageOffset), ints(t.shape), ints(t.stride), t.requiresGrad, new OrderedDict(), new PyGlobal('torch', t.dtype)],
+      args: [
+        t.storage,
+        BigInt(t.storageOffset),
+        ints(t.shape),
+        ints(t.stride),
+        t.requiresGrad,
+        new OrderedDict(),
+        new PyGlobal('torch', t.dtype),
+      ],
     };
   }
   return {
     callable: new PyGlobal(UTILS, '_rebuild_tensor_v2'),
     kind: 'reduce',
-    args: [t.storage, BigInt(t.storageOffset), ints(t.shape), ints(t.stride), t.requiresGrad, new OrderedDict()],
+    args: [
+      t.storage,
+      BigInt(t.storageOffset),
+      ints(t.shape),
+      ints(t.stride),
+      t.requiresGrad,
+      new OrderedDict(),
+    ],
   };
 }
 
 function qtensorReduction(q: QuantizedTensor): Reduction {
-  if (!q.storage) throw new PicklingError('a quantized tensor without storage cannot be written', 'root', 'invalid-value');
+  if (!q.storage)
+    throw new PicklingError('a quantized tensor without storage cannot be written', 'root', 'invalid-value');
   const scheme = new PyGlobal('torch', q.qscheme);
   const qparams =
     q.scales !== undefined
@@ -91,18 +121,41 @@ function qtensorReduction(q: QuantizedTensor): Reduction {
   return {
     callable: new PyGlobal(UTILS, '_rebuild_qtensor'),
     kind: 'reduce',
-    args: [q.storage, BigInt(q.storageOffset), ints(q.shape), ints(q.stride), qparams, q.requiresGrad, new OrderedDict()],
+    args: [
+      q.storage,
+      BigInt(q.storageOffset),
+      ints(q.shape),
+      ints(q.stride),
+      qparams,
+      q.requiresGrad,
+      new OrderedDict(),
+    ],
   };
 }
 
 function sparseReduction(s: SparseTensor): Reduction {
-  const layout = new Reduced({ callable: new PyGlobal('torch.serialization', '_get_layout'), kind: 'reduce', args: [`torch.${s.layout}`] });
-  const size = new Reduced({ callable: new PyGlobal('torch', 'Size'), kind: 'reduce', args: [ints(s.shape)] });
+  const layout = new Reduced({
+    callable: new PyGlobal('torch.serialization', '_get_layout'),
+    kind: 'reduce',
+    args: [`torch.${s.layout}`],
+  });
+  const size = new Reduced({
+    callable: new PyGlobal('torch', 'Size'),
+    kind: 'reduce',
+    args: [ints(s.shape)],
+  });
   if (s.layout === 'sparse_coo') {
-    return { callable: new PyGlobal(UTILS, '_rebuild_sparse_tensor'), kind: 'reduce', args: [layout, Tuple.from_([s.indices, s.values, size])] };
+    return {
+      callable: new PyGlobal(UTILS, '_rebuild_sparse_tensor'),
+      kind: 'reduce',
+      args: [layout, Tuple.from_([s.indices, s.values, size])],
+    };
   }
   return {
-    callable: new PyGlobal(UTILS, s.layout === 'sparse_csr' ? '_rebuild_sparse_csr_tensor' : '_rebuild_sparse_tensor'),
+    callable: new PyGlobal(
+      UTILS,
+      s.layout === 'sparse_csr' ? '_rebuild_sparse_csr_tensor' : '_rebuild_sparse_tensor',
+    ),
     kind: 'reduce',
     args: [layout, Tuple.from_([s.compressedIndices, s.plainIndices, s.values, size])],
   };
@@ -117,14 +170,26 @@ export const torchReducer: Reducer = (value) => {
   if (value instanceof Parameter) {
     const state = value.attributes;
     if (state && state.size > 0) {
-      return { callable: new PyGlobal(UTILS, '_rebuild_parameter_with_state'), kind: 'reduce', args: [plain(value, false), value.requiresGrad, new OrderedDict(), state] };
+      return {
+        callable: new PyGlobal(UTILS, '_rebuild_parameter_with_state'),
+        kind: 'reduce',
+        args: [plain(value, false), value.requiresGrad, new OrderedDict(), state],
+      };
     }
-    return { callable: new PyGlobal(UTILS, '_rebuild_parameter'), kind: 'reduce', args: [plain(value, false), value.requiresGrad, new OrderedDict()] };
+    return {
+      callable: new PyGlobal(UTILS, '_rebuild_parameter'),
+      kind: 'reduce',
+      args: [plain(value, false), value.requiresGrad, new OrderedDict()],
+    };
   }
   if (value instanceof Tensor) return tensorReduction(value);
   if (value instanceof SparseTensor) return sparseReduction(value);
   if (value instanceof TorchDevice) {
-    return { callable: new PyGlobal('torch', 'device'), kind: 'reduce', args: value.index === null ? [value.type] : [value.type, BigInt(value.index)] };
+    return {
+      callable: new PyGlobal('torch', 'device'),
+      kind: 'reduce',
+      args: value.index === null ? [value.type] : [value.type, BigInt(value.index)],
+    };
   }
   return undefined;
 };

@@ -51,7 +51,8 @@ export class Storage {
   readonly #elements = new Map<string, NumericTypedArray>();
 
   constructor(init: StorageInit) {
-    if (!Number.isSafeInteger(init.nbytes) || init.nbytes < 0) throw new RangeError(`invalid storage size ${init.nbytes}`);
+    if (!Number.isSafeInteger(init.nbytes) || init.nbytes < 0)
+      throw new RangeError(`invalid storage size ${init.nbytes}`);
     this.dtype = init.dtype;
     this.nbytes = init.nbytes;
     this.key = init.key ?? '';
@@ -106,10 +107,19 @@ export class Storage {
   }
 }
 
-type Ctor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): NumericTypedArray; new (length: number): NumericTypedArray; BYTES_PER_ELEMENT: number };
+type Ctor = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): NumericTypedArray;
+  new (length: number): NumericTypedArray;
+  BYTES_PER_ELEMENT: number;
+};
 
 /** A view when aligned and in host order, else a copy read through a DataView. */
-function direct(ctor: Ctor, bytes: Uint8Array, little: boolean, read: (v: DataView, at: number, little: boolean) => number | bigint): NumericTypedArray {
+function direct(
+  ctor: Ctor,
+  bytes: Uint8Array,
+  little: boolean,
+  read: (v: DataView, at: number, little: boolean) => number | bigint,
+): NumericTypedArray {
   const size = ctor.BYTES_PER_ELEMENT;
   const n = Math.floor(bytes.length / size);
   if (little === HOST_LITTLE || size === 1) {

@@ -45,9 +45,11 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 function checkDims(what: string, v: readonly number[], allowZero: boolean): number[] {
-  if (!Array.isArray(v) || v.length > MAX_DIMS) throw new RangeError(`${what} must be an array of at most ${MAX_DIMS} ints`);
+  if (!Array.isArray(v) || v.length > MAX_DIMS)
+    throw new RangeError(`${what} must be an array of at most ${MAX_DIMS} ints`);
   return v.map((d) => {
-    if (!Number.isSafeInteger(d) || d < 0 || (!allowZero && d < 0)) throw new RangeError(`invalid ${what} entry ${String(d)}`);
+    if (!Number.isSafeInteger(d) || d < 0 || (!allowZero && d < 0))
+      throw new RangeError(`invalid ${what} entry ${String(d)}`);
     return d;
   });
 }
@@ -85,9 +87,11 @@ export class Tensor {
     this.dtype = info.name;
     this.shape = checkDims('shape', init.shape, true);
     this.stride = init.stride ? checkDims('stride', init.stride, true) : contiguousStrides(this.shape);
-    if (this.stride.length !== this.shape.length) throw new RangeError(`stride has ${this.stride.length} entries for ${this.shape.length} dimensions`);
+    if (this.stride.length !== this.shape.length)
+      throw new RangeError(`stride has ${this.stride.length} entries for ${this.shape.length} dimensions`);
     this.storageOffset = init.storageOffset ?? 0;
-    if (!Number.isSafeInteger(this.storageOffset) || this.storageOffset < 0) throw new RangeError(`invalid storage offset ${this.storageOffset}`);
+    if (!Number.isSafeInteger(this.storageOffset) || this.storageOffset < 0)
+      throw new RangeError(`invalid storage offset ${this.storageOffset}`);
     this.storage = init.storage;
     this.requiresGrad = init.requiresGrad ?? false;
     this.device = init.device ?? init.storage?.location ?? 'meta';
@@ -98,7 +102,8 @@ export class Tensor {
       const n = this.numel;
       if (n > 0) {
         let last = this.storageOffset;
-        for (let d = 0; d < this.shape.length; d++) last += ((this.shape[d] as number) - 1) * (this.stride[d] as number);
+        for (let d = 0; d < this.shape.length; d++)
+          last += ((this.shape[d] as number) - 1) * (this.stride[d] as number);
         const capacity = Math.floor((this.storage.nbytes * valuesPerByte(info)) / info.itemsize);
         if (!Number.isSafeInteger(last) || last >= capacity) {
           throw new RangeError(
@@ -124,8 +129,10 @@ export class Tensor {
     const info = dtypeInfo(name);
     if (!info) throw new RangeError(`unknown torch dtype ${JSON.stringify(name)}`);
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-    if (bytes.length % info.itemsize !== 0) throw new RangeError(`${bytes.length} bytes is no whole number of ${info.name} elements`);
-    if (!HOST_LITTLE && info.itemsize > 1) throw new RangeError('Tensor.fromTypedArray needs a little-endian host');
+    if (bytes.length % info.itemsize !== 0)
+      throw new RangeError(`${bytes.length} bytes is no whole number of ${info.name} elements`);
+    if (!HOST_LITTLE && info.itemsize > 1)
+      throw new RangeError('Tensor.fromTypedArray needs a little-endian host');
     const count = bytes.length / info.itemsize;
     const sh = shape ?? [count];
     const storage = new Storage({ dtype: info.name, nbytes: bytes.length, bytes });
@@ -141,7 +148,8 @@ export class Tensor {
    */
   static fromValues(dtype: string, values: readonly unknown[], shape?: readonly number[]): Tensor {
     const info = dtypeInfo(dtype);
-    if (!info || isQuantizedDType(info.name)) throw new RangeError(`cannot make a ${dtype} tensor from values`);
+    if (!info || isQuantizedDType(info.name))
+      throw new RangeError(`cannot make a ${dtype} tensor from values`);
     const n = values.length;
     const bytes = new Uint8Array(n * info.itemsize);
     const v = new DataView(bytes.buffer);
@@ -185,7 +193,10 @@ export class Tensor {
   private elements(): { arr: NumericTypedArray; comp: number } {
     if (!this.storage) throw new RangeError(`a ${this.device} tensor has no data`);
     const k = this.#info.kind;
-    return { arr: this.storage.elements(this.#info), comp: k === 'c32' || k === 'c64' || k === 'c128' ? 2 : 1 };
+    return {
+      arr: this.storage.elements(this.#info),
+      comp: k === 'c32' || k === 'c64' || k === 'c128' ? 2 : 1,
+    };
   }
 
   /** Visit storage positions in C order. */
@@ -220,7 +231,9 @@ export class Tensor {
     if (this.isContiguous() && !this.conj && !this.neg) {
       return arr.subarray(this.storageOffset * comp, (this.storageOffset + n) * comp) as NumericTypedArray;
     }
-    const out = new (arr.constructor as new (n: number) => NumericTypedArray)(n * comp) as { [i: number]: number | bigint };
+    const out = new (arr.constructor as new (n: number) => NumericTypedArray)(n * comp) as {
+      [i: number]: number | bigint;
+    };
     const src = arr as unknown as { [i: number]: number | bigint };
     const neg = this.neg;
     if (comp === 2) {
@@ -266,12 +279,14 @@ export class Tensor {
    * t.get(0, -1)
    */
   get(...index: number[]): unknown {
-    if (index.length !== this.shape.length) throw new RangeError(`${index.length} indices for ${this.shape.length} dimensions`);
+    if (index.length !== this.shape.length)
+      throw new RangeError(`${index.length} indices for ${this.shape.length} dimensions`);
     let p = this.storageOffset;
     for (let d = 0; d < index.length; d++) {
       const n = this.shape[d] as number;
       let i = index[d] as number;
-      if (!Number.isInteger(i) || i >= n || i < -n) throw new RangeError(`index ${i} is out of range for dimension ${d} of size ${n}`);
+      if (!Number.isInteger(i) || i >= n || i < -n)
+        throw new RangeError(`index ${i} is out of range for dimension ${d} of size ${n}`);
       if (i < 0) i += n;
       p += i * (this.stride[d] as number);
     }
@@ -299,7 +314,13 @@ export class Tensor {
     if (!this.storage) throw new RangeError(`a ${this.device} tensor has no data`);
     const size = this.#info.itemsize;
     const packed = valuesPerByte(this.#info);
-    if (this.isContiguous() && !this.conj && !this.neg && this.storage.byteOrder === 'little' && packed === 1) {
+    if (
+      this.isContiguous() &&
+      !this.conj &&
+      !this.neg &&
+      this.storage.byteOrder === 'little' &&
+      packed === 1
+    ) {
       return this.storage.bytes.subarray(this.storageOffset * size, (this.storageOffset + this.numel) * size);
     }
     if (packed !== 1) throw new RangeError(`bytes() of a ${this.dtype} tensor: use intRepr()`);
@@ -307,12 +328,15 @@ export class Tensor {
     const src = this.storage.bytes;
     const out = new Uint8Array(this.numel * size);
     const swap = this.storage.byteOrder === 'big';
-    const half = this.#info.kind === 'c32' || this.#info.kind === 'c64' || this.#info.kind === 'c128' ? size / 2 : size;
+    const half =
+      this.#info.kind === 'c32' || this.#info.kind === 'c64' || this.#info.kind === 'c128' ? size / 2 : size;
     this.forEach((p, i) => {
       const from = p * size;
       const to = i * size;
       if (!swap) for (let b = 0; b < size; b++) out[to + b] = src[from + b] as number;
-      else for (let b = 0; b < size; b++) out[to + b] = src[from + (Math.floor(b / half) * half + half - 1 - (b % half))] as number;
+      else
+        for (let b = 0; b < size; b++)
+          out[to + b] = src[from + (Math.floor(b / half) * half + half - 1 - (b % half))] as number;
     });
     return out;
   }
@@ -323,12 +347,30 @@ export class Tensor {
    */
   contiguous(): Tensor {
     const s = this.storage;
-    if (s && this.isContiguous() && this.storageOffset === 0 && !this.conj && !this.neg && s.byteOrder === 'little' && s.nbytes === this.numel * this.itemsize) {
+    if (
+      s &&
+      this.isContiguous() &&
+      this.storageOffset === 0 &&
+      !this.conj &&
+      !this.neg &&
+      s.byteOrder === 'little' &&
+      s.nbytes === this.numel * this.itemsize
+    ) {
       return this;
     }
     const bytes = this.bytes();
-    const storage = new Storage({ dtype: this.dtype, nbytes: bytes.length, bytes: bytes === s?.bytes ? bytes : bytes.slice() });
-    return new Tensor({ dtype: this.dtype, shape: this.shape, storage, requiresGrad: this.requiresGrad, device: this.device });
+    const storage = new Storage({
+      dtype: this.dtype,
+      nbytes: bytes.length,
+      bytes: bytes === s?.bytes ? bytes : bytes.slice(),
+    });
+    return new Tensor({
+      dtype: this.dtype,
+      shape: this.shape,
+      storage,
+      requiresGrad: this.requiresGrad,
+      device: this.device,
+    });
   }
 
   toString(): string {
@@ -340,7 +382,12 @@ export class Tensor {
 export class Parameter extends Tensor {}
 
 /** Which affine quantization a quantized tensor uses. */
-export type QScheme = 'per_tensor_affine' | 'per_channel_affine' | 'per_tensor_symmetric' | 'per_channel_symmetric' | 'per_channel_affine_float_qparams';
+export type QScheme =
+  | 'per_tensor_affine'
+  | 'per_channel_affine'
+  | 'per_tensor_symmetric'
+  | 'per_channel_symmetric'
+  | 'per_channel_affine_float_qparams';
 
 /** Quantization parameters of a quantized tensor. */
 export interface QParams {
@@ -379,9 +426,11 @@ export class QuantizedTensor extends Tensor {
     const perChannel = q.scales !== undefined;
     if (perChannel) {
       const ax = q.axis ?? -1;
-      if (!Number.isInteger(ax) || ax < 0 || ax >= this.shape.length) throw new RangeError(`invalid quantization axis ${ax}`);
+      if (!Number.isInteger(ax) || ax < 0 || ax >= this.shape.length)
+        throw new RangeError(`invalid quantization axis ${ax}`);
       const n = this.shape[ax] as number;
-      if (q.scales.numel !== n || q.zeroPoints?.numel !== n) throw new RangeError(`per-channel quantization needs ${n} scales and zero points`);
+      if (q.scales.numel !== n || q.zeroPoints?.numel !== n)
+        throw new RangeError(`per-channel quantization needs ${n} scales and zero points`);
     } else if (typeof q.scale !== 'number' || typeof q.zeroPoint !== 'number') {
       throw new RangeError('per-tensor quantization needs a scale and a zero point');
     }
@@ -459,7 +508,8 @@ export class SparseTensor {
     this.plainIndices = init.plainIndices;
     this.coalesced = init.coalesced ?? false;
     if (init.layout === 'sparse_coo') {
-      if (!init.indices || init.indices.ndim !== 2) throw new RangeError('sparse COO indices must be a 2-D tensor');
+      if (!init.indices || init.indices.ndim !== 2)
+        throw new RangeError('sparse COO indices must be a 2-D tensor');
     } else if (!init.compressedIndices || !init.plainIndices) {
       throw new RangeError(`${init.layout} needs compressed and plain indices`);
     }
@@ -487,7 +537,12 @@ export class SparseTensor {
         const at = pos * comp + b;
         const cur = out[at] as number | bigint;
         const x = vdata[v * block * comp + b] as number | bigint;
-        out[at] = typeof cur === 'bigint' ? cur + (x as bigint) : info.kind === 'bool' ? Number(cur !== 0 || x !== 0) : (cur as number) + (x as number);
+        out[at] =
+          typeof cur === 'bigint'
+            ? cur + (x as bigint)
+            : info.kind === 'bool'
+              ? Number(cur !== 0 || x !== 0)
+              : (cur as number) + (x as number);
       }
     };
     if (this.layout === 'sparse_coo') {
@@ -508,7 +563,8 @@ export class SparseTensor {
         const b = Number(comp2.get(r + 1));
         for (let k = a; k < b; k++) {
           const c = Number(plain.get(k));
-          const pos = this.layout === 'sparse_csr' ? r * (shape[1] as number) + c : c * (shape[1] as number) + r;
+          const pos =
+            this.layout === 'sparse_csr' ? r * (shape[1] as number) + c : c * (shape[1] as number) + r;
           add(pos, k);
         }
       }
@@ -516,7 +572,11 @@ export class SparseTensor {
       throw new RangeError(`toDense() of ${this.layout} tensors is not supported`);
     }
     const bytes = valuesToBytes(info, out as unknown as NumericTypedArray);
-    return new Tensor({ dtype: info.name, shape, storage: new Storage({ dtype: info.name, nbytes: bytes.length, bytes }) });
+    return new Tensor({
+      dtype: info.name,
+      shape,
+      storage: new Storage({ dtype: info.name, nbytes: bytes.length, bytes }),
+    });
   }
 
   toNested(): unknown {
@@ -551,12 +611,14 @@ function nest(flat: unknown[], shape: readonly number[]): unknown {
     level *= shape[d] as number;
     containers += level;
   }
-  if (containers > MAX_NESTED) throw new RangeError(`toNested would build ${containers} arrays (at most ${MAX_NESTED})`);
+  if (containers > MAX_NESTED)
+    throw new RangeError(`toNested would build ${containers} arrays (at most ${MAX_NESTED})`);
   const build = (d: number, start: number, span: number): unknown[] => {
     const n = shape[d] as number;
     const step = n === 0 ? 0 : span / n;
     const out: unknown[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = d === shape.length - 1 ? flat[start + i] : build(d + 1, start + i * step, step);
+    for (let i = 0; i < n; i++)
+      out[i] = d === shape.length - 1 ? flat[start + i] : build(d + 1, start + i * step, step);
     return out;
   };
   return build(0, 0, flat.length);

@@ -26,9 +26,14 @@ function littleBytes(s: Storage): Uint8Array {
   if (s.byteOrder === 'little') return b;
   const info = TORCH_DTYPES.get(s.dtype);
   const kind = info?.kind;
-  const size = info ? (kind === 'c32' || kind === 'c64' || kind === 'c128' ? info.itemsize / 2 : info.itemsize) : 1;
+  const size = info
+    ? kind === 'c32' || kind === 'c64' || kind === 'c128'
+      ? info.itemsize / 2
+      : info.itemsize
+    : 1;
   const out = new Uint8Array(b.length);
-  for (let i = 0; i < b.length; i += size) for (let k = 0; k < size; k++) out[i + k] = b[i + size - 1 - k] as number;
+  for (let i = 0; i < b.length; i += size)
+    for (let k = 0; k < size; k++) out[i + k] = b[i + size - 1 - k] as number;
   return out;
 }
 
@@ -36,9 +41,18 @@ function littleBytes(s: Storage): Uint8Array {
  * Write the archive entries of `value` to `sink` (the shared core of dumpsTorch and dumpTorch).
  * @internal
  */
-export function writeTorchArchive(value: unknown, options: TorchDumpOptions | undefined, sink: (chunk: Uint8Array) => void): void {
+export function writeTorchArchive(
+  value: unknown,
+  options: TorchDumpOptions | undefined,
+  sink: (chunk: Uint8Array) => void,
+): void {
   const prefix = options?.archiveName ?? 'archive';
-  if (prefix === '' || /[/\\]/.test(prefix)) throw new PicklingError(`archiveName ${JSON.stringify(prefix)} must be a plain folder name`, 'options.archiveName', 'invalid-value');
+  if (prefix === '' || /[/\\]/.test(prefix))
+    throw new PicklingError(
+      `archiveName ${JSON.stringify(prefix)} must be a plain folder name`,
+      'options.archiveName',
+      'invalid-value',
+    );
   const keys = new Map<Storage, string>();
   const order: Storage[] = [];
   const storageStr = new PyName('storage');

@@ -11,7 +11,17 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
-const FLOATS = new Set(['float32', 'float64', 'float16', 'bfloat16', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz', 'float8_e8m0fnu']);
+const FLOATS = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'float8_e4m3fn',
+  'float8_e5m2',
+  'float8_e4m3fnuz',
+  'float8_e5m2fnuz',
+  'float8_e8m0fnu',
+]);
 
 /** toNested() values as the Python side writes tolist(): float reprs, int strings, bools, complex pairs. */
 export function plainList(v: unknown, isFloat: boolean): unknown {
