@@ -9,9 +9,17 @@ import { STDLIB_FAMILY } from './python/stdlib.js';
 import { NUMPY_FAMILY } from './numpy/index.js';
 import { JOBLIB_FAMILY } from './joblib/index.js';
 import { PANDAS_FAMILY } from './pandas/index.js';
+import { TORCH_FAMILY } from './torch/family.js';
 
 /** The families every call uses, in this order; `options.families` come after them. */
-export const BUILTIN_FAMILIES: readonly Family[] = [BUILTINS_FAMILY, STDLIB_FAMILY, NUMPY_FAMILY, JOBLIB_FAMILY, PANDAS_FAMILY];
+export const BUILTIN_FAMILIES: readonly Family[] = [
+  BUILTINS_FAMILY,
+  STDLIB_FAMILY,
+  NUMPY_FAMILY,
+  JOBLIB_FAMILY,
+  PANDAS_FAMILY,
+  TORCH_FAMILY,
+];
 
 let builtin: FamilySet | undefined;
 /** The last few extended sets, so a caller passing the same families on every call compiles them once. */

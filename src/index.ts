@@ -57,3 +57,23 @@ export { scan, scanStream, classifyGlobal } from './tools/scan/index.js';
 export type { ScanReport, ScanGlobal, ScanOptions, ScanSeverity, ScanUse } from './tools/scan/index.js';
 export { isDType, readNpy } from './numpy/index.js';
 export { typedArrayReducer } from './numpy/encode.js';
+export {
+  Tensor,
+  Parameter,
+  QuantizedTensor,
+  SparseTensor,
+  Storage,
+  TorchDType,
+  TorchDevice,
+  TorchEnum,
+  TORCH_FAMILY,
+  dumpsTorch,
+} from './torch/index.js';
+export type { TensorInit, QParams, QScheme, SparseLayout, StorageInit, TorchDumpOptions } from './torch/index.js';
+export { dumpTorch } from './torch/write-file.js';
+export { TorchScriptArchive, picklesIn } from './containers/torch-archive.js';
+export type { EmbeddedPickle } from './containers/torch-archive.js';
+export { dumpsNpz, npyBytes } from './containers/npz.js';
+export type { NpzOptions } from './containers/npz.js';
+export { loadsSafetensors, dumpsSafetensors, torchToSafetensors } from './containers/safetensors.js';
+export type { Safetensors } from './containers/safetensors.js';

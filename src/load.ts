@@ -9,6 +9,8 @@ import { isNpy, readNpy } from './numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
 import { unpickle, unpickleAll } from './unpickle/index.js';
 import { familySet } from './families.js';
+import { containerKind, loadContainer } from './containers/torch-archive.js';
+import { loadFileContainer, NOT_A_CONTAINER } from './containers/node.js';
 
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
@@ -20,6 +22,7 @@ function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, rea
   if (data.length > maxBytes) {
     throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`);
   }
+  if (containerKind(data) !== undefined) return loadContainer(data, { options, families }); // zip, legacy torch, tar
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, families));
   const compression = detectJoblibCompression(data);
   const plain = decompressJoblib(data, maxBytes) ?? data;
@@ -78,6 +81,8 @@ export function loadsAll(data: Uint8Array, options?: LoadOptions): unknown[] {
  * const model = await load('model.joblib');
  */
 export async function load(path: string, options?: LoadOptions): Promise<unknown> {
+  const container = loadFileContainer(path, options, familySet(options?.families)); // zip (any size), legacy torch
+  if (container !== NOT_A_CONTAINER) return container;
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   let size: number;
   try {

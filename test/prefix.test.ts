@@ -18,7 +18,7 @@ import {
 } from './helpers/fixtures.js';
 
 /** File kinds `loads` accepts on their own (side buffers, joblib side files and bombs are not tested). */
-const DECODABLE_KINDS = new Set(['pickle', 'joblib', 'npy', 'benign', 'hostile']);
+const DECODABLE_KINDS = new Set(['pickle', 'joblib', 'npy', 'npz', 'torch', 'benign', 'hostile']);
 const FULL_LIMIT = 4096;
 const EDGE = 64;
 const SAMPLES = 200;

@@ -119,18 +119,6 @@ export const BASE_RULES: readonly PolicyRule[] = [
   ...safe('time zone', ['dateutil.tz.tz.tzlocal']),
   { name: /^scipy\.sparse\.(_?[a-z]+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(matrix|array)$/, severity: 'safe', reason: 'scipy sparse matrix class' },
   { name: 'sklearn.*', severity: 'safe', reason: 'scikit-learn class or function' },
-  // torch's value types (until the torch family takes them over).
-  ...safe('torch tensor rebuild', ['torch._tensor._rebuild_from_type', 'torch._tensor._rebuild_from_type_v2']),
-  ...safe('torch value type', ['torch.Size', 'torch.device']),
-  ...safe('torch tensor class', ['torch.nn.parameter.Parameter', 'torch.Tensor', 'torch._tensor.Tensor']),
-  ...safe('torch storage class', ['torch.storage.TypedStorage', 'torch.storage.UntypedStorage']),
-  { name: /^torch\._utils\._rebuild_[a-z0-9_]+$/, severity: 'safe', reason: 'torch tensor rebuild' },
-  { name: /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/, severity: 'safe', reason: 'torch storage class' },
-  {
-    name: /^torch\.(u?int(8|16|32|64)|float(8_e4m3fn|8_e5m2|16|32|64)|bfloat16|half|double|long|short|int|bool|complex(32|64|128)|cfloat|cdouble|chalf|quint8|qint8|qint32|quint4x2|quint2x4)$/,
-    severity: 'safe',
-    reason: 'torch dtype',
-  },
 ];
 
 /**

@@ -21,6 +21,7 @@ import {
 } from '../../src/python/values.js';
 import { describeNumpy } from './describe-numpy.js';
 import { describeStdlib } from './describe-stdlib.js';
+import { describeTorch } from './describe-torch.js';
 import { pyFloatRepr } from './pyfloat.js';
 
 /** A description: a JSON object with a type tag `t` (see DESCRIPTION_FORMAT.md for the shapes). */
@@ -142,7 +143,7 @@ class Describer {
   }
 
   private one(v: unknown, stack: Task[]): Desc {
-    const family = describeStdlib(v, this.child) ?? describeNumpy(v, this.child);
+    const family = describeStdlib(v, this.child) ?? describeNumpy(v, this.child) ?? describeTorch(v, this.child);
     if (family !== undefined) return family;
     switch (typeof v) {
       case 'boolean':

@@ -14,6 +14,7 @@ import type { Policy, Verdict } from '../../unpickle/policy.js';
 import { familySet } from '../../families.js';
 import { sniffFormat } from '../../bytes/sniff.js';
 import { finalize, walkAll } from './walker.js';
+import { containerKind, picklesIn } from '../../containers/torch-archive.js';
 import type { ScanOptions, ScanReport, ScanUse } from './types.js';
 
 export type { ScanGlobal, ScanOptions, ScanReport, ScanSeverity, ScanUse } from './types.js';
@@ -122,7 +123,33 @@ export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
     };
   }
   if (isNpy(data)) return scanNpy(data, policy);
+  const kind = containerKind(data);
+  if (kind === 'zip' || kind === 'legacy-torch') return scanArchive(data, kind, policy, options);
   return notAPickle(scanPickles(data, false, policy), data);
+}
+
+/**
+ * Every pickle inside a zip archive (torch.save, TorchScript, .npz object arrays) or a legacy torch
+ * file, scanned one by one; each global names the entry it was found in.
+ */
+function scanArchive(data: Uint8Array, kind: 'zip' | 'legacy-torch', policy: Policy, options: ScanOptions): ScanReport {
+  const out: ScanReport = { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 0, complete: true, container: kind };
+  try {
+    for (const { name, bytes } of picklesIn(data, options.maxBytes ?? DEFAULT_LIMITS.maxInputBytes)) {
+      const r = name.endsWith('.npy') ? scanPickles(bytes, true, policy) : scanPickles(bytes, false, policy);
+      out.globals.push(...r.globals.map((g) => ({ ...g, entry: name })));
+      out.errors.push(...r.errors.map((e) => `${name}: ${e}`));
+      out.pickles += r.pickles;
+      out.protocol = Math.max(out.protocol, r.protocol);
+      out.arrays += r.arrays;
+      out.complete &&= r.complete;
+    }
+  } catch (e) {
+    out.errors.push(`${kind === 'zip' ? 'zip archive' : 'legacy torch file'} could not be read: ${(e as Error).message}`);
+    out.complete = false;
+  }
+  out.dangerous = out.globals.some((g) => g.severity === 'dangerous');
+  return out;
 }
 
 /** A report of bytes that are not a pickle at all says what they are (see src/bytes/sniff.ts). */

@@ -25,6 +25,8 @@ export interface ScanGlobal {
   resolved?: string;
   /** Index of the top-level pickle (0-based) the global belongs to. */
   pickle: number;
+  /** The archive entry (`archive/data.pkl`) or legacy-torch part (`legacy:object`) it was found in. */
+  entry?: string;
 }
 
 export interface ScanReport {
@@ -46,6 +48,8 @@ export interface ScanReport {
   complete: boolean;
   /** The container the scanned stream was unwrapped from, when the decompress hook was used. */
   compression?: string;
+  /** A zip archive (torch.save, TorchScript, .npz) or legacy torch file whose pickles were scanned. */
+  container?: 'zip' | 'legacy-torch';
 }
 
 export interface ScanOptions {

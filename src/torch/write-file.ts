@@ -1,0 +1,43 @@
+/** Node-only: `dumpTorch`, streaming the archive to a temporary file renamed over the target. */
+import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PicklingError } from '../errors.js';
+import { writeTorchArchive, type TorchDumpOptions } from './write.js';
+
+/**
+ * Write `value` as a torch.save archive at `path` (folder prefix: the file's base name without
+ * extension, as torch names it). Storages go to the file one by one (the archive is never whole in
+ * memory); readers see the old file or the complete new one, never half of it.
+ * @example
+ * await dumpTorch('model.pt', { weight: Tensor.fromValues('float32', [1, 2]) });
+ */
+export async function dumpTorch(path: string, value: unknown, options?: TorchDumpOptions): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const stem = basename(path).replace(/\.[^.]*$/, '');
+  const archiveName = options?.archiveName ?? (/^[\x20-\x7e]+$/.test(stem) && stem !== '' ? stem : 'archive');
+  let fd: number | undefined;
+  try {
+    try {
+      fd = openSync(tmp, 'wx', 0o666);
+    } catch (e) {
+      throw new PicklingError(`cannot write ${path}: ${(e as Error).message}`, 'root', 'io');
+    }
+    const out = fd;
+    writeTorchArchive(value, { ...options, archiveName }, (chunk) => {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(out, chunk, done, chunk.length - done);
+    });
+    closeSync(out);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * scan inside containers: every pickle of a torch.save / TorchScript zip, an .npz's object arrays and
+ * a legacy torch file is scanned; what loads refuses there, scan flags, naming the entry.
+ */
+import { describe, expect, it } from 'vitest';
+import { loads, scan, UnpicklingError } from '../src/index.js';
+import { loadIndex, readFixtureBytes } from './helpers/fixtures.js';
+import { describeWithPython, runPython } from './helpers/python.js';
+
+describe('scan of torch and npz fixtures', () => {
+  const entries = loadIndex().filter((e) => e.family === 'torch' || e.family === 'npz');
+  it('has the fixtures', () => {
+    expect(entries.length).toBeGreaterThan(20);
+  });
+  it('grades no fixture dangerous, and scans every pickle of each archive', () => {
+    const flagged: string[] = [];
+    let archives = 0;
+    for (const e of entries) {
+      for (const f of e.files) {
+        if (f.kind !== 'torch' && f.kind !== 'npz') continue;
+        const bytes = readFixtureBytes(f.path);
+        let loadsRefused = false;
+        try {
+          loads(bytes);
+        } catch (err) {
+          loadsRefused = err instanceof UnpicklingError && err.code === 'dangerous-global';
+        }
+        const r = scan(bytes);
+        if (r.dangerous || loadsRefused) flagged.push(`${f.path}: scan ${r.dangerous}, loads refused ${loadsRefused}`);
+        if (r.container !== undefined) {
+          archives++;
+          for (const g of r.globals) expect(g.entry, f.path).toBeDefined();
+        }
+      }
+    }
+    expect(flagged).toEqual([]);
+    expect(archives).toBeGreaterThan(20);
+  });
+});
+
+describeWithPython('scan of hostile archives made by real torch (live)', () => {
+  it('a torch.save archive or legacy file whose pickle calls os.system: loads refuses, scan flags the entry', async () => {
+    const code = `
+import io, json, os, torch
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('echo pwned',))
+out = {}
+for name, kw in (('zip', {}), ('legacy', {'_use_new_zipfile_serialization': False})):
+    b = io.BytesIO()
+    torch.save({'weights': torch.arange(3.0), 'payload': Evil()}, b, **kw)
+    out[name] = b.getvalue().hex()
+print(json.dumps(out))`;
+    const files = JSON.parse((await runPython(code)).stdout) as Record<string, string>;
+    for (const [kind, hex] of Object.entries(files)) {
+      const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
+      let err: unknown;
+      try {
+        loads(bytes);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as UnpicklingError)?.code, kind).toBe('dangerous-global');
+      const r = scan(bytes);
+      expect(r.dangerous, kind).toBe(true);
+      const bad = r.globals.find((g) => g.severity === 'dangerous');
+      expect(bad?.name, kind).toBe('system');
+      expect(bad?.entry, kind).toMatch(kind === 'zip' ? /\/data\.pkl$/ : /^legacy:object$/);
+    }
+  });
+});
