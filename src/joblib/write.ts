@@ -16,12 +16,16 @@ import type { DumpOptions } from '../pickle/options.js';
 import { genops } from '../tools/genops.js';
 import { NDArray, type DType } from '../numpy/index.js';
 import { compressJoblib, DEFAULT_LEVELS, JOBLIB_COMPRESSORS, type JoblibCompressor } from './compress.js';
+import { ready } from '../codecs/index.js';
 
 /** `compress` as joblib.dump takes it: a level, true (zlib 3), a method name, or [method, level]. */
 export type JoblibCompress = boolean | number | JoblibCompressor | readonly [JoblibCompressor, number];
 
 export interface JoblibDumpOptions extends DumpOptions {
-  /** Compression (default none; a file extension .z .gz .bz2 .lzma .xz .lz4 picks the method). */
+  /**
+   * Compression (default none; a file extension .z .gz .bz2 .lzma .xz .lz4 picks the method).
+   * 'zstd' is written only when named here: released joblib cannot load it.
+   */
   compress?: JoblibCompress;
   /**
    * false: write as joblib does for a target without tell() (a pipe): no alignment padding and
@@ -471,12 +475,16 @@ export function dumpsJoblib(value: unknown, options: JoblibDumpOptions = {}): Ui
 /**
  * Write a joblib file at `path`: through a temporary file in the same folder renamed over `path`,
  * so no reader ever sees a half-written file. The extension picks the compressor when `compress` is
- * not a [method, level] pair (`.z .gz .bz2 .lzma .xz .lz4`), as joblib.dump does.
+ * not a [method, level] pair (`.z .gz .bz2 .lzma .xz .lz4`), as joblib.dump does; zstd only when named
+ * (`compress: ['zstd', 3]`), since released joblib cannot load it.
+ * @example
+ * await dumpJoblib('model.joblib', value, { compress: ['xz', 3] });
  */
 export async function dumpJoblib(path: string, value: unknown, options: JoblibDumpOptions = {}): Promise<void> {
   const { compress, ...rest } = options;
   const stream = joblibStream(value, rest);
   const c = resolveCompression(compress, path);
+  if (c && (c[0] === 'bz2' || c[0] === 'zstd')) await ready(); // their encoders are WebAssembly
   const data = c ? compressJoblib(stream, c[0], c[1]) : stream;
   await writeFileAtomic(path, data);
 }

@@ -1,12 +1,13 @@
 /**
- * LZMA decoding for joblib's `.lzma` ("LZMA alone") and `.xz` (LZMA2 in the xz container) files.
+ * LZMA decoding for joblib's `.lzma` ("LZMA alone") and `.xz` (LZMA2 in the xz container) files, for
+ * the browser build (Node uses liblzma through lzma-native, src/codecs/lzma.node.ts).
  *
- * Written here instead of using a native binding so that the output size is checked while decoding:
- * a few hundred KiB of LZMA can expand to gigabytes, and the cap must stop that before the memory is
- * spent. The whole output stays in memory (the caller needs it anyway), so the output buffer doubles as
- * the LZ dictionary.
+ * Kept hand-written because no browser package decodes both formats synchronously under a cap:
+ * xz-decompress (WebAssembly) only offers an asynchronous stream of xz, LZMA-JS reads only the
+ * .lzma format and grows its output without bound, and @napi-rs/lzma's WebAssembly build needs
+ * Node ≥ 22.20 to install and threads (cross-origin isolation) in a page. The output size is checked
+ * while decoding, and the output buffer doubles as the LZ dictionary.
  */
-import { createHash } from 'node:crypto';
 import { crc32, crc64Bytes } from './checksum.js';
 import { CorruptError, OutBuf } from './outbuf.js';
 
@@ -392,10 +393,7 @@ function verifyCheck(type: number, data: Uint8Array, pos: number, content: Uint8
   else if (type === 0x04) {
     const c = crc64Bytes(content);
     for (let i = 0; i < 8; i++) if (c[i] !== stored[i]) ok = false;
-  } else if (type === 0x0a) {
-    const c = createHash('sha256').update(content).digest();
-    for (let i = 0; i < 32; i++) if (c[i] !== stored[i]) ok = false;
-  } // other check types are reserved: skipped, as xz does with unsupported checks
+  } // SHA-256 (0x0a; a page has only an asynchronous one) and reserved types are not verified
   if (!ok) throw new CorruptError('integrity check failed');
 }
 
