@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { type Codec, CappedChunks, checkLevel, corruptError, limitError } from './types.js';
+import { crc32 } from './checksum.js';
 
 type Handler = (buf: Buffer | null | undefined, chunks: number | undefined, err: Error | null | undefined, totalIn: number | null) => void;
 interface NativeStream {
@@ -52,6 +53,10 @@ function encode(data: Uint8Array, level: number, xz: boolean): Uint8Array {
 
 /** Decode one stream at `start`; returns the offset after it (liblzma counts what it consumed). */
 function decodeOne(data: Uint8Array, start: number, out: CappedChunks, xz: boolean, what: string, cap: number): number {
+  // liblzma calls every header fault "Data is corrupt"; name the common one as xz does.
+  if (xz && data.length - start >= 12 && crc32(data, 0, start + 6, start + 8) !== new DataView(data.buffer, data.byteOffset + start + 8, 4).getUint32(0, true)) {
+    throw corruptError(what, 'xz stream header CRC mismatch');
+  }
   const s = new (native().Stream)();
   if (xz) s.streamDecoder({});
   else s.aloneDecoder({});

@@ -16,8 +16,11 @@ import { aligned, limitError } from '../codecs/types.js';
  */
 export type JoblibCompressor = 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4' | 'zstd';
 
-/** Every compressor picklejar reads and writes (zstd last: released joblib cannot load it). */
-export const JOBLIB_COMPRESSORS: readonly JoblibCompressor[] = ['zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4', 'zstd'];
+/** The compressors released joblib writes and reads. */
+export const JOBLIB_COMPRESSORS: readonly JoblibCompressor[] = ['zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4'];
+
+/** Every compressor picklejar reads and writes: joblib's, then zstd (written only when named). */
+export const ALL_COMPRESSORS: readonly JoblibCompressor[] = [...JOBLIB_COMPRESSORS, 'zstd'];
 
 /** Prefixes in the order joblib tests them; the old z-file ('ZF') is checked before all. */
 const PREFIXES: readonly [JoblibCompressor, readonly number[]][] = [
@@ -113,7 +116,7 @@ export const DEFAULT_LEVELS: Record<JoblibCompressor, number> = { zlib: 3, gzip:
  */
 export function compressJoblib(data: Uint8Array, method: JoblibCompressor, level?: number): Uint8Array {
   const codec = (CODECS as Partial<Record<string, (typeof CODECS)[JoblibCompressor]>>)[method];
-  if (!codec) throw new PicklingError(`unknown joblib compressor ${JSON.stringify(method)}; use one of ${JOBLIB_COMPRESSORS.join(', ')}`, 'root', 'invalid-value');
+  if (!codec) throw new PicklingError(`unknown joblib compressor ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`, 'root', 'invalid-value');
   const lv = level ?? DEFAULT_LEVELS[method];
   // joblib passes 0 through for zlib/gzip (stored); bz2 and zstd have no level 0 and use their lowest.
   return codec.encode(data, lv === 0 && codec.levels[0] > 0 ? codec.levels[0] : lv);

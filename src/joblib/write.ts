@@ -15,7 +15,7 @@ import { encode } from '../pickle/encoder.js';
 import type { DumpOptions } from '../pickle/options.js';
 import { genops } from '../tools/genops.js';
 import { NDArray, type DType } from '../numpy/index.js';
-import { compressJoblib, DEFAULT_LEVELS, JOBLIB_COMPRESSORS, type JoblibCompressor } from './compress.js';
+import { ALL_COMPRESSORS, compressJoblib, DEFAULT_LEVELS, type JoblibCompressor } from './compress.js';
 import { ready } from '../codecs/index.js';
 
 /** `compress` as joblib.dump takes it: a level, true (zlib 3), a method name, or [method, level]. */
@@ -441,8 +441,8 @@ export function resolveCompression(compress: JoblibCompress | undefined, path?: 
   } else if (compress !== undefined && compress !== false) {
     throw new PicklingError(`invalid compress option ${String(compress)}`);
   }
-  if (method !== undefined && !JOBLIB_COMPRESSORS.includes(method)) {
-    throw new PicklingError(`unknown compression method ${JSON.stringify(method)}; use one of ${JOBLIB_COMPRESSORS.join(', ')}`);
+  if (method !== undefined && !ALL_COMPRESSORS.includes(method)) {
+    throw new PicklingError(`unknown compression method ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`);
   }
   if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) {
     throw new PicklingError(`compress level must be an integer 0-9, got ${level}`);
