@@ -29,7 +29,11 @@ interface BunzipInstance {
 type BunzipClass = new (input: ByteIn, output: { writeByte(b: number): void }) => BunzipInstance;
 
 interface Bz2Wasm {
-  compressBZ2(data: Uint8Array, blockSize100k: number, workFactor: number): { error: number; errorMsg: string; output: Uint8Array };
+  compressBZ2(
+    data: Uint8Array,
+    blockSize100k: number,
+    workFactor: number,
+  ): { error: number; errorMsg: string; output: Uint8Array };
 }
 
 const Bunzip = seekBzip as unknown as BunzipClass;
@@ -77,7 +81,8 @@ class Output {
   }
 }
 
-const isBzh = (d: Uint8Array, p: number): boolean => d.length - p >= 4 && d[p] === 0x42 && d[p + 1] === 0x5a && d[p + 2] === 0x68;
+const isBzh = (d: Uint8Array, p: number): boolean =>
+  d.length - p >= 4 && d[p] === 0x42 && d[p + 1] === 0x5a && d[p + 2] === 0x68;
 
 let wasm: Bz2Wasm | undefined;
 let started: Promise<void> | undefined;
@@ -90,7 +95,13 @@ let started: Promise<void> | undefined;
 export function bz2Ready(): Promise<void> {
   started ??= new Promise<void>((resolve, reject) => {
     try {
-      const m = (libbzip2 as unknown as () => Bz2Wasm & { then?: unknown; calledRun?: boolean; onRuntimeInitialized?: () => void })();
+      const m = (
+        libbzip2 as unknown as () => Bz2Wasm & {
+          then?: unknown;
+          calledRun?: boolean;
+          onRuntimeInitialized?: () => void;
+        }
+      )();
       // The module object is a thenable that resolves to itself: awaiting it never settles.
       const done = (): void => {
         delete m.then;
@@ -138,11 +149,16 @@ export const bz2Codec: Codec = {
   encode(data, level) {
     checkLevel('bz2', level, this.levels);
     if (!wasm) {
-      throw new PicklingError('bz2 writing needs its WebAssembly started first: `await ready()` (from picklejar) before a synchronous dump', 'root', 'invalid-value');
+      throw new PicklingError(
+        'bz2 writing needs its WebAssembly started first: `await ready()` (from picklejar) before a synchronous dump',
+        'root',
+        'invalid-value',
+      );
     }
     // workFactor 30 is libbzip2's (and Python's) default.
     const r = wasm.compressBZ2(data, level, 30);
-    if (r.error !== 0) throw new PicklingError(`bzip2 compression failed: ${r.errorMsg || r.error}`, 'root', 'invalid-value');
+    if (r.error !== 0)
+      throw new PicklingError(`bzip2 compression failed: ${r.errorMsg || r.error}`, 'root', 'invalid-value');
     return r.output.slice();
   },
 };

@@ -40,4 +40,5 @@ export function ready(options: ReadyOptions = {}): Promise<void> {
 
 // Node: start the encoders now so that writes after start-up need no explicit `ready()`. A failure
 // is reported by the encode that needs it, not here.
-if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') ready().catch(() => undefined);
+if (typeof process !== 'undefined' && typeof process.versions?.node === 'string')
+  ready().catch(() => undefined);

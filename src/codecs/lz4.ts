@@ -12,7 +12,13 @@ const MAGIC = 0x184d2204;
 const BLOCK_SIZES: Record<number, number> = { 4: 1 << 16, 5: 1 << 18, 6: 1 << 20, 7: 1 << 22 };
 
 function le32(d: Uint8Array, i: number): number {
-  return ((d[i] as number) | ((d[i + 1] as number) << 8) | ((d[i + 2] as number) << 16) | ((d[i + 3] as number) << 24)) >>> 0;
+  return (
+    ((d[i] as number) |
+      ((d[i + 1] as number) << 8) |
+      ((d[i + 2] as number) << 16) |
+      ((d[i + 3] as number) << 24)) >>>
+    0
+  );
 }
 
 /** Decode one LZ4 block (data[pos, end)) onto `out`; matches may reach back to `windowStart`. */
@@ -49,7 +55,7 @@ function decodeBlock(data: Uint8Array, pos: number, end: number, out: OutBuf, wi
     const buf = out.buf;
     let dst = out.len;
     let src = dst - offset;
-    for (const stop = dst + mlen; dst < stop; ) buf[dst++] = buf[src++] as number;
+    for (const stop = dst + mlen; dst < stop;) buf[dst++] = buf[src++] as number;
     out.len = dst;
   }
 }
@@ -88,7 +94,8 @@ function decodeFrame(data: Uint8Array, pos: number, out: OutBuf): number {
     p += 8;
   }
   if (p >= len) throw new CorruptError('truncated frame header');
-  if (((xxh32(data, 0, descStart, p) >>> 8) & 0xff) !== data[p]) throw new CorruptError('frame header checksum mismatch');
+  if (((xxh32(data, 0, descStart, p) >>> 8) & 0xff) !== data[p])
+    throw new CorruptError('frame header checksum mismatch');
   p++;
   const frameStart = out.len;
   for (;;) {
@@ -100,14 +107,16 @@ function decodeFrame(data: Uint8Array, pos: number, out: OutBuf): number {
     const size = word & 0x7fffffff;
     if (size > maxBlock) throw new CorruptError('block larger than the frame maximum');
     if (len - p < size + (blockChecksum ? 4 : 0)) throw new CorruptError('truncated block');
-    if (blockChecksum && xxh32(data, 0, p, p + size) !== le32(data, p + size)) throw new CorruptError('block checksum mismatch');
+    if (blockChecksum && xxh32(data, 0, p, p + size) !== le32(data, p + size))
+      throw new CorruptError('block checksum mismatch');
     if (raw) out.append(data, p, p + size);
     else decodeBlock(data, p, p + size, out, frameStart);
     p += size + (blockChecksum ? 4 : 0);
   }
   if (contentChecksum) {
     if (len - p < 4) throw new CorruptError('truncated content checksum');
-    if (xxh32(out.buf, 0, frameStart, out.len) !== le32(data, p)) throw new CorruptError('content checksum mismatch');
+    if (xxh32(out.buf, 0, frameStart, out.len) !== le32(data, p))
+      throw new CorruptError('content checksum mismatch');
     p += 4;
   }
   if (hasSize && out.len - frameStart !== contentSize) throw new CorruptError('content size mismatch');
@@ -157,7 +166,11 @@ class MatchFinder {
   ) {}
   private hash(i: number): number {
     const s = this.src;
-    const v = (s[i] as number) | ((s[i + 1] as number) << 8) | ((s[i + 2] as number) << 16) | ((s[i + 3] as number) << 24);
+    const v =
+      (s[i] as number) |
+      ((s[i + 1] as number) << 8) |
+      ((s[i + 2] as number) << 16) |
+      ((s[i + 3] as number) << 24);
     return Math.imul(v, 2654435761) >>> (32 - HASH_BITS);
   }
   insertUpTo(end: number): void {
@@ -177,7 +190,13 @@ class MatchFinder {
     let cand = this.head[this.hash(i)] as number;
     const lowest = i - (WINDOW - 1);
     for (let n = this.depth; n > 0 && cand >= lowest && cand >= 0; n--) {
-      if (s[cand + best] === s[i + best] && s[cand] === s[i] && s[cand + 1] === s[i + 1] && s[cand + 2] === s[i + 2] && s[cand + 3] === s[i + 3]) {
+      if (
+        s[cand + best] === s[i + best] &&
+        s[cand] === s[i] &&
+        s[cand + 1] === s[i + 1] &&
+        s[cand + 2] === s[i + 2] &&
+        s[cand + 3] === s[i + 3]
+      ) {
         let len = MIN_MATCH;
         while (i + len < limit && s[cand + len] === s[i + len]) len++;
         if (len > best) {
@@ -194,7 +213,13 @@ class MatchFinder {
 }
 
 /** Compress `src[start, end)` as one block; returns its length in `dst`. */
-function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, mf: MatchFinder): number {
+function compressBlock(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  mf: MatchFinder,
+): number {
   let d = 0;
   let anchor = start;
   let i = start;
@@ -275,7 +300,12 @@ export function encodeLz4(src: Uint8Array, level = 3): Uint8Array {
 }
 
 /** Run an OutBuf-based decoder under the cap, turning its errors into UnpicklingErrors. */
-export function viaOutBuf(what: string, data: Uint8Array, cap: number, run: (out: OutBuf) => void): Uint8Array {
+export function viaOutBuf(
+  what: string,
+  data: Uint8Array,
+  cap: number,
+  run: (out: OutBuf) => void,
+): Uint8Array {
   const out = new OutBuf(cap, Math.min(cap, Math.max(1 << 16, data.length * 4)));
   try {
     run(out);

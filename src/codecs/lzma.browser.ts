@@ -9,7 +9,11 @@ import { viaOutBuf } from './lz4.js';
 import { decodeLzmaFile, decodeXz } from './lzma-decode.js';
 
 function noEncoder(name: 'lzma' | 'xz'): never {
-  throw new PicklingError(`${name} writing is available in Node only (liblzma); in a browser use zlib, gzip, bz2, lz4 or zstd`, 'root', 'invalid-value');
+  throw new PicklingError(
+    `${name} writing is available in Node only (liblzma); in a browser use zlib, gzip, bz2, lz4 or zstd`,
+    'root',
+    'invalid-value',
+  );
 }
 
 export const lzmaCodec: Codec = {

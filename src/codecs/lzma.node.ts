@@ -12,7 +12,12 @@ import { createRequire } from 'node:module';
 import { type Codec, CappedChunks, checkLevel, corruptError, limitError } from './types.js';
 import { crc32 } from './checksum.js';
 
-type Handler = (buf: Buffer | null | undefined, chunks: number | undefined, err: Error | null | undefined, totalIn: number | null) => void;
+type Handler = (
+  buf: Buffer | null | undefined,
+  chunks: number | undefined,
+  err: Error | null | undefined,
+  totalIn: number | null,
+) => void;
 interface NativeStream {
   bufferHandler: Handler;
   code(chunk: Uint8Array | null, async: boolean): void;
@@ -52,9 +57,21 @@ function encode(data: Uint8Array, level: number, xz: boolean): Uint8Array {
 }
 
 /** Decode one stream at `start`; returns the offset after it (liblzma counts what it consumed). */
-function decodeOne(data: Uint8Array, start: number, out: CappedChunks, xz: boolean, what: string, cap: number): number {
+function decodeOne(
+  data: Uint8Array,
+  start: number,
+  out: CappedChunks,
+  xz: boolean,
+  what: string,
+  cap: number,
+): number {
   // liblzma calls every header fault "Data is corrupt"; name the common one as xz does.
-  if (xz && data.length - start >= 12 && crc32(data, 0, start + 6, start + 8) !== new DataView(data.buffer, data.byteOffset + start + 8, 4).getUint32(0, true)) {
+  if (
+    xz &&
+    data.length - start >= 12 &&
+    crc32(data, 0, start + 6, start + 8) !==
+      new DataView(data.buffer, data.byteOffset + start + 8, 4).getUint32(0, true)
+  ) {
     throw corruptError(what, 'xz stream header CRC mismatch');
   }
   const s = new (native().Stream)();
@@ -117,7 +134,14 @@ export const xzCodec: Codec = {
     const out = new CappedChunks('xz', maxOutput);
     let pos = decodeOne(data, 0, out, true, 'xz', maxOutput);
     for (;;) {
-      while (data.length - pos >= 4 && data[pos] === 0 && data[pos + 1] === 0 && data[pos + 2] === 0 && data[pos + 3] === 0) pos += 4;
+      while (
+        data.length - pos >= 4 &&
+        data[pos] === 0 &&
+        data[pos + 1] === 0 &&
+        data[pos + 2] === 0 &&
+        data[pos + 3] === 0
+      )
+        pos += 4;
       if (!startsWith(data, pos, XZ_MAGIC)) break;
       pos = decodeOne(data, pos, out, true, 'xz', maxOutput);
     }

@@ -48,7 +48,11 @@ export function corruptError(what: string, detail: string): UnpicklingError {
 
 export function checkLevel(name: CodecName, level: number, [lo, hi]: readonly [number, number]): void {
   if (!Number.isInteger(level) || level < lo || level > hi) {
-    throw new PicklingError(`${name} compression level must be an integer ${lo}-${hi}, got ${level}`, 'root', 'invalid-value');
+    throw new PicklingError(
+      `${name} compression level must be an integer ${lo}-${hi}, got ${level}`,
+      'root',
+      'invalid-value',
+    );
   }
 }
 

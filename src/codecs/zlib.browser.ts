@@ -9,7 +9,12 @@ import { gzipBody, isZlibHeader } from './deflate-frames.js';
 type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
 /** Run one fflate stream decoder over `data` with its output under the cap. */
-function inflateWith(make: (push: (c: Uint8Array) => void) => { push(d: Uint8Array, final?: boolean): void }, data: Uint8Array, out: CappedChunks, what: string): void {
+function inflateWith(
+  make: (push: (c: Uint8Array) => void) => { push(d: Uint8Array, final?: boolean): void },
+  data: Uint8Array,
+  out: CappedChunks,
+  what: string,
+): void {
   try {
     make((c) => out.push(c)).push(data, true);
   } catch (e) {
@@ -31,15 +36,23 @@ export const zlibCodec: Codec = {
   },
   encode(data, level) {
     checkLevel('zlib', level, this.levels);
-    return collect((push) => {
-      const d = new Deflate({ level: level as Level }, push);
-      d.push(data, true);
-    }, true, data);
+    return collect(
+      (push) => {
+        const d = new Deflate({ level: level as Level }, push);
+        d.push(data, true);
+      },
+      true,
+      data,
+    );
   },
 };
 
 /** Run an fflate compressor and join its chunks; zlib output gets its header and Adler-32 here. */
-function collect(run: (push: (c: Uint8Array) => void) => void, zlibWrap: boolean, data: Uint8Array): Uint8Array {
+function collect(
+  run: (push: (c: Uint8Array) => void) => void,
+  zlibWrap: boolean,
+  data: Uint8Array,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
   run((c) => {
@@ -59,7 +72,7 @@ function collect(run: (push: (c: Uint8Array) => void) => void, zlibWrap: boolean
     out[1] = 0x5e; // level-independent FLEVEL is informative only; 0x785e is what zlib writes at 2-5
     let a = 1;
     let b = 0;
-    for (let i = 0; i < data.length; ) {
+    for (let i = 0; i < data.length;) {
       const n = Math.min(data.length, i + 5552);
       for (; i < n; i++) {
         a += data[i] as number;
@@ -85,9 +98,13 @@ export const gzipCodec: Codec = {
   },
   encode(data, level) {
     checkLevel('gzip', level, this.levels);
-    return collect((push) => {
-      const g = new Gzip({ level: level as Level, mtime: 0 }, push);
-      g.push(data, true);
-    }, false, data);
+    return collect(
+      (push) => {
+        const g = new Gzip({ level: level as Level, mtime: 0 }, push);
+        g.push(data, true);
+      },
+      false,
+      data,
+    );
   },
 };

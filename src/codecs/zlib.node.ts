@@ -7,7 +7,13 @@ import { type Codec, aligned, checkLevel, corruptError, limitError } from './typ
 import { crc32 } from './checksum.js';
 import { gzipBody, isZlibHeader, joinParts } from './deflate-frames.js';
 
-function inflateOne(raw: boolean, data: Uint8Array, budget: number, what: string, maxBytes: number): { out: Uint8Array; used: number } {
+function inflateOne(
+  raw: boolean,
+  data: Uint8Array,
+  budget: number,
+  what: string,
+  maxBytes: number,
+): { out: Uint8Array; used: number } {
   if (budget <= 0) throw limitError(what, maxBytes);
   try {
     // One output chunk large enough for the usual ratio: node:zlib otherwise inflates into 16 KiB
@@ -28,7 +34,11 @@ function inflateOne(raw: boolean, data: Uint8Array, budget: number, what: string
 }
 
 /** One zlib stream at the start of `data` (for the old z-file); returns its output and length used. */
-export function inflateZlib(data: Uint8Array, maxOutput: number, what = 'zlib'): { out: Uint8Array; used: number } {
+export function inflateZlib(
+  data: Uint8Array,
+  maxOutput: number,
+  what = 'zlib',
+): { out: Uint8Array; used: number } {
   return inflateOne(false, data, maxOutput, what, maxOutput);
 }
 

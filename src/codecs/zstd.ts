@@ -31,7 +31,12 @@ const le = (d: Uint8Array, p: number, n: number): number => {
  * The end offset of the zstd or skippable frame at `pos`, after checking its header against the
  * limits. Returns -1 when `pos` holds no frame magic.
  */
-function frameEnd(data: Uint8Array, pos: number, room: number, cap: number): { end: number; skippable: boolean } | undefined {
+function frameEnd(
+  data: Uint8Array,
+  pos: number,
+  room: number,
+  cap: number,
+): { end: number; skippable: boolean } | undefined {
   if (data.length - pos < 4) return undefined;
   const magic = le(data, pos, 4);
   if (magic >>> 4 === 0x184d2a5) {
@@ -62,7 +67,8 @@ function frameEnd(data: Uint8Array, pos: number, room: number, cap: number): { e
     if (size > room) throw limitError('zstd', cap);
     if (single) window = size;
   }
-  if (window > MAX_WINDOW) throw corruptError('zstd', `window of ${window} bytes is over zstd's default limit (128 MiB)`);
+  if (window > MAX_WINDOW)
+    throw corruptError('zstd', `window of ${window} bytes is over zstd's default limit (128 MiB)`);
   p += fcsBytes;
   for (;;) {
     if (data.length - p < 3) throw corruptError('zstd', 'compressed data is truncated');
@@ -88,7 +94,9 @@ let isReady = false;
  * await zstdReady(); dumpsJoblib(value, { compress: ['zstd', 3] });
  */
 export function zstdReady(wasm?: string | URL): Promise<void> {
-  started ??= (zstdWasm.init as (path?: string) => Promise<void>)(wasm === undefined ? undefined : String(wasm)).then(() => {
+  started ??= (zstdWasm.init as (path?: string) => Promise<void>)(
+    wasm === undefined ? undefined : String(wasm),
+  ).then(() => {
     isReady = true;
   });
   return started;
@@ -125,7 +133,11 @@ export const zstdCodec: Codec = {
   encode(data, level) {
     checkLevel('zstd', level, this.levels);
     if (!isReady) {
-      throw new PicklingError('zstd writing needs its WebAssembly started first: `await ready()` (from picklejar) before a synchronous dump', 'root', 'invalid-value');
+      throw new PicklingError(
+        'zstd writing needs its WebAssembly started first: `await ready()` (from picklejar) before a synchronous dump',
+        'root',
+        'invalid-value',
+      );
     }
     if (data.length <= FRAME_INPUT) return zstdWasm.compress(data, level);
     const parts: Uint8Array[] = [];

@@ -61,14 +61,23 @@ export function detectJoblibCompression(data: Uint8Array): JoblibCompressor | 'z
  * const raw = readZFile(readFileSync('model.pkl_01.npy.z'), nbytes);
  */
 export function readZFile(data: Uint8Array, maxBytes: number): Uint8Array {
-  if (!startsWith(data, [0x5a, 0x46])) throw new UnpicklingError('not a joblib z-file (no ZF prefix)', -1, undefined, 'wrong-format');
-  if (data.length < 21) throw new UnpicklingError('corrupt joblib z-file: truncated header', -1, undefined, 'truncated');
+  if (!startsWith(data, [0x5a, 0x46]))
+    throw new UnpicklingError('not a joblib z-file (no ZF prefix)', -1, undefined, 'wrong-format');
+  if (data.length < 21)
+    throw new UnpicklingError('corrupt joblib z-file: truncated header', -1, undefined, 'truncated');
   let text = '';
   for (let i = 2; i < 21; i++) text += String.fromCharCode(data[i] as number);
   const m = /^\s*(0[xX])?([0-9a-fA-F]+)[lL]?\s*$/.exec(text);
-  if (!m) throw new UnpicklingError(`corrupt joblib z-file: bad length field ${JSON.stringify(text)}`, -1, undefined, 'corrupt');
+  if (!m)
+    throw new UnpicklingError(
+      `corrupt joblib z-file: bad length field ${JSON.stringify(text)}`,
+      -1,
+      undefined,
+      'corrupt',
+    );
   const length = parseInt(m[2] as string, 16);
-  if (!Number.isSafeInteger(length)) throw new UnpicklingError('corrupt joblib z-file: length too large', -1, undefined, 'corrupt');
+  if (!Number.isSafeInteger(length))
+    throw new UnpicklingError('corrupt joblib z-file: length too large', -1, undefined, 'corrupt');
   if (length > maxBytes) throw limitError('joblib z-file', maxBytes);
   const start = data[21] === 0x20 ? 22 : 21;
   let out: Uint8Array;
@@ -77,13 +86,29 @@ export function readZFile(data: Uint8Array, maxBytes: number): Uint8Array {
     out = CODECS.zlib.decode(data.subarray(start), Math.max(1, length));
   } catch (e) {
     if (e instanceof UnpicklingError) {
-      if (e.code === 'limit') throw new UnpicklingError(`corrupt joblib z-file: header says ${length} bytes, stream holds more`, -1, undefined, 'corrupt');
-      throw new UnpicklingError(e.message.replace('zlib stream', 'joblib z-file stream'), -1, undefined, e.code);
+      if (e.code === 'limit')
+        throw new UnpicklingError(
+          `corrupt joblib z-file: header says ${length} bytes, stream holds more`,
+          -1,
+          undefined,
+          'corrupt',
+        );
+      throw new UnpicklingError(
+        e.message.replace('zlib stream', 'joblib z-file stream'),
+        -1,
+        undefined,
+        e.code,
+      );
     }
     throw e;
   }
   if (out.length !== length) {
-    throw new UnpicklingError(`corrupt joblib z-file: header says ${length} bytes, stream holds ${out.length}`, -1, undefined, 'corrupt');
+    throw new UnpicklingError(
+      `corrupt joblib z-file: header says ${length} bytes, stream holds ${out.length}`,
+      -1,
+      undefined,
+      'corrupt',
+    );
   }
   return out;
 }
@@ -95,7 +120,10 @@ export function readZFile(data: Uint8Array, maxBytes: number): Uint8Array {
  * @example
  * const stream = decompressJoblib(readFileSync('model.joblib'), 1 << 30) ?? bytes;
  */
-export function decompressJoblib(data: Uint8Array, maxBytes: number = DEFAULT_LIMITS.maxInputBytes): Uint8Array | undefined {
+export function decompressJoblib(
+  data: Uint8Array,
+  maxBytes: number = DEFAULT_LIMITS.maxInputBytes,
+): Uint8Array | undefined {
   const kind = detectJoblibCompression(data);
   if (kind === undefined) return undefined;
   if (kind === 'zfile') return aligned(readZFile(data, maxBytes));
@@ -103,7 +131,15 @@ export function decompressJoblib(data: Uint8Array, maxBytes: number = DEFAULT_LI
 }
 
 /** Default levels joblib uses when only the method is given (zlib/gzip 3, bz2 9 as in Python's module). */
-export const DEFAULT_LEVELS: Record<JoblibCompressor, number> = { zlib: 3, gzip: 3, bz2: 9, lzma: 6, xz: 6, lz4: 3, zstd: 3 };
+export const DEFAULT_LEVELS: Record<JoblibCompressor, number> = {
+  zlib: 3,
+  gzip: 3,
+  bz2: 9,
+  lzma: 6,
+  xz: 6,
+  lz4: 3,
+  zstd: 3,
+};
 
 /**
  * Compress a whole joblib stream with one of joblib's compressors, at the level joblib would pass
@@ -116,7 +152,12 @@ export const DEFAULT_LEVELS: Record<JoblibCompressor, number> = { zlib: 3, gzip:
  */
 export function compressJoblib(data: Uint8Array, method: JoblibCompressor, level?: number): Uint8Array {
   const codec = (CODECS as Partial<Record<string, (typeof CODECS)[JoblibCompressor]>>)[method];
-  if (!codec) throw new PicklingError(`unknown joblib compressor ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`, 'root', 'invalid-value');
+  if (!codec)
+    throw new PicklingError(
+      `unknown joblib compressor ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`,
+      'root',
+      'invalid-value',
+    );
   const lv = level ?? DEFAULT_LEVELS[method];
   // joblib passes 0 through for zlib/gzip (stored); bz2 and zstd have no level 0 and use their lowest.
   return codec.encode(data, lv === 0 && codec.levels[0] > 0 ? codec.levels[0] : lv);

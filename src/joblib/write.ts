@@ -353,7 +353,8 @@ class Framer {
 
 function resolveProtocol(p: number | undefined): number {
   const proto = p === undefined ? 4 : p < 0 ? 5 : p;
-  if (!Number.isInteger(proto) || proto > 5) throw new PicklingError(`unsupported pickle protocol ${String(p)}`);
+  if (!Number.isInteger(proto) || proto > 5)
+    throw new PicklingError(`unsupported pickle protocol ${String(p)}`);
   if (proto < 2) throw new PicklingError('joblib files are written at protocol 2 or higher');
   return proto;
 }
@@ -393,7 +394,12 @@ export function joblibStream(value: unknown, options: DumpOptions & { aligned?: 
     if (name === 'BINPERSID' && pending !== undefined) {
       const prev = genops(inner, pending.start).next().value;
       const arg = prev?.arg;
-      if (prev?.op.name === 'LONG1' && typeof arg === 'bigint' && arg >= MARK_BASE && arg - MARK_BASE < BigInt(arrays.length)) {
+      if (
+        prev?.op.name === 'LONG1' &&
+        typeof arg === 'bigint' &&
+        arg >= MARK_BASE &&
+        arg - MARK_BASE < BigInt(arrays.length)
+      ) {
         pending = undefined;
         writeArray(framer, arrays[Number(arg - MARK_BASE)] as NDArray, proto, aligned, options);
         continue;
@@ -425,7 +431,10 @@ function writeArray(framer: Framer, a: NDArray, proto: number, aligned: boolean,
 }
 
 /** Method and level from joblib's `compress` argument and the file name (extension rules of joblib.dump). */
-export function resolveCompression(compress: JoblibCompress | undefined, path?: string): [JoblibCompressor, number] | undefined {
+export function resolveCompression(
+  compress: JoblibCompress | undefined,
+  path?: string,
+): [JoblibCompressor, number] | undefined {
   let method: JoblibCompressor | undefined;
   let level: number | undefined;
   if (Array.isArray(compress)) {
@@ -442,7 +451,9 @@ export function resolveCompression(compress: JoblibCompress | undefined, path?: 
     throw new PicklingError(`invalid compress option ${String(compress)}`);
   }
   if (method !== undefined && !ALL_COMPRESSORS.includes(method)) {
-    throw new PicklingError(`unknown compression method ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`);
+    throw new PicklingError(
+      `unknown compression method ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`,
+    );
   }
   if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) {
     throw new PicklingError(`compress level must be an integer 0-9, got ${level}`);
@@ -480,7 +491,11 @@ export function dumpsJoblib(value: unknown, options: JoblibDumpOptions = {}): Ui
  * @example
  * await dumpJoblib('model.joblib', value, { compress: ['xz', 3] });
  */
-export async function dumpJoblib(path: string, value: unknown, options: JoblibDumpOptions = {}): Promise<void> {
+export async function dumpJoblib(
+  path: string,
+  value: unknown,
+  options: JoblibDumpOptions = {},
+): Promise<void> {
   const { compress, ...rest } = options;
   const stream = joblibStream(value, rest);
   const c = resolveCompression(compress, path);
