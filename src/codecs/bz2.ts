@@ -95,6 +95,12 @@ let started: Promise<void> | undefined;
 export function bz2Ready(): Promise<void> {
   started ??= new Promise<void>((resolve, reject) => {
     try {
+      // The Emscripten glue registers process-wide uncaughtException / unhandledRejection handlers in
+      // Node (re-throwing, aborting); a library must not, so the ones it adds are removed again.
+      const proc =
+        typeof process !== 'undefined' && typeof process.listeners === 'function' ? process : undefined;
+      const ex = proc?.listeners('uncaughtException') ?? [];
+      const rej = proc?.listeners('unhandledRejection') ?? [];
       const m = (
         libbzip2 as unknown as () => Bz2Wasm & {
           then?: unknown;
@@ -102,6 +108,10 @@ export function bz2Ready(): Promise<void> {
           onRuntimeInitialized?: () => void;
         }
       )();
+      for (const l of proc?.listeners('uncaughtException') ?? [])
+        if (!ex.includes(l)) proc?.removeListener('uncaughtException', l);
+      for (const l of proc?.listeners('unhandledRejection') ?? [])
+        if (!rej.includes(l)) proc?.removeListener('unhandledRejection', l);
       // The module object is a thenable that resolves to itself: awaiting it never settles.
       const done = (): void => {
         delete m.then;
