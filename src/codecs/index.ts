@@ -6,7 +6,7 @@
 import type { Codec, CodecName } from './types.js';
 import { gzipCodec, zlibCodec } from './zlib.node.js';
 import { lzmaCodec, xzCodec } from './lzma.node.js';
-import { bz2Codec, bz2Ready } from './bz2.js';
+import { bz2Codec, bz2Ready } from './bz2.node.js';
 import { lz4Codec } from './lz4.js';
 import { zstdCodec, zstdReady } from './zstd.js';
 
