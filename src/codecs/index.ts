@@ -28,17 +28,12 @@ export interface ReadyOptions {
 }
 
 /**
- * Start the WebAssembly encoders (bz2 and zstd writing). Reading never needs it. In Node it starts
- * by itself when picklejar is imported and `dumpJoblib` awaits it; call it before a synchronous
- * `dumpsJoblib`/`compressJoblib` with bz2 or zstd right after start-up, and in a browser.
+ * Start the WebAssembly encoders (bz2 and zstd writing). Reading never needs it; `dumpJoblib` awaits
+ * it. Call it before a synchronous `dumpsJoblib`/`compressJoblib` with zstd (in Node, bz2 starts
+ * synchronously when needed), and in a browser.
  * @example
  * await ready(); const bytes = dumpsJoblib(model, { compress: ['zstd', 3] });
  */
 export function ready(options: ReadyOptions = {}): Promise<void> {
   return Promise.all([bz2Ready(), zstdReady(options.zstdWasm)]).then(() => undefined);
 }
-
-// Node: start the encoders now so that writes after start-up need no explicit `ready()`. A failure
-// is reported by the encode that needs it, not here.
-if (typeof process !== 'undefined' && typeof process.versions?.node === 'string')
-  ready().catch(() => undefined);
