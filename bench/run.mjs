@@ -143,6 +143,9 @@ function child(cmd, args) {
   }
 }
 
+// ---- 4b. codecs (bench/codecs.mjs: every compressor at level 3 against Python; BENCH_CODECS=0 skips) ------
+if (env.BENCH_CODECS !== '0') spawnSync(process.execPath, [join(HERE, 'codecs.mjs')], { stdio: 'inherit' });
+
 // ---- 5. report -----------------------------------------------------------------------------------------
 const { renderReport, machineInfo } = await import('./lib/report.mjs');
 const machine = { ...machineInfo({ python, pyResult: pyMeta, cpus, root: ROOT, hasDumps }), loadBefore, loadAfter };

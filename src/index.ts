@@ -77,3 +77,5 @@ export { dumpsNpz, npyBytes } from './containers/npz.js';
 export type { NpzOptions } from './containers/npz.js';
 export { loadsSafetensors, dumpsSafetensors, torchToSafetensors } from './containers/safetensors.js';
 export type { Safetensors } from './containers/safetensors.js';
+export { ready } from './codecs/index.js';
+export type { ReadyOptions } from './codecs/index.js';

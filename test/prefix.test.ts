@@ -66,12 +66,7 @@ function outcome(data: Uint8Array, meta: FixtureMeta, options: LoadOptions): str
  * Files the library currently accepts when truncated (src/ is not ours to change). They run in their own
  * `it.fails` case, so they show up in every run and turn red once fixed; then delete the entry.
  */
-const KNOWN_BUGS: { match: RegExp; reason: string }[] = [
-  {
-    match: /\.bz2\d*\.joblib$/,
-    reason: 'bz2: a stream cut inside its 10-byte end-of-stream footer (magic + CRC) still decompresses',
-  },
-];
+const KNOWN_BUGS: { match: RegExp; reason: string }[] = [];
 
 function knownBug(path: string): string | undefined {
   return KNOWN_BUGS.find((k) => k.match.test(path))?.reason;

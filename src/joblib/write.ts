@@ -15,13 +15,17 @@ import { encode } from '../pickle/encoder.js';
 import type { DumpOptions } from '../pickle/options.js';
 import { genops } from '../tools/genops.js';
 import { NDArray, type DType } from '../numpy/index.js';
-import { compressJoblib, DEFAULT_LEVELS, JOBLIB_COMPRESSORS, type JoblibCompressor } from './compress.js';
+import { ALL_COMPRESSORS, compressJoblib, DEFAULT_LEVELS, type JoblibCompressor } from './compress.js';
+import { ready } from '../codecs/index.js';
 
 /** `compress` as joblib.dump takes it: a level, true (zlib 3), a method name, or [method, level]. */
 export type JoblibCompress = boolean | number | JoblibCompressor | readonly [JoblibCompressor, number];
 
 export interface JoblibDumpOptions extends DumpOptions {
-  /** Compression (default none; a file extension .z .gz .bz2 .lzma .xz .lz4 picks the method). */
+  /**
+   * Compression (default none; a file extension .z .gz .bz2 .lzma .xz .lz4 picks the method).
+   * 'zstd' is written only when named here: released joblib cannot load it.
+   */
   compress?: JoblibCompress;
   /**
    * false: write as joblib does for a target without tell() (a pipe): no alignment padding and
@@ -349,7 +353,8 @@ class Framer {
 
 function resolveProtocol(p: number | undefined): number {
   const proto = p === undefined ? 4 : p < 0 ? 5 : p;
-  if (!Number.isInteger(proto) || proto > 5) throw new PicklingError(`unsupported pickle protocol ${String(p)}`);
+  if (!Number.isInteger(proto) || proto > 5)
+    throw new PicklingError(`unsupported pickle protocol ${String(p)}`);
   if (proto < 2) throw new PicklingError('joblib files are written at protocol 2 or higher');
   return proto;
 }
@@ -389,7 +394,12 @@ export function joblibStream(value: unknown, options: DumpOptions & { aligned?: 
     if (name === 'BINPERSID' && pending !== undefined) {
       const prev = genops(inner, pending.start).next().value;
       const arg = prev?.arg;
-      if (prev?.op.name === 'LONG1' && typeof arg === 'bigint' && arg >= MARK_BASE && arg - MARK_BASE < BigInt(arrays.length)) {
+      if (
+        prev?.op.name === 'LONG1' &&
+        typeof arg === 'bigint' &&
+        arg >= MARK_BASE &&
+        arg - MARK_BASE < BigInt(arrays.length)
+      ) {
         pending = undefined;
         writeArray(framer, arrays[Number(arg - MARK_BASE)] as NDArray, proto, aligned, options);
         continue;
@@ -421,7 +431,10 @@ function writeArray(framer: Framer, a: NDArray, proto: number, aligned: boolean,
 }
 
 /** Method and level from joblib's `compress` argument and the file name (extension rules of joblib.dump). */
-export function resolveCompression(compress: JoblibCompress | undefined, path?: string): [JoblibCompressor, number] | undefined {
+export function resolveCompression(
+  compress: JoblibCompress | undefined,
+  path?: string,
+): [JoblibCompressor, number] | undefined {
   let method: JoblibCompressor | undefined;
   let level: number | undefined;
   if (Array.isArray(compress)) {
@@ -437,8 +450,10 @@ export function resolveCompression(compress: JoblibCompress | undefined, path?: 
   } else if (compress !== undefined && compress !== false) {
     throw new PicklingError(`invalid compress option ${String(compress)}`);
   }
-  if (method !== undefined && !JOBLIB_COMPRESSORS.includes(method)) {
-    throw new PicklingError(`unknown compression method ${JSON.stringify(method)}; use one of ${JOBLIB_COMPRESSORS.join(', ')}`);
+  if (method !== undefined && !ALL_COMPRESSORS.includes(method)) {
+    throw new PicklingError(
+      `unknown compression method ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`,
+    );
   }
   if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) {
     throw new PicklingError(`compress level must be an integer 0-9, got ${level}`);
@@ -471,12 +486,20 @@ export function dumpsJoblib(value: unknown, options: JoblibDumpOptions = {}): Ui
 /**
  * Write a joblib file at `path`: through a temporary file in the same folder renamed over `path`,
  * so no reader ever sees a half-written file. The extension picks the compressor when `compress` is
- * not a [method, level] pair (`.z .gz .bz2 .lzma .xz .lz4`), as joblib.dump does.
+ * not a [method, level] pair (`.z .gz .bz2 .lzma .xz .lz4`), as joblib.dump does; zstd only when named
+ * (`compress: ['zstd', 3]`), since released joblib cannot load it.
+ * @example
+ * await dumpJoblib('model.joblib', value, { compress: ['xz', 3] });
  */
-export async function dumpJoblib(path: string, value: unknown, options: JoblibDumpOptions = {}): Promise<void> {
+export async function dumpJoblib(
+  path: string,
+  value: unknown,
+  options: JoblibDumpOptions = {},
+): Promise<void> {
   const { compress, ...rest } = options;
   const stream = joblibStream(value, rest);
   const c = resolveCompression(compress, path);
+  if (c && (c[0] === 'bz2' || c[0] === 'zstd')) await ready(); // their encoders are WebAssembly
   const data = c ? compressJoblib(stream, c[0], c[1]) : stream;
   await writeFileAtomic(path, data);
 }

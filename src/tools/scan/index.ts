@@ -14,7 +14,8 @@ import type { Policy, Verdict } from '../../unpickle/policy.js';
 import { familySet } from '../../families.js';
 import { sniffFormat } from '../../bytes/sniff.js';
 import { finalize, walkAll } from './walker.js';
-import { containerKind, picklesIn } from '../../containers/torch-archive.js';
+import { containerKind, picklesIn, sniffZip } from '../../containers/torch-archive.js';
+import { ZipReader } from '../../containers/zip.js';
 import type { ScanOptions, ScanReport, ScanUse } from './types.js';
 
 export type { ScanGlobal, ScanOptions, ScanReport, ScanSeverity, ScanUse } from './types.js';
@@ -143,6 +144,16 @@ function scanArchive(data: Uint8Array, kind: 'zip' | 'legacy-torch', policy: Pol
       out.protocol = Math.max(out.protocol, r.protocol);
       out.arrays += r.arrays;
       out.complete &&= r.complete;
+    }
+    if (kind === 'zip' && out.pickles === 0) {
+      const zip = ZipReader.open(data);
+      if (sniffZip(zip).kind === 'zip') {
+        const names = zip.entries.slice(0, 5).map((e) => e.name);
+        out.errors.push(
+          `not a pickle: this is a zip archive with no torch data or .npy arrays (${names.join(', ')}${zip.entries.length > 5 ? ', …' : ''})`,
+        );
+        out.complete = false;
+      }
     }
   } catch (e) {
     out.errors.push(`${kind === 'zip' ? 'zip archive' : 'legacy torch file'} could not be read: ${(e as Error).message}`);

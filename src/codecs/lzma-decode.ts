@@ -1,12 +1,13 @@
 /**
- * LZMA decoding for joblib's `.lzma` ("LZMA alone") and `.xz` (LZMA2 in the xz container) files.
+ * LZMA decoding for joblib's `.lzma` ("LZMA alone") and `.xz` (LZMA2 in the xz container) files, for
+ * the browser build (Node uses liblzma through lzma-native, src/codecs/lzma.node.ts).
  *
- * Written here instead of using a native binding so that the output size is checked while decoding:
- * a few hundred KiB of LZMA can expand to gigabytes, and the cap must stop that before the memory is
- * spent. The whole output stays in memory (the caller needs it anyway), so the output buffer doubles as
- * the LZ dictionary.
+ * Kept hand-written because no browser package decodes both formats synchronously under a cap:
+ * xz-decompress (WebAssembly) only offers an asynchronous stream of xz, LZMA-JS reads only the
+ * .lzma format and grows its output without bound, and @napi-rs/lzma's WebAssembly build needs
+ * Node ≥ 22.20 to install and threads (cross-origin isolation) in a page. The output size is checked
+ * while decoding, and the output buffer doubles as the LZ dictionary.
  */
-import { createHash } from 'node:crypto';
 import { crc32, crc64Bytes } from './checksum.js';
 import { CorruptError, OutBuf } from './outbuf.js';
 
@@ -57,7 +58,8 @@ class RangeDecoder {
     if (data[pos] !== 0) throw new CorruptError('range coder does not start with a zero byte');
     this.data = data;
     this.code =
-      (data[pos + 1] as number) * 0x1000000 + (((data[pos + 2] as number) << 16) | ((data[pos + 3] as number) << 8) | (data[pos + 4] as number));
+      (data[pos + 1] as number) * 0x1000000 +
+      (((data[pos + 2] as number) << 16) | ((data[pos + 3] as number) << 8) | (data[pos + 4] as number));
     if (this.code === 0xffffffff) throw new CorruptError('invalid range coder start');
     this.range = 0xffffffff;
     this.pos = pos + 5;
@@ -265,7 +267,7 @@ class LzmaDecoder {
         const buf = out.buf;
         let dst = out.len;
         let src = dst - rep0 - 1;
-        for (const stop = dst + len; dst < stop; ) buf[dst++] = buf[src++] as number;
+        for (const stop = dst + len; dst < stop;) buf[dst++] = buf[src++] as number;
         out.len = dst;
       }
     } finally {
@@ -331,7 +333,13 @@ function readVarint(data: Uint8Array, p: { pos: number }, end: number): number {
 }
 
 function le32(data: Uint8Array, i: number): number {
-  return ((data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24)) >>> 0;
+  return (
+    ((data[i] as number) |
+      ((data[i + 1] as number) << 8) |
+      ((data[i + 2] as number) << 16) |
+      ((data[i + 3] as number) << 24)) >>>
+    0
+  );
 }
 
 /** LZMA2 chunks from `pos` to their end byte; returns the offset after the end byte. */
@@ -362,7 +370,8 @@ function decodeLzma2(data: Uint8Array, pos: number, end: number, out: OutBuf): n
       continue;
     }
     if (end - pos < 4) throw new CorruptError('truncated LZMA2 chunk header');
-    const unpacked = (control & 0x1f) * 65536 + (((data[pos] as number) << 8) | (data[pos + 1] as number)) + 1;
+    const unpacked =
+      (control & 0x1f) * 65536 + (((data[pos] as number) << 8) | (data[pos + 1] as number)) + 1;
     const packed = (((data[pos + 2] as number) << 8) | (data[pos + 3] as number)) + 1;
     pos += 4;
     const reset = (control >>> 5) & 3;
@@ -392,10 +401,7 @@ function verifyCheck(type: number, data: Uint8Array, pos: number, content: Uint8
   else if (type === 0x04) {
     const c = crc64Bytes(content);
     for (let i = 0; i < 8; i++) if (c[i] !== stored[i]) ok = false;
-  } else if (type === 0x0a) {
-    const c = createHash('sha256').update(content).digest();
-    for (let i = 0; i < 32; i++) if (c[i] !== stored[i]) ok = false;
-  } // other check types are reserved: skipped, as xz does with unsupported checks
+  } // SHA-256 (0x0a; a page has only an asynchronous one) and reserved types are not verified
   if (!ok) throw new CorruptError('integrity check failed');
 }
 
@@ -404,8 +410,10 @@ function decodeXzStream(data: Uint8Array, pos: number, out: OutBuf): number {
   const len = data.length;
   if (len - pos < 12) throw new CorruptError('truncated xz stream header');
   for (let i = 0; i < 6; i++) if (data[pos + i] !== XZ_MAGIC[i]) throw new CorruptError('not an xz stream');
-  if (crc32(data, 0, pos + 6, pos + 8) !== le32(data, pos + 8)) throw new CorruptError('xz stream header CRC mismatch');
-  if (data[pos + 6] !== 0 || ((data[pos + 7] as number) & 0xf0) !== 0) throw new CorruptError('unsupported xz stream flags');
+  if (crc32(data, 0, pos + 6, pos + 8) !== le32(data, pos + 8))
+    throw new CorruptError('xz stream header CRC mismatch');
+  if (data[pos + 6] !== 0 || ((data[pos + 7] as number) & 0xf0) !== 0)
+    throw new CorruptError('unsupported xz stream flags');
   const check = (data[pos + 7] as number) & 0x0f;
   const checkSize = CHECK_SIZES[check] as number;
   pos += 12;
@@ -416,7 +424,8 @@ function decodeXzStream(data: Uint8Array, pos: number, out: OutBuf): number {
     if (hb === 0x00) break; // index indicator
     const hsize = (hb + 1) * 4;
     if (len - pos < hsize) throw new CorruptError('truncated xz block header');
-    if (crc32(data, 0, pos, pos + hsize - 4) !== le32(data, pos + hsize - 4)) throw new CorruptError('xz block header CRC mismatch');
+    if (crc32(data, 0, pos, pos + hsize - 4) !== le32(data, pos + hsize - 4))
+      throw new CorruptError('xz block header CRC mismatch');
     const flags = data[pos + 1] as number;
     if (flags & 0x3c) throw new CorruptError('unsupported xz block flags');
     const p = { pos: pos + 2 };
@@ -436,15 +445,18 @@ function decodeXzStream(data: Uint8Array, pos: number, out: OutBuf): number {
       if ((data[p.pos] as number) > 40) throw new CorruptError('bad LZMA2 dictionary size');
       p.pos += psize;
     }
-    for (let i = p.pos; i < hend; i++) if (data[i] !== 0) throw new CorruptError('non-zero xz block header padding');
+    for (let i = p.pos; i < hend; i++)
+      if (data[i] !== 0) throw new CorruptError('non-zero xz block header padding');
     pos += hsize;
     const outStart = out.len;
     const dataStart = pos;
     pos = decodeLzma2(data, pos, len, out);
     const csize = pos - dataStart;
     const usize = out.len - outStart;
-    if (compressedSize >= 0 && compressedSize !== csize) throw new CorruptError('xz block compressed size mismatch');
-    if (uncompressedSize >= 0 && uncompressedSize !== usize) throw new CorruptError('xz block uncompressed size mismatch');
+    if (compressedSize >= 0 && compressedSize !== csize)
+      throw new CorruptError('xz block compressed size mismatch');
+    if (uncompressedSize >= 0 && uncompressedSize !== usize)
+      throw new CorruptError('xz block uncompressed size mismatch');
     while ((pos - dataStart) % 4 !== 0) {
       if (pos >= len) throw new CorruptError('truncated xz block padding');
       if (data[pos++] !== 0) throw new CorruptError('non-zero xz block padding');
@@ -470,12 +482,16 @@ function decodeXzStream(data: Uint8Array, pos: number, out: OutBuf): number {
     if (data[p.pos++] !== 0) throw new CorruptError('non-zero xz index padding');
   }
   if (len - p.pos < 4 + 12) throw new CorruptError('truncated xz index or footer');
-  if (crc32(data, 0, indexStart, p.pos) !== le32(data, p.pos)) throw new CorruptError('xz index CRC mismatch');
+  if (crc32(data, 0, indexStart, p.pos) !== le32(data, p.pos))
+    throw new CorruptError('xz index CRC mismatch');
   pos = p.pos + 4;
   // Footer: CRC32, backward size, flags, 'YZ'.
-  if (crc32(data, 0, pos + 4, pos + 10) !== le32(data, pos)) throw new CorruptError('xz stream footer CRC mismatch');
-  if ((le32(data, pos + 4) + 1) * 4 !== pos - indexStart) throw new CorruptError('xz footer backward size mismatch');
-  if (data[pos + 8] !== 0 || data[pos + 9] !== check) throw new CorruptError('xz footer flags differ from the header');
+  if (crc32(data, 0, pos + 4, pos + 10) !== le32(data, pos))
+    throw new CorruptError('xz stream footer CRC mismatch');
+  if ((le32(data, pos + 4) + 1) * 4 !== pos - indexStart)
+    throw new CorruptError('xz footer backward size mismatch');
+  if (data[pos + 8] !== 0 || data[pos + 9] !== check)
+    throw new CorruptError('xz footer flags differ from the header');
   if (data[pos + 10] !== 0x59 || data[pos + 11] !== 0x5a) throw new CorruptError('bad xz footer magic');
   return pos + 12;
 }

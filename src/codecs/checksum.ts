@@ -71,7 +71,13 @@ function rotl(x: number, r: number): number {
 }
 
 function read32(d: Uint8Array, i: number): number {
-  return ((d[i] as number) | ((d[i + 1] as number) << 8) | ((d[i + 2] as number) << 16) | ((d[i + 3] as number) << 24)) >>> 0;
+  return (
+    ((d[i] as number) |
+      ((d[i + 1] as number) << 8) |
+      ((d[i + 2] as number) << 16) |
+      ((d[i + 3] as number) << 24)) >>>
+    0
+  );
 }
 
 /** xxHash32 of data[start, end) with `seed` (LZ4 frame header and content checksums). */

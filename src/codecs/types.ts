@@ -1,0 +1,95 @@
+/**
+ * The one interface every compressor of joblib's containers sits behind (src/codecs/*), and the
+ * errors they share. Each codec decodes a whole buffer synchronously with a hard output cap and
+ * encodes at a level; Node and browser variants of a codec export the same shape.
+ */
+import { PicklingError, UnpicklingError } from '../errors.js';
+
+/** The compressors a joblib file can be wrapped in (zstd: read, and written only on request). */
+export type CodecName = 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4' | 'zstd';
+
+export interface Codec {
+  readonly name: CodecName;
+  /** Levels `encode` accepts (inclusive). */
+  readonly levels: readonly [number, number];
+  /**
+   * Whole-buffer decode. Throws UnpicklingError code 'limit' as soon as the output would pass
+   * `maxOutput` (nothing larger than the cap is ever allocated), 'corrupt' or 'truncated' on bad data.
+   */
+  decode(data: Uint8Array, maxOutput: number): Uint8Array;
+  /** Whole-buffer encode at `level`. Throws PicklingError code 'unsupported'-like 'invalid-value' on a bad level. */
+  encode(data: Uint8Array, level: number): Uint8Array;
+}
+
+/** Human names used in messages (joblib's own names where they differ). */
+export const DISPLAY_NAMES: Record<CodecName, string> = {
+  zlib: 'zlib',
+  gzip: 'gzip',
+  bz2: 'bzip2',
+  lzma: 'lzma',
+  xz: 'xz',
+  lz4: 'lz4',
+  zstd: 'zstd',
+};
+
+export function limitError(what: string, maxBytes: number): UnpicklingError {
+  return new UnpicklingError(
+    `decompressed ${what} data exceeds limits.maxInputBytes (${maxBytes} bytes); raise it to allow more`,
+    -1,
+    undefined,
+    'limit',
+  );
+}
+
+export function corruptError(what: string, detail: string): UnpicklingError {
+  const code = /truncat|unexpected end/i.test(detail) ? 'truncated' : 'corrupt';
+  return new UnpicklingError(`corrupt ${what} stream: ${detail}`, -1, undefined, code);
+}
+
+export function checkLevel(name: CodecName, level: number, [lo, hi]: readonly [number, number]): void {
+  if (!Number.isInteger(level) || level < lo || level > hi) {
+    throw new PicklingError(
+      `${name} compression level must be an integer ${lo}-${hi}, got ${level}`,
+      'root',
+      'invalid-value',
+    );
+  }
+}
+
+/**
+ * Output chunks gathered under a cap, joined once at the end into a buffer whose start is 16-byte
+ * aligned (typed-array views at 16-aligned stream offsets must be aligned in memory).
+ */
+export class CappedChunks {
+  readonly parts: Uint8Array[] = [];
+  total = 0;
+  constructor(
+    private readonly what: string,
+    private readonly cap: number,
+  ) {}
+  /** Room left under the cap. */
+  get room(): number {
+    return this.cap - this.total;
+  }
+  push(chunk: Uint8Array): void {
+    if (chunk.length > this.cap - this.total) throw limitError(this.what, this.cap);
+    if (chunk.length === 0) return;
+    this.parts.push(chunk);
+    this.total += chunk.length;
+  }
+  join(): Uint8Array {
+    if (this.parts.length === 1) return aligned(this.parts[0] as Uint8Array);
+    const out = new Uint8Array(this.total);
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+/** `b` itself when its start is 16-byte aligned in memory, else an aligned copy. */
+export function aligned(b: Uint8Array): Uint8Array {
+  return b.byteOffset % 16 === 0 ? b : b.slice();
+}

@@ -1,0 +1,158 @@
+/**
+ * zstd (magic 28 B5 2F FD). No released joblib writes it; files from joblib's unmerged zstd work
+ * and Python 3.14's compression.zstd exist, so reading it is cheap forward compatibility and writing
+ * it happens only when asked for.
+ *
+ * Decoding: fzstd (pure JS, the fflate author's; no initialisation, so it is synchronous in Node
+ * and the browser alike). Its streaming decoder emits one block (≤ 128 KiB) at a time, which is
+ * where the cap is checked; frame headers are read here first so that a declared window or content
+ * size over the limits is refused before fzstd allocates it.
+ * Encoding: @bokuweb/zstd-wasm (the reference libzstd in WebAssembly; same sizes as the zstd CLI at
+ * every level). WebAssembly needs an asynchronous start, so encoding needs `await ready()` first.
+ * Input is cut into 32 MiB frames so the WebAssembly memory (which never shrinks) stays small.
+ */
+import { Decompress } from 'fzstd';
+import * as zstdWasm from '@bokuweb/zstd-wasm';
+import { PicklingError } from '../errors.js';
+import { type Codec, CappedChunks, checkLevel, corruptError, limitError } from './types.js';
+
+const MAGIC = 0xfd2fb528;
+/** zstd's own default limit for decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27). */
+const MAX_WINDOW = 1 << 27;
+const FRAME_INPUT = 32 << 20;
+
+const le = (d: Uint8Array, p: number, n: number): number => {
+  let v = 0;
+  for (let i = n - 1; i >= 0; i--) v = v * 256 + (d[p + i] as number);
+  return v;
+};
+
+/**
+ * The end offset of the zstd or skippable frame at `pos`, after checking its header against the
+ * limits. Returns -1 when `pos` holds no frame magic.
+ */
+function frameEnd(
+  data: Uint8Array,
+  pos: number,
+  room: number,
+  cap: number,
+): { end: number; skippable: boolean } | undefined {
+  if (data.length - pos < 4) return undefined;
+  const magic = le(data, pos, 4);
+  if (magic >>> 4 === 0x184d2a5) {
+    if (data.length - pos < 8) throw corruptError('zstd', 'truncated skippable frame');
+    const end = pos + 8 + le(data, pos + 4, 4);
+    if (end > data.length) throw corruptError('zstd', 'truncated skippable frame');
+    return { end, skippable: true };
+  }
+  if (magic !== MAGIC) return undefined;
+  if (data.length - pos < 6) throw corruptError('zstd', 'truncated frame header');
+  const fhd = data[pos + 4] as number;
+  if (fhd & 0x08) throw corruptError('zstd', 'reserved frame header bit is set');
+  const single = (fhd >> 5) & 1;
+  const dictBytes = [0, 1, 2, 4][fhd & 3] as number;
+  const fcsFlag = fhd >> 6;
+  const fcsBytes = fcsFlag ? 1 << fcsFlag : single;
+  let p = pos + 5;
+  let window = 0;
+  if (!single) {
+    const wd = data[p++] as number;
+    const base = 2 ** (10 + (wd >> 3));
+    window = base + (base / 8) * (wd & 7);
+  }
+  p += dictBytes;
+  if (p + fcsBytes > data.length) throw corruptError('zstd', 'truncated frame header');
+  if (fcsBytes) {
+    const size = le(data, p, fcsBytes) + (fcsBytes === 2 ? 256 : 0);
+    if (size > room) throw limitError('zstd', cap);
+    if (single) window = size;
+  }
+  if (window > MAX_WINDOW)
+    throw corruptError('zstd', `window of ${window} bytes is over zstd's default limit (128 MiB)`);
+  p += fcsBytes;
+  for (;;) {
+    if (data.length - p < 3) throw corruptError('zstd', 'compressed data is truncated');
+    const h = le(data, p, 3);
+    const type = (h >> 1) & 3;
+    if (type === 3) throw corruptError('zstd', 'reserved block type');
+    p += 3 + (type === 1 ? 1 : h >>> 3);
+    if (p > data.length) throw corruptError('zstd', 'compressed data is truncated');
+    if (h & 1) break;
+  }
+  if (fhd & 0x04) p += 4; // content checksum (XXH64; fzstd does not verify it)
+  if (p > data.length) throw corruptError('zstd', 'compressed data is truncated');
+  return { end: p, skippable: false };
+}
+
+let started: Promise<void> | undefined;
+let isReady = false;
+
+/**
+ * Start the zstd encoder's WebAssembly (once). `wasm` is where zstd.wasm is served in a browser
+ * bundle that does not place it next to the bundle.
+ * @example
+ * await zstdReady(); dumpsJoblib(value, { compress: ['zstd', 3] });
+ */
+export function zstdReady(wasm?: string | URL): Promise<void> {
+  started ??= (zstdWasm.init as (path?: string) => Promise<void>)(
+    wasm === undefined ? undefined : String(wasm),
+  ).then(() => {
+    isReady = true;
+  });
+  return started;
+}
+
+export const zstdCodec: Codec = {
+  name: 'zstd',
+  levels: [1, 19],
+  /** zstd frames back to back (skippable frames skipped); bytes that start no frame are ignored. */
+  decode(data, maxOutput) {
+    const out = new CappedChunks('zstd', maxOutput);
+    let pos = 0;
+    let first = true;
+    for (;;) {
+      const f = frameEnd(data, pos, out.room, maxOutput);
+      if (!f) {
+        if (first) throw corruptError('zstd', 'no zstd frame');
+        break;
+      }
+      first = false;
+      if (!f.skippable) {
+        const d = new Decompress((chunk) => out.push(chunk));
+        try {
+          d.push(data.subarray(pos, f.end), true);
+        } catch (e) {
+          if ((e as { code?: unknown }).code === 'limit') throw e;
+          throw corruptError('zstd', (e as Error).message);
+        }
+      }
+      pos = f.end;
+    }
+    return out.join();
+  },
+  encode(data, level) {
+    checkLevel('zstd', level, this.levels);
+    if (!isReady) {
+      throw new PicklingError(
+        'zstd writing needs its WebAssembly started first: `await ready()` (from picklejar) before a synchronous dump',
+        'root',
+        'invalid-value',
+      );
+    }
+    if (data.length <= FRAME_INPUT) return zstdWasm.compress(data, level);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let s = 0; s < data.length; s += FRAME_INPUT) {
+      const c = zstdWasm.compress(data.subarray(s, s + FRAME_INPUT), level);
+      parts.push(c);
+      total += c.length;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  },
+};
