@@ -6,7 +6,12 @@ import { load, loads, loadsAll } from '../index.js';
 import { decompressJoblib, detectJoblibCompression } from '../joblib/compress.js';
 import { isNpy } from '../numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
-import { formatSize, type Input } from './read.js';
+import { formatSize, type Input, type Status } from './read.js';
+
+/** How an input is named in messages: `<stdin>` for `-`. */
+export function displayName(name: string): string {
+  return name === '-' ? '<stdin>' : name;
+}
 
 /** What a buffer is, before decoding. */
 export interface ContainerInfo {
@@ -50,8 +55,22 @@ function mentionsSideFiles(plain: Uint8Array): boolean {
   return false;
 }
 
-/** The decompressed stream (or the input itself) and what kind of container held it. */
-export function unwrap(data: Uint8Array): { plain: Uint8Array; info: ContainerInfo } {
+/** The container kind of `data` from its first bytes only (for inputs read in pieces). */
+export function containerOf(head: Uint8Array): 'npy' | string | undefined {
+  if (isNpy(head)) return 'npy';
+  const kind = detectJoblibCompression(head);
+  return kind === undefined ? undefined : COMPRESSION_NAMES[kind];
+}
+
+/**
+ * The decompressed stream (or the input itself) and what kind of container held it. `status` hears
+ * `decompressing …` before a compressed input is unpacked (the slow stage of big joblib files).
+ */
+export function unwrap(
+  data: Uint8Array,
+  status?: Status,
+  name = '',
+): { plain: Uint8Array; info: ContainerInfo } {
   if (isNpy(data)) {
     return {
       plain: data,
@@ -65,6 +84,10 @@ export function unwrap(data: Uint8Array): { plain: Uint8Array; info: ContainerIn
     };
   }
   const kind = detectJoblibCompression(data);
+  if (kind !== undefined)
+    status?.(
+      `decompressing ${name ? name + ' ' : ''}(${COMPRESSION_NAMES[kind]}, ${formatSize(data.length)})`,
+    );
   const plain = decompressJoblib(data, DEFAULT_LIMITS.maxInputBytes) ?? data;
   const joblib = kind === 'zfile' || containsAscii(plain, 'joblib.numpy_pickle') || kind !== undefined;
   return {
@@ -102,8 +125,10 @@ export function describeContainer(info: ContainerInfo): string {
 export async function decodeInput(
   input: Input,
   options: LoadOptions,
+  status?: Status,
 ): Promise<{ value: unknown; info: ContainerInfo }> {
-  const { plain, info } = unwrap(input.data);
+  const { plain, info } = unwrap(input.data, status, displayName(input.name));
+  status?.(`decoding ${displayName(input.name)} (${formatSize(plain.length)})`);
   if (info.format === 'npy') return { value: loads(input.data, options), info };
   if (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain))) {
     return { value: await load(input.path, options), info };
@@ -118,8 +143,9 @@ export async function decodeInput(
 export async function decodeAll(
   input: Input,
   options: LoadOptions,
+  status?: Status,
 ): Promise<{ values: unknown[]; info: ContainerInfo }> {
-  const { plain, info } = unwrap(input.data);
+  const { plain, info } = unwrap(input.data, status, displayName(input.name));
   if (
     info.format === 'npy' ||
     (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain)))
@@ -127,5 +153,6 @@ export async function decodeAll(
     const { value } = await decodeInput(input, options);
     return { values: [value], info };
   }
+  status?.(`decoding ${displayName(input.name)} (${formatSize(plain.length)})`);
   return { values: loadsAll(plain, options), info };
 }

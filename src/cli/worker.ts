@@ -10,6 +10,7 @@ export interface WorkerInput {
   readonly argv: readonly string[];
   readonly stdin: Uint8Array | undefined;
   readonly stdoutIsTTY: boolean;
+  readonly columns: number | undefined;
   readonly color: boolean;
   readonly debug: boolean;
 }
@@ -38,6 +39,7 @@ async function work(input: WorkerInput): Promise<void> {
       status: (text) => parentPort?.postMessage({ type: 'status', text } satisfies WorkerMessage),
       stdin: async () => input.stdin ?? new Uint8Array(0),
       stdoutIsTTY: input.stdoutIsTTY,
+      columns: input.columns,
       style: makeStyle(input.color),
       debug: input.debug,
     });
