@@ -2,16 +2,12 @@
  * The container an input is in (plain pickle, joblib, compressed joblib, .npy) and the decoded value. The library does the decoding; this module only
  * decides which entry point gets which bytes, so that a file is read and decompressed once.
  */
-import { load, loads, loadsAll } from '../index.js';
+import { load, loads, loadsAll } from '../load.js';
+import { COMPRESSION_NAMES } from './container.js';
 import { decompressJoblib, detectJoblibCompression } from '../joblib/compress.js';
 import { isNpy } from '../numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
-import { formatSize, type Input, type Status } from './read.js';
-
-/** How an input is named in messages: `<stdin>` for `-`. */
-export function displayName(name: string): string {
-  return name === '-' ? '<stdin>' : name;
-}
+import { displayName, formatSize, type Input, type Status } from './read.js';
 
 /** What a buffer is, before decoding. */
 export interface ContainerInfo {
@@ -26,16 +22,6 @@ export interface ContainerInfo {
   /** PROTO of the (first) pickle; undefined for protocol 0/1 streams (no header) and .npy. */
   readonly protocol: number | undefined;
 }
-
-const COMPRESSION_NAMES: Record<string, string> = {
-  zlib: 'zlib',
-  gzip: 'gzip',
-  bz2: 'bz2',
-  lzma: 'lzma',
-  xz: 'xz',
-  lz4: 'lz4',
-  zfile: 'z-file',
-};
 
 function containsAscii(data: Uint8Array, text: string): boolean {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(text, 0, 'latin1') >= 0;
@@ -53,13 +39,6 @@ function mentionsSideFiles(plain: Uint8Array): boolean {
     if (i < 5 || b.toString('latin1', i - 5, i) !== 'Numpy') return true;
   }
   return false;
-}
-
-/** The container kind of `data` from its first bytes only (for inputs read in pieces). */
-export function containerOf(head: Uint8Array): 'npy' | string | undefined {
-  if (isNpy(head)) return 'npy';
-  const kind = detectJoblibCompression(head);
-  return kind === undefined ? undefined : COMPRESSION_NAMES[kind];
 }
 
 /**

@@ -153,9 +153,12 @@ function inWorker(input: WorkerInput, spinner: Spinner): Promise<number> {
         spinner.update(`picklejar: ${m.text}`);
         return;
       }
-      done = true;
       spinner.stop();
-      for (const chunk of m.out) writeOut(chunk);
+      if (m.type === 'out') {
+        writeOut(m.chunk);
+        return;
+      }
+      done = true;
       for (const line of m.err) writeErr(line);
       resolve(m.code);
     });

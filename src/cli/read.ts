@@ -1,7 +1,7 @@
 /** Reading the CLI's inputs (files, or stdin as `-`) into memory, with progress reports. */
 import { open } from 'node:fs/promises';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
-import { formatSize } from '../tools/show/format.js';
+import { formatSize } from '../tools/show/size.js';
 
 export { formatSize };
 
@@ -12,6 +12,11 @@ export interface Input {
   /** Set for files (not for stdin). */
   readonly path: string | undefined;
   readonly data: Uint8Array;
+}
+
+/** How an input is named in messages: `<stdin>` for `-`. */
+export function displayName(name: string): string {
+  return name === '-' ? '<stdin>' : name;
 }
 
 /** A failure to read an input (exit status 3). */

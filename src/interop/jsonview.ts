@@ -73,7 +73,7 @@ import {
   PyZoneInfo,
 } from '../python/stdlib.js';
 import { DType, NDArray, NumpyScalar } from '../numpy/index.js';
-import { DataFrame, Series } from '../pandas/index.js';
+import { DataFrame, PandasIndex, Series } from '../pandas/index.js';
 import { PicklingError } from '../errors.js';
 import { reprBytes, reprFloat, reprStr } from '../tools/pyrepr.js';
 import { toBase64 } from './jsonpickle-common.js';
@@ -492,7 +492,13 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
         tasks.push(member(body, key, data, at, depth));
         // The nested arrays are fresh, so they never count as shared.
       } else {
-        body.add(key, new ArrayData(a, truncated ? maxItems : undefined));
+        const n = truncated ? maxItems : undefined;
+        // Refuse before any text is written (array data is converted while it is written).
+        if (!r.tagged && r.nonFinite === 'error') {
+          const at = (): string => `${pointer(t)}/$ndarray/${key}`;
+          forEachElement(a, n ?? a.size, (x) => void elementNode(x, a.dtype, r, at));
+        }
+        body.add(key, new ArrayData(a, n));
       }
     } else if (v instanceof DataFrame || v instanceof Series) {
       const body = new Obj();
@@ -503,12 +509,12 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
         v instanceof DataFrame
           ? [
               ['columns', v.columns],
-              ['index', v.index],
+              ['index', frameIndex(v, v.index)],
               ['data', v.columns.map((c) => v.column(c) ?? [])],
             ]
           : [
               ['name', v.name],
-              ['index', v.index],
+              ['index', frameIndex(v, v.index)],
               ['data', v.values()],
             ];
       for (const [k, x] of members) tasks.push(member(body, k, x, at, depth));
@@ -532,6 +538,16 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
     for (let i = tasks.length - 1; i >= 0; i--) stack.push(tasks[i] as Task);
   }
   return root[0] as Node;
+}
+
+/**
+ * The index labels of a DataFrame or Series. A RangeIndex's labels are computed, as JS numbers even
+ * in lossless mode, where a JS number means a float: they are ints.
+ */
+function frameIndex(v: DataFrame | Series, labels: unknown[]): unknown[] {
+  const axis = v.manager?.axes[v instanceof DataFrame ? 1 : 0];
+  if (!(axis instanceof PandasIndex) || !axis.cls.endsWith('RangeIndex')) return labels;
+  return labels.map((x) => (typeof x === 'number' && Number.isSafeInteger(x) ? BigInt(x) : x));
 }
 
 /** Nested arrays of `flat` (C order) for `shape`. */

@@ -171,6 +171,19 @@ function wrapperAttributes(w: Wrapper, state: Item): Map<string, Item> | undefin
   return attrs;
 }
 
+/** numpy's name for simple dtypes (`float64`, `<U5` as `str160`); structured ones by their fields. */
+function dtypeName(dt: DType): string {
+  if (dt.subarray !== null) return `(${dtypeName(dt.subarray.base)}, ${shapeText(dt.subarray.shape)})`;
+  if (dt.names === null || dt.fields === null) return dt.names === null ? dt.name : dt.str;
+  const fields = dt.fields;
+  const field = (n: string): string => {
+    const f = fields.get(n)?.dtype;
+    if (f === undefined) return '?';
+    return f.names === null && f.subarray === null ? `'${f.str}'` : dtypeName(f);
+  };
+  return `[${dt.names.map((n) => `('${n}', ${field(n)})`).join(', ')}]`;
+}
+
 function shapeText(shape: readonly number[]): string {
   return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
@@ -254,9 +267,12 @@ export function joblibWatcher(): OpWatcher {
         case 'EMPTY_TUPLE':
           stack.push(Tuple.from_<Item>([]));
           return undefined;
-        case 'TUPLE':
-          stack.push(Tuple.from_(popMark()));
+        case 'TUPLE': {
+          // popMark() replaces `stack`: take the items before pushing.
+          const t = Tuple.from_(popMark());
+          stack.push(t);
           return undefined;
+        }
         case 'TUPLE1':
         case 'TUPLE2':
         case 'TUPLE3': {
@@ -325,7 +341,8 @@ export function joblibWatcher(): OpWatcher {
         case 'INST': {
           const text = typeof arg === 'string' ? arg : '';
           const sp = text.indexOf(' ');
-          stack.push(called(new PyGlobal(text.slice(0, sp), text.slice(sp + 1)), popMark(), g));
+          const args = popMark();
+          stack.push(called(new PyGlobal(text.slice(0, sp), text.slice(sp + 1)), args, g));
           return undefined;
         }
         case 'OBJ': {
@@ -435,7 +452,7 @@ function payload(g: GenOp, w: Wrapper, state: Item, reader: OpReader): AfterOp {
   const order = attrs.get('order') === 'F' ? ', order F' : '';
   const pad = padding !== undefined ? `, padding ${padding}` : '';
   return {
-    lines: `${where(dataAt)}[array payload: ${nbytes} bytes, ${dtype.name} ${shapeText(shape)}${order}${pad}]\n`,
+    lines: `${where(dataAt)}[array payload: ${nbytes} bytes, ${dtypeName(dtype)} ${shapeText(shape)}${order}${pad}]\n`,
     resume: dataAt + nbytes,
   };
 }

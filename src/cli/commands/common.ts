@@ -4,7 +4,7 @@ import { flag, stringOption, UsageError, type Parsed } from '../args.js';
 import { readFileWithStatus, type Input } from '../read.js';
 import type { Io } from '../specs.js';
 
-export { displayName } from '../input.js';
+export { displayName } from '../read.js';
 
 /** A command's implementation (its options and operands are declared in specs.ts). */
 export interface Runner {

@@ -15,7 +15,7 @@ import { disassembleJoblib, sourceReader, type ByteSource } from '../../tools/di
 import { decompressJoblib } from '../../joblib/compress.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag, intOption } from '../args.js';
-import { containerOf } from '../input.js';
+import { containerOf } from '../container.js';
 import { errnoText, formatSize, InputError } from '../read.js';
 import type { Io } from '../specs.js';
 import { displayName, getInput, type Runner } from './common.js';

@@ -3,7 +3,7 @@ import { decompressJoblib } from '../../joblib/compress.js';
 import { scan } from '../../tools/scan.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag } from '../args.js';
-import { containerOf } from '../input.js';
+import { containerOf } from '../container.js';
 import { formatSize, InputError } from '../read.js';
 import { scanExitCode, scanJson, scanText, type FileResult } from '../scan-report.js';
 import { displayName, getInput, type Runner } from './common.js';

@@ -30,28 +30,12 @@ import { DType, NDArray, NumpyScalar } from '../../numpy/index.js';
 import { DataFrame, PandasExtensionArray, PandasIndex, Series } from '../../pandas/index.js';
 import { reprBytes, reprFloat, reprStr } from '../pyrepr.js';
 
+export { formatSize } from './size.js';
+
 /** Characters of a str shown before eliding (unless the width leaves less). */
 export const STR_CHARS = 80;
 /** Bytes of a bytes value shown before eliding. */
 export const BYTES_SHOWN = 32;
-
-/**
- * A byte count for people, in binary units: `868 bytes`, `1.4 KiB`, `250 MiB`, `3.2 GiB`.
- * @example
- * formatSize(256_000_000); // '244 MiB'
- */
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  // Three significant digits at most: 1.4 KiB, 45.3 MiB, 250 MiB (rounding 99.96 up to 100.0 is fine).
-  return `${v >= 99.95 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
-}
 
 /**
  * A str repr, elided after `max` characters (between 16 and STR_CHARS): `'abc…' (1200 chars)`.

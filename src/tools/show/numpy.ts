@@ -63,7 +63,7 @@ export function timeText(v: unknown, dt: DType): string | undefined {
   return iso.slice(0, 16);
 }
 
-function elementText(a: NDArray, idx: number[], lossless: boolean): string {
+function elementText(a: NDArray, idx: number[], lossless: boolean, fields = 3): string {
   let v: unknown;
   try {
     if (a instanceof MaskedArray && a.mask && a.mask.dtype.names === null && a.mask.size === a.size) {
@@ -83,35 +83,40 @@ function elementText(a: NDArray, idx: number[], lossless: boolean): string {
     return `${compactNum(v.re, false)}${v.im < 0 ? '-' : '+'}${compactNum(Math.abs(v.im), false)}j`;
   if (isPlainObject(v) && a.dtype.names !== null) {
     const keys = Object.keys(v);
-    const parts = keys.slice(0, 3).map((k) => `${k}=${shortRepr(v[k], lossless, 1, true)}`);
-    if (keys.length > 3) parts.push('…');
+    const parts = keys.slice(0, fields).map((k) => `${k}=${shortRepr(v[k], lossless, 1, true)}`);
+    if (keys.length > fields) parts.push('…');
     return `(${parts.join(', ')})`;
   }
   return shortRepr(v, lossless, 1, true);
 }
 
-/** numpy-like preview: `[[1.5, 2.0, …, 9.0], …]`, the first and last `edge` items per axis. */
-function preview(a: NDArray, lossless: boolean, edge: number): string {
+/**
+ * numpy-like preview: `[[1.5, 2.0, …, 9.0], …]`, the first and last `edge` items per axis (edge 0:
+ * the first item only); records show their first `fields` fields.
+ */
+function preview(a: NDArray, lossless: boolean, edge: number, fields: number): string {
   const shape = a.shape;
-  if (shape.length === 0) return elementText(a, [], lossless);
+  const elementText_ = (idx: number[]): string => elementText(a, idx, lossless, fields);
+  if (shape.length === 0) return elementText_([]);
   if (a.size === 0) return '[]';
   if (shape.length > 3) {
     // High-dimensional: the first few elements in C order.
     const out: string[] = [];
     const idx = shape.map(() => 0);
-    for (let n = 0; n < Math.min(a.size, 2 * edge); n++) {
-      out.push(elementText(a, idx, lossless));
+    for (let n = 0; n < Math.min(a.size, Math.max(1, 2 * edge)); n++) {
+      out.push(elementText_(idx));
       for (let k = shape.length - 1; k >= 0; k--) {
         if (++(idx[k] as number) < (shape[k] as number)) break;
         idx[k] = 0;
       }
     }
-    return `flat [${out.join(', ')}${a.size > 2 * edge ? ', …' : ''}]`;
+    return `flat [${out.join(', ')}${a.size > out.length ? ', …' : ''}]`;
   }
   const rec = (dim: number, prefix: number[]): string => {
     const len = shape[dim] as number;
     const picks: (number | null)[] = [];
-    if (len <= 2 * edge + 1) for (let i = 0; i < len; i++) picks.push(i);
+    if (edge === 0) picks.push(0, ...(len > 1 ? [null] : []));
+    else if (len <= 2 * edge + 1) for (let i = 0; i < len; i++) picks.push(i);
     else {
       for (let i = 0; i < edge; i++) picks.push(i);
       picks.push(null);
@@ -121,7 +126,7 @@ function preview(a: NDArray, lossless: boolean, edge: number): string {
       i === null
         ? '…'
         : dim === shape.length - 1
-          ? elementText(a, [...prefix, i], lossless)
+          ? elementText_([...prefix, i])
           : rec(dim + 1, [...prefix, i]),
     );
     return `[${parts.join(', ')}]`;
@@ -137,9 +142,11 @@ function preview(a: NDArray, lossless: boolean, edge: number): string {
  */
 export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
   let text = '';
-  for (let edge = EDGE; edge >= 1; edge--) {
+  // From the fullest preview to the shortest: fewer edge items, then fewer record fields, then the first item.
+  const tries: [number, number][] = [[EDGE, 3], [2, 3], [1, 3], [1, 2], [1, 1], [0, 1]];
+  for (const [edge, fields] of tries) {
     try {
-      text = preview(a, lossless, edge);
+      text = preview(a, lossless, edge, fields);
     } catch (e) {
       return `<cannot preview: ${(e as Error).message}>`;
     }
