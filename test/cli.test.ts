@@ -69,6 +69,17 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<
   return out;
 }
 
+/**
+ * The summary (first line, continued on indented lines after a trailing `;` when it does not fit the
+ * width) and the tree lines of `show` output.
+ */
+function splitShow(stdout: string): { header: string; tree: string[] } {
+  const lines = stdout.split('\n');
+  let i = 1;
+  while (i < lines.length && (lines[i - 1] as string).endsWith(';')) i++;
+  return { header: lines.slice(0, i).join(' ').replace(/;\s+/g, '; '), tree: lines.slice(i) };
+}
+
 /** stderr holds exactly one line. */
 function oneLine(s: string): string {
   const lines = s.split('\n').filter((l) => l !== '');
@@ -256,11 +267,12 @@ describe('show', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toMatch(ANSI);
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe(
-      `${MODEL}: joblib file, zlib-compressed, ${fs.statSync(MODEL).size} bytes (1390 bytes unpacked), protocol 4; 3 objects of 3 classes, 7 arrays, 3 containers`,
+    const { header, tree } = splitShow(r.stdout);
+    expect(header).toBe(
+      `${MODEL}: joblib file, zlib-compressed, ${fs.statSync(MODEL).size} bytes (1.4 KiB unpacked), protocol 4; 3 objects of 3 classes, 7 arrays, 3 containers`,
     );
-    expect(lines[1]).toBe('sklearn.pipeline.Pipeline');
+    expect(tree[0]).toBe('sklearn.pipeline.Pipeline');
+    for (const line of r.stdout.split('\n')) expect([...line].length).toBeLessThanOrEqual(100);
     expect(r.stdout).toContain(
       "  steps: list (2 items)\n    [0]: tuple (2 items)\n      [0]: 'scaler'\n      [1]: sklearn.preprocessing._data.StandardScaler\n",
     );
@@ -281,11 +293,11 @@ describe('show', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        `${DATA}: pickle, 1125 bytes, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
+        `${DATA}: pickle, 1.1 KiB, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
         'dict (6 items)',
         "  'name': 'weather'",
         "  'created': datetime.datetime 2024-05-17 09:30:00.123456",
-        "  'readings': ndarray float32 (3, 4) [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]",
+        "  'readings': ndarray float32 (3, 4) [[0.0, …, 3.0], [4.0, …, 7.0], [8.0, …, 11.0]]",
         "  'tags': tuple (2 items)",
         "    [0]: 'daily'",
         "    [1]: 'europe'",
@@ -304,13 +316,19 @@ describe('show', () => {
     );
   });
 
-  test('--lossless tells ints from floats (C: 1.0, max_iter: 100)', async () => {
+  test('ints and floats are told apart (C: 1.0, max_iter: 100); --width widens the lines', async () => {
     const plain = await cli(['show', MODEL]);
-    const lossless = await cli(['show', '--lossless', MODEL]);
-    expect(plain.stdout).toContain('        C: 1\n');
-    expect(lossless.stdout).toContain('        C: 1.0\n');
-    expect(lossless.stdout).toContain('        max_iter: 100\n');
-    expect(lossless.stdout).toContain('        tol: 0.0001\n');
+    expect(plain.stdout).toContain('        C: 1.0\n');
+    expect(plain.stdout).toContain('        max_iter: 100\n');
+    expect(plain.stdout).toContain('        tol: 0.0001\n');
+    expect((await cli(['show', '--lossless', MODEL])).stdout).toBe(plain.stdout);
+    const wide = await cli(['show', '--width', '0', DATA]);
+    expect(wide.stdout).toContain(
+      "  'readings': ndarray float32 (3, 4) [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]\n",
+    );
+    const narrow = await cli(['show', '--width', '40', MODEL]);
+    for (const line of narrow.stdout.split('\n')) expect([...line].length).toBeLessThanOrEqual(40);
+    expect(narrow.stdout).toContain('        coef_: ndarray float64 (1, 3) [[2.…\n');
   });
 
   test('--encoding: Python 2 str with non-ASCII bytes (refused by default with the option named)', async () => {
@@ -335,19 +353,19 @@ describe('show', () => {
     const file = await cli(['show', MODEL]);
     const stdin = await cli(['show', '-'], { input: fs.readFileSync(MODEL) });
     expect(stdin.code).toBe(0);
-    expect(stdin.stdout.split('\n').slice(1)).toEqual(file.stdout.split('\n').slice(1));
-    expect(stdin.stdout.split('\n')[0]).toMatch(/^<stdin>: joblib file, zlib-compressed/);
+    expect(splitShow(stdin.stdout).tree).toEqual(splitShow(file.stdout).tree);
+    expect(splitShow(stdin.stdout).header).toMatch(/^<stdin>: joblib file, zlib-compressed/);
   });
 
   test('10^6-deep nesting: depth-limited output, full count', async () => {
     const r = await cli(['show', path.join(TMP, 'deep.pkl')]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/protocol 2; 1000000 containers$/);
-    expect(lines).toHaveLength(2 + 8);
-    expect(lines[9]).toBe(`${'  '.repeat(8)}[0]: list (1 item) […]`);
+    const { header, tree } = splitShow(r.stdout.trimEnd());
+    expect(header).toMatch(/protocol 2; 1000000 containers$/);
+    expect(tree).toHaveLength(1 + 8);
+    expect(tree[8]).toBe(`${'  '.repeat(8)}[0]: list (1 item) […]`);
     const shallow = await cli(['show', '--depth', '2', path.join(TMP, 'fan.pkl')]);
-    expect(shallow.stdout.trimEnd().split('\n').slice(1)).toEqual([
+    expect(splitShow(shallow.stdout.trimEnd()).tree).toEqual([
       'list (2 items)',
       '  [0]: list (2 items) &2',
       '    [0]: list (2 items) &1 […]',
@@ -359,21 +377,21 @@ describe('show', () => {
   test('60 levels of [x, x]: each shared list printed once, with anchors', async () => {
     const r = await cli(['show', '--depth', '100', path.join(TMP, 'fan.pkl')]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/; 61 containers$/);
-    // Summary, the root, 59 shared lists printed once, the empty x0 twice (an atom), 59 back-references.
-    expect(lines).toHaveLength(1 + 1 + 59 + 2 + 59);
+    const { header, tree: lines } = splitShow(r.stdout.trimEnd());
+    expect(header).toMatch(/; 61 containers$/);
+    // The root, 59 shared lists printed once, the empty x0 twice (an atom), 59 back-references.
+    expect(lines).toHaveLength(1 + 59 + 2 + 59);
     expect(lines.filter((l) => l.includes('(same object as above)'))).toHaveLength(59);
-    expect(lines[2]).toBe('  [0]: list (2 items) &59');
+    expect(lines[1]).toBe('  [0]: list (2 items) &59');
     expect(lines[lines.length - 1]).toBe('  [1]: *59 (same object as above)');
   });
 
   test('cycles and long containers', async () => {
-    const r = await cli(['show', '--items', '5', path.join(TMP, 'mixed.pkl')]);
+    const r = await cli(['show', '--items', '5', '--width', '0', path.join(TMP, 'mixed.pkl')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        `${path.join(TMP, 'mixed.pkl')}: pickle, ${fs.statSync(path.join(TMP, 'mixed.pkl')).size} bytes, protocol 2; 3 containers`,
+        `${path.join(TMP, 'mixed.pkl')}: pickle, ${(fs.statSync(path.join(TMP, 'mixed.pkl')).size / 1024).toFixed(1)} KiB, protocol 2; 3 containers`,
         'dict (2 items)',
         "  'a': list (1 item) &1",
         '    [0]: *1 (cycle: contains itself)',
@@ -393,7 +411,7 @@ describe('show', () => {
     const f = path.join(FIX, 'core', 'raw_multi.p5.pkl');
     const r = await cli(['show', '--all', f]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').slice(1).join('\n')).toBe(
+    expect(splitShow(r.stdout).tree.join('\n')).toBe(
       [
         '--- pickle 1 of 6 ---',
         '1',
@@ -413,8 +431,8 @@ describe('show', () => {
         '',
       ].join('\n'),
     );
-    expect(r.stdout.split('\n')[0]).toMatch(/; 6 pickles; 3 containers$/);
-    expect((await cli(['show', f])).stdout.split('\n').slice(1)).toEqual(['1', '']);
+    expect(splitShow(r.stdout).header).toMatch(/; 6 pickles; 3 containers$/);
+    expect(splitShow((await cli(['show', f])).stdout).tree).toEqual(['1', '']);
   });
 
   test('colours: only on request when stdout is not a terminal; --no-color wins', async () => {
@@ -485,7 +503,7 @@ describe('show', () => {
     const frame = await cli(['show', path.join(FIX, 'ml', 'dataframe_mixed.c3.joblib')]);
     expect(frame.code).toBe(0);
     expect(frame.stdout).toContain(
-      "columns: 'a' int64, 'b' float64, 's' object, 'flag' bool, 'when' DatetimeArray, 'cat' Categorical",
+      "columns: 'a' int64, 'b' float64, 's' object, 'flag' bool, 'when' datetime64[ns], 'cat' category",
     );
   });
 
@@ -511,7 +529,7 @@ describe('show', () => {
     for (const { f, ok, r } of results) {
       if (ok) {
         expect(r.code, `${f}: ${r.stderr}`).toBe(0);
-        expect(r.stdout.split('\n')[0], f).toContain(`${path.join(FIX, f)}: `);
+        expect(splitShow(r.stdout).header, f).toContain(`${path.join(FIX, f)}: `);
         expect(r.stdout.split('\n').length, f).toBeLessThan(400);
       } else {
         expect(r.code, f).toBe(3);
@@ -821,10 +839,12 @@ print(json.dumps(res))
 // ---------------------------------------------------------------------------------------------
 
 describe('json (plain view)', () => {
-  test('examples/data.pkl: markers for datetime, arrays, DataFrame, int-keyed dict', async () => {
+  test('examples/data.pkl: markers for datetime, arrays, DataFrame; int keys stringified (--tagged: $map)', async () => {
     const r = await cli(['json', DATA]);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[1]).toBe('  "name": "weather",');
+    // Floats are written as Python writes them.
+    expect(r.stdout).toContain('          12.5,\n          -3.0,\n          19.25\n');
     expect(JSON.parse(r.stdout)).toEqual({
       name: 'weather',
       created: { $datetime: '2024-05-17T09:30:00.123456' },
@@ -851,16 +871,18 @@ describe('json (plain view)', () => {
           ],
         },
       },
-      flags: {
-        $map: [
-          [1, true],
-          [2, false],
-        ],
-      },
+      flags: { '1': true, '2': false },
     });
     const compact = await cli(['json', '--indent', '0', DATA]);
     expect(compact.stdout.trimEnd().split('\n')).toHaveLength(1);
     expect(JSON.parse(compact.stdout)).toEqual(JSON.parse(r.stdout));
+    const tagged = JSON.parse((await cli(['json', '--tagged', DATA])).stdout) as Record<string, unknown>;
+    expect(tagged['flags']).toEqual({
+      $map: [
+        [1, true],
+        [2, false],
+      ],
+    });
   });
 
   // retry: once in a full parallel CI run this spawn returned an empty stdout (not reproduced alone);

@@ -124,6 +124,8 @@ const WRAPPER_NAMES = new Set([
   'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
 ]);
 const DTYPE_NAMES = new Set(['numpy.dtype', 'numpy.core.multiarray.dtype', 'numpy._core.multiarray.dtype']);
+/** Protocol 0/1 pickles name it with its Python 2 module name. */
+const RECONSTRUCTOR_NAMES = new Set(['copyreg._reconstructor', 'copy_reg._reconstructor']);
 /** NumpyArrayWrapper.__init__ parameters, in order (joblib >= 1.2; the last one defaults to 16). */
 const WRAPPER_INIT = ['subclass', 'shape', 'order', 'dtype', 'allow_mmap', 'numpy_array_alignment_bytes'];
 
@@ -215,7 +217,7 @@ export function joblibWatcher(): OpWatcher {
       }
     }
     // copyreg._reconstructor(cls, object, None): how protocols 0-1 create plain instances.
-    if (callable instanceof PyGlobal && callable.qualifiedName === 'copyreg._reconstructor' && args) {
+    if (isGlobal(callable, RECONSTRUCTOR_NAMES) && args) {
       if (isGlobal(args[0], WRAPPER_NAMES)) return new Wrapper(undefined);
     }
     return OPAQUE;
