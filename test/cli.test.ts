@@ -8,6 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { load } from '../src/index.js';
+import { execute, plan } from '../src/cli/run.js';
+import { makeStyle } from '../src/cli/style.js';
+import { decompressJoblib } from '../src/joblib/compress.js';
+import { memoryReader } from '../src/tools/dis.js';
+import { disassembleJoblib } from '../src/tools/dis-joblib.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -54,6 +59,32 @@ async function cliBytes(
   return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: Buffer.from(r.stderr).toString('utf8') };
 }
 
+/**
+ * Run a command in this process, from the sources (no spawn): its output, stderr lines and the stages
+ * it names on the progress line.
+ */
+async function inProcess(
+  argv: readonly string[],
+  opts: { columns?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string[]; statuses: string[] }> {
+  const p = plan(argv);
+  if (p.kind !== 'run') return { code: 0, stdout: p.text, stderr: [], statuses: [] };
+  const out: string[] = [];
+  const stderr: string[] = [];
+  const statuses: string[] = [];
+  const code = await execute(p, {
+    out: (c) => void out.push(typeof c === 'string' ? c : Buffer.from(c).toString('latin1')),
+    err: (l) => void stderr.push(l),
+    status: (t) => void statuses.push(t),
+    stdin: async () => new Uint8Array(0),
+    stdoutIsTTY: false,
+    columns: opts.columns,
+    style: makeStyle(false),
+    debug: false,
+  });
+  return { code, stdout: out.join(''), stderr, statuses };
+}
+
 /** Run `fn` over `items` with at most `n` in flight (each runs a process). */
 async function pool<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -76,8 +107,14 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<
 function splitShow(stdout: string): { header: string; tree: string[] } {
   const lines = stdout.split('\n');
   let i = 1;
-  while (i < lines.length && (lines[i - 1] as string).endsWith(';')) i++;
-  return { header: lines.slice(0, i).join(' ').replace(/;\s+/g, '; '), tree: lines.slice(i) };
+  while (i < lines.length && /[:;,]$/.test(lines[i - 1] as string)) i++;
+  return {
+    header: lines
+      .slice(0, i)
+      .join(' ')
+      .replace(/([:;,]) +/g, '$1 '),
+    tree: lines.slice(i),
+  };
 }
 
 /** stderr holds exactly one line. */
@@ -272,7 +309,7 @@ describe('show', () => {
       `${MODEL}: joblib file, zlib-compressed, ${fs.statSync(MODEL).size} bytes (1.4 KiB unpacked), protocol 4; 3 objects of 3 classes, 7 arrays, 3 containers`,
     );
     expect(tree[0]).toBe('sklearn.pipeline.Pipeline');
-    for (const line of r.stdout.split('\n')) expect([...line].length).toBeLessThanOrEqual(100);
+    for (const line of splitShow(r.stdout).tree) expect([...line].length).toBeLessThanOrEqual(100);
     expect(r.stdout).toContain(
       "  steps: list (2 items)\n    [0]: tuple (2 items)\n      [0]: 'scaler'\n      [1]: sklearn.preprocessing._data.StandardScaler\n",
     );
@@ -289,11 +326,12 @@ describe('show', () => {
   });
 
   test('examples/data.pkl: dict keys, datetime, float32 array, tuple, DataFrame, int keys', async () => {
-    const r = await cli(['show', DATA]);
+    // A relative name, as the README shows it (the summary line then fits 100 columns).
+    const r = await cli(['show', 'examples/data.pkl']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        `${DATA}: pickle, 1.1 KiB, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
+        `examples/data.pkl: pickle, 1.1 KiB, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
         'dict (6 items)',
         "  'name': 'weather'",
         "  'created': datetime.datetime 2024-05-17 09:30:00.123456",
@@ -326,9 +364,9 @@ describe('show', () => {
     expect(wide.stdout).toContain(
       "  'readings': ndarray float32 (3, 4) [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]\n",
     );
-    const narrow = await cli(['show', '--width', '40', MODEL]);
-    for (const line of narrow.stdout.split('\n')) expect([...line].length).toBeLessThanOrEqual(40);
-    expect(narrow.stdout).toContain('        coef_: ndarray float64 (1, 3) [[2.…\n');
+    const narrow = await cli(['show', '--width', '50', MODEL]);
+    for (const line of splitShow(narrow.stdout).tree) expect([...line].length).toBeLessThanOrEqual(50);
+    expect(narrow.stdout).toContain('        coef_: ndarray float64 (1, 3) [[2.69163, …\n');
   });
 
   test('--encoding: Python 2 str with non-ASCII bytes (refused by default with the option named)', async () => {
@@ -465,6 +503,11 @@ describe('show', () => {
     // eslint-disable-next-line no-control-regex -- the progress line's erase sequence
     expect(withProgress).toMatch(/\r\x1b\[2K. picklejar: \S/);
     expect(withProgress).toContain("'frame': pandas DataFrame (3 rows × 3 columns)");
+    // Lines fit the terminal's width.
+    const narrow = await tty(`stty cols 50; ${node} show --no-color ${MODEL}`, { TERM: 'xterm' });
+    expect(narrow).toContain('sklearn.pipeline.Pipeline');
+    for (const line of splitShow(narrow.replace(/\r/g, '')).tree)
+      expect([...line].length).toBeLessThanOrEqual(50);
   });
 
   test('the worker-thread path (--progress) prints the same as the inline path', async () => {
@@ -472,6 +515,7 @@ describe('show', () => {
       ['show', MODEL],
       ['scan', MODEL],
       ['dis', DATA],
+      ['json', MODEL],
     ]) {
       const inline = await cli(args);
       const worker = await cli([...args, '--progress'], { env: { PICKLEJAR_PROGRESS_DELAY_MS: '100000' } });
@@ -1014,5 +1058,166 @@ print(json.dumps(out))
       (await runPython(code, [MODEL], JSON.stringify([r.stdout, indented.stdout]))).stdout,
     ) as boolean[];
     expect(res).toEqual([true, true]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describeWithPython('show, json and dis on files Python wrote, checked against Python', () => {
+  let dir = '';
+  let py: {
+    reprs: Record<string, string>;
+    dtypes: [string, string][];
+    large: number;
+    w3: number;
+    pickletools: string;
+    pickletoolsError: string;
+  };
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(TMP, 'py-'));
+    const code = String.raw`
+import io, json, pickle, pickletools, sys
+import numpy as np, pandas as pd, joblib
+out = sys.argv[1]
+floats = {'score': 0.0, 'tiny': 1e-05, 'big': 1e16, 'inf': float('inf'), 'nan': float('nan'),
+          'neg': -0.0, 'third': 1 / 3, 'huge': 1.5e300, 'count': 3, 'long': 2**70}
+df = pd.DataFrame({'i': pd.array([1, None, 3], dtype='Int64'), 'u': pd.array([1, 2, None], dtype='UInt8'),
+                   'b': pd.array([True, None, False], dtype='boolean'), 's': pd.array(['a', None, 'c'], dtype='string'),
+                   'f': pd.array([1.5, None, 2], dtype='Float32'),
+                   'tz': pd.date_range('2020-01-01', periods=3, tz='Europe/Paris'),
+                   'td': pd.to_timedelta([1, 2, 3], unit='s'), 'c': pd.Categorical(['x', 'y', 'x']),
+                   'when': pd.to_datetime(['2020-01-01', None, '2021-01-01']), 'n': [1.0, 2.0, 3.0]})
+large = np.zeros((1000, 1000))
+with open(f'{out}/values.pkl', 'wb') as f:
+    pickle.dump({**floats, 'frame': df, 'large': large}, f, protocol=4)
+r = np.random.RandomState(0)
+arrays = {'w1': r.rand(1000, 250), 'w2': np.arange(1_250_000, dtype=np.int32), 'w3': np.asfortranarray(r.rand(300, 1000)),
+          'meta': {'names': ['w1', 'w2', 'w3'], 'scale': 0.5}}
+joblib.dump(arrays, f'{out}/arrays.joblib')
+joblib.dump(arrays, f'{out}/arrays.z.joblib', compress='zlib')
+text = io.StringIO()
+try:
+    pickletools.dis(open(f'{out}/arrays.joblib', 'rb'), out=text)
+    err = ''
+except ValueError as e:
+    err = str(e)
+print(json.dumps({'reprs': {k: repr(v) for k, v in floats.items()},
+                  'dtypes': [[c, str(t)] for c, t in df.dtypes.items()],
+                  'large': int(large.nbytes), 'w3': int(arrays['w3'].nbytes), 'pickletools': text.getvalue(), 'pickletoolsError': err}))
+`;
+    py = JSON.parse((await runPython(code, [dir])).stdout) as typeof py;
+  }, 120_000);
+
+  test('show: floats as Python repr, pandas dtypes as df.dtypes, sizes in binary units', async () => {
+    const r = await inProcess(['show', '--width', '0', path.join(dir, 'values.pkl')]);
+    expect(r.code).toBe(0);
+    for (const [k, repr] of Object.entries(py.reprs)) expect(r.stdout).toContain(`\n  '${k}': ${repr}\n`);
+    const columns = py.dtypes.map(([c, t]) => `'${c}' ${t}`).join(', ');
+    expect(r.stdout).toContain(`\n    columns: ${columns}\n`);
+    expect(r.stdout).toContain(
+      `\n  'large': ndarray float64 (1000, 1000) ${(py.large / 2 ** 20).toFixed(1)} MiB [[0.0, 0.0, 0.0, …, 0.0, 0.0, 0.0], `,
+    );
+    // A DataFrame wider than the width drops columns; every line fits.
+    const narrow = await inProcess(['show', path.join(dir, 'values.pkl')], { columns: 70 });
+    // (The summary wraps between its parts; the file name is never cut.)
+    for (const line of splitShow(narrow.stdout).tree) expect([...line].length).toBeLessThanOrEqual(70);
+    expect(narrow.stdout).toMatch(/\n {4}0 .*  …\n/);
+  });
+
+  test('dis: joblib files are listed past their arrays, read in pieces; zlib gives the same listing', async () => {
+    const file = path.join(dir, 'arrays.joblib');
+    const r = await cli(['dis', file]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const want: string[] = [];
+    disassembleJoblib(memoryReader(new Uint8Array(fs.readFileSync(file))), {}, (t) => want.push(t));
+    expect(r.stdout).toBe(want.join(''));
+    expect(r.stdout.match(/\[array payload: /g)).toHaveLength(3);
+    expect(r.stdout).toContain(`array payload: ${py.w3} bytes, float64 (300, 1000), order F`);
+    // Up to the first array, pickletools' own text; pickletools stops there.
+    expect(r.stdout.startsWith(py.pickletools)).toBe(true);
+    expect(py.pickletoolsError).toMatch(/opcode .* unknown/);
+    const z = await cli(['dis', path.join(dir, 'arrays.z.joblib')]);
+    expect(z.code).toBe(0);
+    expect(z.stdout).toBe(r.stdout);
+    expect(z.stderr).toContain('is zlib-compressed; listing the decompressed stream');
+    const zBytes = decompressJoblib(new Uint8Array(fs.readFileSync(path.join(dir, 'arrays.z.joblib'))));
+    expect(zBytes?.length).toBe(fs.statSync(file).size);
+    // --pickletools stops where pickletools stops, with its message (exit 3).
+    const strict = await cli(['dis', '--pickletools', file]);
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toBe(py.pickletools);
+    expect(oneLine(strict.stderr)).toBe(`picklejar: ${py.pickletoolsError}`);
+  });
+
+  test('progress names each stage as it happens: show, convert', async () => {
+    const z = path.join(dir, 'arrays.z.joblib');
+    const shown = await inProcess(['show', z]);
+    expect(shown.code).toBe(0);
+    const stages = (r: { statuses: string[] }): string[] => [
+      ...new Set(r.statuses.map((t) => t.split(' ')[0])),
+    ];
+    expect(stages(shown)).toEqual(['reading', 'decompressing', 'decoding', 'rendering']);
+    expect(shown.statuses).toContain(
+      `decompressing ${z} (zlib, ${(fs.statSync(z).size / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    const out = path.join(dir, 'out.joblib');
+    const converted = await inProcess(['convert', z, out, '--compress', 'gzip']);
+    expect(converted.code).toBe(0);
+    expect(stages(converted)).toEqual([
+      'reading',
+      'decompressing',
+      'decoding',
+      'encoding',
+      'compressing',
+      'writing',
+    ]);
+    expect(converted.statuses.find((t) => t.startsWith('compressing'))).toMatch(
+      /^compressing \(gzip level 3, \d+\.\d MiB\)$/,
+    );
+    const listed = await inProcess(['dis', path.join(dir, 'arrays.joblib')]);
+    expect(stages(listed)).toEqual(['disassembling']);
+  });
+
+  test('json: jq-friendly numbers and keys by default; flags for nan, big ints, arrays; usage errors', async () => {
+    const f = path.join(dir, 'values.pkl');
+    const r = await inProcess(['json', '--indent', '0', '--array-items', '3', f]);
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect([v['inf'], v['nan'], v['long'], v['score']]).toEqual([null, null, '1180591620717411303424', 0]);
+    expect(r.stdout).toContain('"score":0.0,"tiny":1e-05,"big":1e+16,');
+    const strings = await inProcess(['json', '--indent', '0', '--nan', 'string', '--big-ints', 'number', f]);
+    expect(strings.stdout).toContain('"inf":"Infinity","nan":"NaN","neg":-0.0,"third":0.3333333333333333,');
+    expect(strings.stdout).toContain('"long":1180591620717411303424,');
+    const tagged = await inProcess(['json', '--indent', '0', '--tagged', f]);
+    expect(tagged.stdout).toContain('"inf":{"$float":"inf"},"nan":{"$float":"nan"},');
+    expect(tagged.stdout).toContain('"long":{"$int":"1180591620717411303424"},');
+    const refused = await inProcess(['json', '--nan', 'error', f]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr[0]).toMatch(
+      /^picklejar: PicklingError: Out of range float values are not JSON compliant: inf \(at #\/inf\)/,
+    );
+    const all = JSON.parse(
+      (await inProcess(['json', '--indent', '0', '--array-items', 'all', path.join(dir, 'arrays.joblib')]))
+        .stdout,
+    ) as {
+      w2: { $ndarray: { data: number[] } };
+    };
+    expect(all.w2.$ndarray.data).toHaveLength(1_250_000);
+    expect(all.w2.$ndarray.data[1_249_999]).toBe(1_249_999);
+    for (const [args, message] of [
+      [['--nan', 'zero'], /--nan must be one of null, string, literal, error, got "zero"/],
+      [['--big-ints', 'float'], /--big-ints must be one of string, number/],
+      [['--array-items', 'many'], /--array-items must be a count or all/],
+      [['--tagged', '--nan', 'string'], /--tagged writes \$float and \$int markers/],
+    ] as const) {
+      const u = await inProcess(['json', ...args, f]);
+      expect(u.code).toBe(2);
+      expect(u.stderr[0]).toMatch(message);
+    }
+  });
+
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 });

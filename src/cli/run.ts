@@ -68,7 +68,9 @@ export async function execute(p: Extract<Plan, { kind: 'run' }>, io: Io): Promis
   // Loaded here, not at the top: --help, --version and usage errors never load the library.
   const { RUNNERS } = await import('./commands/index.js');
   try {
-    const runner = await (RUNNERS.get(p.command.name) as () => Promise<{ run(p: Parsed, io: Io): Promise<number> }>)();
+    const runner = await (
+      RUNNERS.get(p.command.name) as () => Promise<{ run(p: Parsed, io: Io): Promise<number> }>
+    )();
     return await runner.run(p.parsed, io);
   } catch (e) {
     const { errorReport } = await import('./report.js');

@@ -15,18 +15,24 @@ export function outputWidth(option: number | undefined, io: Io): number {
   return w === 0 ? Infinity : w;
 }
 
-/** Parts joined by `; `, wrapped onto indented lines where the next part does not fit. */
-function wrapParts(parts: readonly string[], width: number): string[] {
+/**
+ * The summary line: `NAME: container details; counts`, wrapped where the next part does not fit
+ * (the line ends with its separator, continuation lines are indented); the file name is never cut.
+ */
+function summaryLines(name: string, groups: readonly (readonly string[])[], width: number): string[] {
   const lines: string[] = [];
-  let line = '';
-  for (const part of parts) {
-    if (line === '') line = part;
-    else if (visibleLength(line) + 2 + visibleLength(part) <= width) line += '; ' + part;
-    else {
-      lines.push(line + ';');
-      line = '  ' + part;
-    }
-  }
+  let line = `${name}:`;
+  let sep = ' ';
+  groups.forEach((group, g) => {
+    group.forEach((part, i) => {
+      if (g > 0 || i > 0) sep = i === 0 ? '; ' : ', ';
+      if (visibleLength(line) + sep.length + visibleLength(part) <= width) line += sep + part;
+      else {
+        lines.push(line + sep.trimEnd());
+        line = '  ' + part;
+      }
+    });
+  });
   lines.push(line);
   return lines;
 }
@@ -43,11 +49,12 @@ export const show: Runner = {
       : await decodeInput(input, options, io.status).then((r) => ({ values: [r.value], info: r.info }));
     io.status(`rendering ${displayName(name)}`);
     const width = outputWidth(p.options.has('width') ? intOption(p, 'width', 0) : undefined, io);
-    const parts = [`${displayName(name)}: ${describeContainer(info)}`];
-    if (all) parts.push(`${values.length} pickle${values.length === 1 ? '' : 's'}`);
-    parts.push(countsText(countValues(values)));
-    const out = wrapParts(parts, width).map((l, i) =>
-      i === 0 ? io.style.bold(displayName(name)) + l.slice(displayName(name).length) : l,
+    const groups = [describeContainer(info).split(', ')];
+    if (all) groups.push([`${values.length} pickle${values.length === 1 ? '' : 's'}`]);
+    groups.push(countsText(countValues(values)).split(', '));
+    const shown = displayName(name);
+    const out = summaryLines(shown, groups, width).map((l, i) =>
+      i === 0 ? io.style.bold(shown) + l.slice(shown.length) : l,
     );
     const treeOptions = {
       depth: intOption(p, 'depth', 8),

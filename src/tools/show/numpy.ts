@@ -143,7 +143,14 @@ function preview(a: NDArray, lossless: boolean, edge: number, fields: number): s
 export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
   let text = '';
   // From the fullest preview to the shortest: fewer edge items, then fewer record fields, then the first item.
-  const tries: [number, number][] = [[EDGE, 3], [2, 3], [1, 3], [1, 2], [1, 1], [0, 1]];
+  const tries: [number, number][] = [
+    [EDGE, 3],
+    [2, 3],
+    [1, 3],
+    [1, 2],
+    [1, 1],
+    [0, 1],
+  ];
   for (const [edge, fields] of tries) {
     try {
       text = preview(a, lossless, edge, fields);

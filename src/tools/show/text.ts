@@ -5,11 +5,19 @@ import { seg, type Role, type Segment, type ShowNode } from './model.js';
 export interface ShowTextOptions {
   /** Colours or other decoration per role (default: none). */
   readonly paint?: (role: Role, text: string) => string;
-  /** Longest line, in characters; longer lines end in `…`. Default: no limit. */
+  /**
+   * Longest line, in characters; longer lines end in `…` (but keep at least 40 characters after
+   * their indentation). Default: no limit.
+   */
   readonly width?: number;
 }
 
 const INDENT = '  ';
+/**
+ * Characters a line keeps after its indentation however deep it is: a tree deeper than the width
+ * allows gets lines longer than the width rather than lines cut to nothing.
+ */
+const MIN_ROOM = 40;
 
 /** Keep the first `width - 1` visible characters of `segments` and end them with `…`. */
 function fit(segments: readonly Segment[], width: number): readonly Segment[] {
@@ -51,7 +59,7 @@ export function renderShowText(root: ShowNode, options: ShowTextOptions = {}): s
     const indent = INDENT.repeat(depth);
     let room = width - indent.length;
     for (const s of suffix) room -= visibleLength(s.text);
-    const fitted = [...fit(segments, Math.max(8, room)), ...suffix];
+    const fitted = [...fit(segments, Math.max(MIN_ROOM, room)), ...suffix];
     out.push(indent + fitted.map((s) => (s.role === 'plain' ? s.text : paint(s.role, s.text))).join(''));
   };
   const stack: Item[] = [{ node: root, depth: 0 }];
