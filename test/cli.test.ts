@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { load } from '../src/index.js';
 import { execute, plan } from '../src/cli/run.js';
+import { COMMANDS, GLOBAL_OPTIONS } from '../src/cli/specs.js';
+import { HELP, TOOL_HELP } from '../src/cli/help.js';
 import { makeStyle } from '../src/cli/style.js';
 import { decompressJoblib } from '../src/joblib/compress.js';
 import { memoryReader } from '../src/tools/dis.js';
@@ -205,6 +207,13 @@ describe('help, version, usage errors', () => {
     expect(r.stdout.startsWith(`Usage: picklejar ${cmd} `)).toBe(true);
     expect(r.stdout).toContain('Examples:');
     expect((await cli(['help', cmd])).stdout).toBe(r.stdout);
+  });
+
+  test('every option of every command is documented in its --help', () => {
+    for (const [name, command] of COMMANDS) {
+      for (const o of command.options) expect(HELP[name], `${name} --${o.name}`).toContain(`--${o.name}`);
+    }
+    for (const o of GLOBAL_OPTIONS) expect(TOOL_HELP, o.name).toContain(`--${o.name}`);
   });
 
   test('convert --help says foreign objects are written back with allowGlobals', async () => {
