@@ -6,18 +6,13 @@ export interface ShowTextOptions {
   /** Colours or other decoration per role (default: none). */
   readonly paint?: (role: Role, text: string) => string;
   /**
-   * Longest line, in characters; longer lines end in `…` (but keep at least 40 characters after
+   * Longest line, in characters; longer lines end in `…` (but keep at least half the width after
    * their indentation). Default: no limit.
    */
   readonly width?: number;
 }
 
 const INDENT = '  ';
-/**
- * Characters a line keeps after its indentation however deep it is: a tree deeper than the width
- * allows gets lines longer than the width rather than lines cut to nothing.
- */
-const MIN_ROOM = 40;
 
 /** Keep the first `width - 1` visible characters of `segments` and end them with `…`. */
 function fit(segments: readonly Segment[], width: number): readonly Segment[] {
@@ -59,7 +54,9 @@ export function renderShowText(root: ShowNode, options: ShowTextOptions = {}): s
     const indent = INDENT.repeat(depth);
     let room = width - indent.length;
     for (const s of suffix) room -= visibleLength(s.text);
-    const fitted = [...fit(segments, Math.max(MIN_ROOM, room)), ...suffix];
+    // A line keeps half the width after its indentation however deep it is: a tree deeper than the
+    // width allows gets lines longer than the width rather than lines cut to nothing.
+    const fitted = [...fit(segments, Math.max(Math.floor(width / 2), room)), ...suffix];
     out.push(indent + fitted.map((s) => (s.role === 'plain' ? s.text : paint(s.role, s.text))).join(''));
   };
   const stack: Item[] = [{ node: root, depth: 0 }];
