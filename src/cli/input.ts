@@ -81,7 +81,7 @@ export function unwrap(
   };
 }
 
-/** One line describing the container: `joblib, zlib-compressed (1.9 kB; 4.3 kB unpacked), protocol 4`. */
+/** One line describing the container: `joblib file, zlib-compressed, 868 bytes (1.4 KiB unpacked), protocol 4`. */
 export function describeContainer(info: ContainerInfo): string {
   const parts: string[] = [];
   if (info.format === 'npy') return `.npy file, ${formatSize(info.size)}`;

@@ -138,7 +138,8 @@ class ArrayData {
   ) {}
 }
 
-type Node = null | boolean | string | Num | Node[] | Obj | ArrayData;
+/** A JS number stands for itself, written as `String(n)`; Num where Python spells it otherwise. */
+type Node = null | boolean | number | string | Num | Node[] | Obj | ArrayData;
 
 interface Rules {
   readonly tagged: boolean;
@@ -164,7 +165,12 @@ function tagged(key: string, value: Node): Obj {
 
 /** A Python float. */
 function floatNode(x: number, r: Rules, where: () => string): Node {
-  if (Number.isFinite(x)) return new Num(reprFloat(x), x);
+  if (Number.isFinite(x)) {
+    // Where JS and Python spell a float alike (a fraction, positional), the number itself will do.
+    const ax = Math.abs(x);
+    if (ax >= 1e-4 && ax < 1e16 && !Number.isInteger(x)) return x;
+    return new Num(reprFloat(x), x);
+  }
   if (r.tagged) return tagged('$float', reprFloat(x));
   switch (r.nonFinite) {
     case 'null':
@@ -184,16 +190,17 @@ function floatNode(x: number, r: Rules, where: () => string): Node {
 
 /** A Python int. */
 function intNode(x: bigint | number, r: Rules): Node {
+  if (typeof x === 'number' && Number.isSafeInteger(x)) return x === 0 ? 0 : x;
   const big = typeof x === 'bigint' ? x : BigInt(x);
   const text = big.toString();
-  if (big >= -MAX_SAFE && big <= MAX_SAFE) return new Num(text, Number(big));
+  if (big >= -MAX_SAFE && big <= MAX_SAFE) return Number(big);
   if (r.tagged) return tagged('$int', text);
   return r.bigInts === 'number' ? new Num(text, Number(big)) : text;
 }
 
 /** A JS number of a decoded value: a float when decoded losslessly, else an int when integral. */
 function numberNode(x: number, r: Rules, where: () => string): Node {
-  if (!r.lossless && Number.isSafeInteger(x) && !Object.is(x, -0)) return new Num(String(x), x);
+  if (!r.lossless && Number.isSafeInteger(x) && !Object.is(x, -0)) return x;
   return floatNode(x, r, where);
 }
 
@@ -372,9 +379,12 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
   const root: Node[] = [null];
   const stack: Task[] = [{ value, target: root, slot: 0, key: 0, parent: null, depth: 0 }];
 
+  // Where a refusal (nonFinite: 'error') points: the task being converted (one closure for all).
+  let current: Task | null = null;
+  const where = (): string => pointer(current);
   while (stack.length > 0) {
     const t = stack.pop() as Task;
-    const where = (): string => pointer(t);
+    current = t;
     const v = t.value;
     // Values that are shown as another value.
     if (v instanceof NumpyScalar) {
@@ -422,7 +432,7 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
       const o = new Obj();
       o.add('$truncated', kindOf(v));
       const size = sizeOf(v);
-      o.add('size', size === null ? null : new Num(String(size), size));
+      o.add('size', size);
       put(t, o);
       continue;
     }
@@ -476,10 +486,7 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
       const a = v;
       const body = new Obj();
       body.add('dtype', dtypeString(a.dtype));
-      body.add(
-        'shape',
-        a.shape.map((n) => new Num(String(n), n)),
-      );
+      body.add('shape', [...a.shape]);
       if (a.subclass !== 'numpy.ndarray') body.add('class', a.subclass);
       put(t, tagged('$ndarray', body));
       const truncated = a.size > maxItems;
@@ -592,7 +599,7 @@ function toValue(tree: Node, r: Rules): JSONValue {
   while (stack.length > 0) {
     const [n, target, key] = stack.pop() as [Node, JSONValue[] | Record<string, JSONValue>, string | number];
     let v: JSONValue;
-    if (n === null || typeof n === 'boolean' || typeof n === 'string') v = n;
+    if (n === null || typeof n === 'boolean' || typeof n === 'string' || typeof n === 'number') v = n;
     else if (n instanceof Num) v = n.value;
     else if (n instanceof ArrayData) {
       const a = n.a;
@@ -721,6 +728,7 @@ function writeTree(tree: Node, r: Rules, indent: number, write: (chunk: string) 
   /** Write a node that opens no frame; returns false for a non-empty array/object. */
   const scalar = (v: Node, level: number, indented: boolean): boolean => {
     if (v === null) out('null');
+    else if (typeof v === 'number') out(String(v));
     else if (typeof v === 'boolean') out(v ? 'true' : 'false');
     else if (typeof v === 'string') out(JSON.stringify(v));
     else if (v instanceof Num) out(v.text);
