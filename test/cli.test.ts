@@ -1130,7 +1130,7 @@ print(json.dumps({'reprs': {k: repr(v) for k, v in floats.items()},
     const narrow = await inProcess(['show', path.join(dir, 'values.pkl')], { columns: 70 });
     // (The summary wraps between its parts; the file name is never cut.)
     for (const line of splitShow(narrow.stdout).tree) expect([...line].length).toBeLessThanOrEqual(70);
-    expect(narrow.stdout).toMatch(/\n {4}0 .*  …\n/);
+    expect(narrow.stdout).toMatch(/\n {4}0 .* {2}…\n/);
   });
 
   test('dis: joblib files are listed past their arrays, read in pieces; zlib gives the same listing', async () => {
