@@ -16,7 +16,7 @@ import { decompressJoblib } from '../../joblib/compress.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag, intOption } from '../args.js';
 import { containerOf } from '../container.js';
-import { errnoText, formatSize, InputError } from '../read.js';
+import { concat, errnoText, formatSize, InputError } from '../read.js';
 import type { Io } from '../specs.js';
 import { displayName, getInput, type Runner } from './common.js';
 
@@ -37,8 +37,8 @@ function fileSource(fd: number, size: number): ByteSource {
   };
 }
 
-/** Open `name` for reading by position; undefined for non-seekable files (FIFOs, devices). */
-function openFile(name: string): { fd: number; size: number } | undefined {
+/** Open `name`: a regular file is read by position; anything else (a pipe, a device) is read whole. */
+function openFile(name: string): { fd: number; size: number; regular: boolean } {
   let fd: number;
   try {
     fd = openSync(name, 'r');
@@ -50,11 +50,28 @@ function openFile(name: string): { fd: number; size: number } | undefined {
     closeSync(fd);
     throw new InputError(`cannot read ${name}: is a directory`);
   }
-  if (!st.isFile()) {
-    closeSync(fd);
-    return undefined;
+  return { fd, size: st.size, regular: st.isFile() };
+}
+
+/** Everything a pipe or device gives until its end (within the input limit). */
+function readToEnd(fd: number, name: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(1 << 20);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      throw new InputError(`cannot read ${name}: ${errnoText(e)}`);
+    }
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+    if (total > DEFAULT_LIMITS.maxInputBytes)
+      throw new InputError(`cannot read ${name}: input larger than the input limit`);
   }
-  return { fd, size: st.size };
+  return concat(chunks, total);
 }
 
 function list(reader: OpReader, options: DisassembleOptions, joblib: boolean, io: Io): void {
@@ -80,33 +97,29 @@ export const dis: Runner = {
       all: flag(p, 'all'),
     };
     const joblib = !flag(p, 'pickletools');
-    const file = name === '-' ? undefined : openFile(name);
-    if (file !== undefined) {
-      try {
-        const source = fileSource(file.fd, file.size);
-        const kind = containerOf(source.read(0, 6));
-        if (kind === 'npy')
-          throw new InputError(
-            `${shown} is a .npy file (a numpy array), not a pickle; try \`picklejar show\``,
-          );
-        if (kind === undefined) {
-          io.status(`disassembling ${shown} (${formatSize(file.size)})`);
-          list(disassemblyReader(source), options, joblib, io);
-          return 0;
-        }
-        // Compressed: the whole file is needed.
-        if (file.size > DEFAULT_LIMITS.maxInputBytes)
-          throw new InputError(
-            `cannot read ${name}: ${formatSize(file.size)} is larger than the ${formatSize(DEFAULT_LIMITS.maxInputBytes)} input limit`,
-          );
-        io.status(`reading ${shown} (${formatSize(file.size)})`);
-        return inMemory(source.read(0, file.size), shown, options, joblib, io);
-      } finally {
-        closeSync(file.fd);
+    if (name === '-') return inMemory((await getInput(name, io)).data, shown, options, joblib, io);
+    const file = openFile(name);
+    try {
+      if (!file.regular) return inMemory(readToEnd(file.fd, name), shown, options, joblib, io);
+      const source = fileSource(file.fd, file.size);
+      const kind = containerOf(source.read(0, 6));
+      if (kind === 'npy')
+        throw new InputError(`${shown} is a .npy file (a numpy array), not a pickle; try \`picklejar show\``);
+      if (kind === undefined) {
+        io.status(`disassembling ${shown} (${formatSize(file.size)})`);
+        list(disassemblyReader(source), options, joblib, io);
+        return 0;
       }
+      // Compressed: the whole file is needed.
+      if (file.size > DEFAULT_LIMITS.maxInputBytes)
+        throw new InputError(
+          `cannot read ${name}: ${formatSize(file.size)} is larger than the ${formatSize(DEFAULT_LIMITS.maxInputBytes)} input limit`,
+        );
+      io.status(`reading ${shown} (${formatSize(file.size)})`);
+      return inMemory(source.read(0, file.size), shown, options, joblib, io);
+    } finally {
+      closeSync(file.fd);
     }
-    const input = await getInput(name, io);
-    return inMemory(input.data, shown, options, joblib, io);
   },
 };
 
