@@ -79,3 +79,6 @@ export { loadsSafetensors, dumpsSafetensors, torchToSafetensors } from './contai
 export type { Safetensors } from './containers/safetensors.js';
 export { ready } from './codecs/index.js';
 export type { ReadyOptions } from './codecs/index.js';
+export { buildShowTree, renderShowText, ShowRegistry, defaultShowRegistry } from './tools/show/index.js';
+export type { ShowNode, ShowChild, ShowTreeOptions, ShowTextOptions, ShowRenderer } from './tools/show/index.js';
+export { disassembleJoblib } from './tools/dis-joblib.js';

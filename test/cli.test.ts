@@ -8,6 +8,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { load } from '../src/index.js';
+import { execute, plan } from '../src/cli/run.js';
+import { COMMANDS, GLOBAL_OPTIONS } from '../src/cli/specs.js';
+import { HELP, TOOL_HELP } from '../src/cli/help.js';
+import { makeStyle } from '../src/cli/style.js';
+import { decompressJoblib } from '../src/joblib/compress.js';
+import { memoryReader } from '../src/tools/dis.js';
+import { disassembleJoblib } from '../src/tools/dis-joblib.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -54,6 +61,32 @@ async function cliBytes(
   return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: Buffer.from(r.stderr).toString('utf8') };
 }
 
+/**
+ * Run a command in this process, from the sources (no spawn): its output, stderr lines and the stages
+ * it names on the progress line.
+ */
+async function inProcess(
+  argv: readonly string[],
+  opts: { columns?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string[]; statuses: string[] }> {
+  const p = plan(argv);
+  if (p.kind !== 'run') return { code: 0, stdout: p.text, stderr: [], statuses: [] };
+  const out: string[] = [];
+  const stderr: string[] = [];
+  const statuses: string[] = [];
+  const code = await execute(p, {
+    out: (c) => void out.push(typeof c === 'string' ? c : Buffer.from(c).toString('latin1')),
+    err: (l) => void stderr.push(l),
+    status: (t) => void statuses.push(t),
+    stdin: async () => new Uint8Array(0),
+    stdoutIsTTY: false,
+    columns: opts.columns,
+    style: makeStyle(false),
+    debug: false,
+  });
+  return { code, stdout: out.join(''), stderr, statuses };
+}
+
 /** Run `fn` over `items` with at most `n` in flight (each runs a process). */
 async function pool<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -67,6 +100,23 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (x: T) => Promise<
     }),
   );
   return out;
+}
+
+/**
+ * The summary (first line, continued on indented lines after a trailing `;` when it does not fit the
+ * width) and the tree lines of `show` output.
+ */
+function splitShow(stdout: string): { header: string; tree: string[] } {
+  const lines = stdout.split('\n');
+  let i = 1;
+  while (i < lines.length && /[:;,]$/.test(lines[i - 1] as string)) i++;
+  return {
+    header: lines
+      .slice(0, i)
+      .join(' ')
+      .replace(/([:;,]) +/g, '$1 '),
+    tree: lines.slice(i),
+  };
 }
 
 /** stderr holds exactly one line. */
@@ -157,6 +207,13 @@ describe('help, version, usage errors', () => {
     expect(r.stdout.startsWith(`Usage: picklejar ${cmd} `)).toBe(true);
     expect(r.stdout).toContain('Examples:');
     expect((await cli(['help', cmd])).stdout).toBe(r.stdout);
+  });
+
+  test('every option of every command is documented in its --help', () => {
+    for (const [name, command] of COMMANDS) {
+      for (const o of command.options) expect(HELP[name], `${name} --${o.name}`).toContain(`--${o.name}`);
+    }
+    for (const o of GLOBAL_OPTIONS) expect(TOOL_HELP, o.name).toContain(`--${o.name}`);
   });
 
   test('convert --help says foreign objects are written back with allowGlobals', async () => {
@@ -256,11 +313,12 @@ describe('show', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toMatch(ANSI);
-    const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe(
-      `${MODEL}: joblib file, zlib-compressed, ${fs.statSync(MODEL).size} bytes (1390 bytes unpacked), protocol 4; 3 objects of 3 classes, 7 arrays, 3 containers`,
+    const { header, tree } = splitShow(r.stdout);
+    expect(header).toBe(
+      `${MODEL}: joblib file, zlib-compressed, ${fs.statSync(MODEL).size} bytes (1.4 KiB unpacked), protocol 4; 3 objects of 3 classes, 7 arrays, 3 containers`,
     );
-    expect(lines[1]).toBe('sklearn.pipeline.Pipeline');
+    expect(tree[0]).toBe('sklearn.pipeline.Pipeline');
+    for (const line of splitShow(r.stdout).tree) expect([...line].length).toBeLessThanOrEqual(100);
     expect(r.stdout).toContain(
       "  steps: list (2 items)\n    [0]: tuple (2 items)\n      [0]: 'scaler'\n      [1]: sklearn.preprocessing._data.StandardScaler\n",
     );
@@ -277,15 +335,16 @@ describe('show', () => {
   });
 
   test('examples/data.pkl: dict keys, datetime, float32 array, tuple, DataFrame, int keys', async () => {
-    const r = await cli(['show', DATA]);
+    // A relative name, as the README shows it (the summary line then fits 100 columns).
+    const r = await cli(['show', 'examples/data.pkl']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        `${DATA}: pickle, 1125 bytes, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
+        `examples/data.pkl: pickle, 1.1 KiB, protocol 4; 1 array, 1 DataFrame/Series, 3 containers`,
         'dict (6 items)',
         "  'name': 'weather'",
         "  'created': datetime.datetime 2024-05-17 09:30:00.123456",
-        "  'readings': ndarray float32 (3, 4) [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]",
+        "  'readings': ndarray float32 (3, 4) [[0.0, …, 3.0], [4.0, …, 7.0], [8.0, …, 11.0]]",
         "  'tags': tuple (2 items)",
         "    [0]: 'daily'",
         "    [1]: 'europe'",
@@ -304,13 +363,19 @@ describe('show', () => {
     );
   });
 
-  test('--lossless tells ints from floats (C: 1.0, max_iter: 100)', async () => {
+  test('ints and floats are told apart (C: 1.0, max_iter: 100); --width widens the lines', async () => {
     const plain = await cli(['show', MODEL]);
-    const lossless = await cli(['show', '--lossless', MODEL]);
-    expect(plain.stdout).toContain('        C: 1\n');
-    expect(lossless.stdout).toContain('        C: 1.0\n');
-    expect(lossless.stdout).toContain('        max_iter: 100\n');
-    expect(lossless.stdout).toContain('        tol: 0.0001\n');
+    expect(plain.stdout).toContain('        C: 1.0\n');
+    expect(plain.stdout).toContain('        max_iter: 100\n');
+    expect(plain.stdout).toContain('        tol: 0.0001\n');
+    expect((await cli(['show', '--lossless', MODEL])).stdout).toBe(plain.stdout);
+    const wide = await cli(['show', '--width', '0', DATA]);
+    expect(wide.stdout).toContain(
+      "  'readings': ndarray float32 (3, 4) [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]\n",
+    );
+    const narrow = await cli(['show', '--width', '50', MODEL]);
+    for (const line of splitShow(narrow.stdout).tree) expect([...line].length).toBeLessThanOrEqual(50);
+    expect(narrow.stdout).toContain('        coef_: ndarray float64 (1, 3) [[2.69163, …\n');
   });
 
   test('--encoding: Python 2 str with non-ASCII bytes (refused by default with the option named)', async () => {
@@ -335,19 +400,19 @@ describe('show', () => {
     const file = await cli(['show', MODEL]);
     const stdin = await cli(['show', '-'], { input: fs.readFileSync(MODEL) });
     expect(stdin.code).toBe(0);
-    expect(stdin.stdout.split('\n').slice(1)).toEqual(file.stdout.split('\n').slice(1));
-    expect(stdin.stdout.split('\n')[0]).toMatch(/^<stdin>: joblib file, zlib-compressed/);
+    expect(splitShow(stdin.stdout).tree).toEqual(splitShow(file.stdout).tree);
+    expect(splitShow(stdin.stdout).header).toMatch(/^<stdin>: joblib file, zlib-compressed/);
   });
 
   test('10^6-deep nesting: depth-limited output, full count', async () => {
     const r = await cli(['show', path.join(TMP, 'deep.pkl')]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/protocol 2; 1000000 containers$/);
-    expect(lines).toHaveLength(2 + 8);
-    expect(lines[9]).toBe(`${'  '.repeat(8)}[0]: list (1 item) […]`);
+    const { header, tree } = splitShow(r.stdout.trimEnd());
+    expect(header).toMatch(/protocol 2; 1000000 containers$/);
+    expect(tree).toHaveLength(1 + 8);
+    expect(tree[8]).toBe(`${'  '.repeat(8)}[0]: list (1 item) […]`);
     const shallow = await cli(['show', '--depth', '2', path.join(TMP, 'fan.pkl')]);
-    expect(shallow.stdout.trimEnd().split('\n').slice(1)).toEqual([
+    expect(splitShow(shallow.stdout.trimEnd()).tree).toEqual([
       'list (2 items)',
       '  [0]: list (2 items) &2',
       '    [0]: list (2 items) &1 […]',
@@ -359,21 +424,21 @@ describe('show', () => {
   test('60 levels of [x, x]: each shared list printed once, with anchors', async () => {
     const r = await cli(['show', '--depth', '100', path.join(TMP, 'fan.pkl')]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/; 61 containers$/);
-    // Summary, the root, 59 shared lists printed once, the empty x0 twice (an atom), 59 back-references.
-    expect(lines).toHaveLength(1 + 1 + 59 + 2 + 59);
+    const { header, tree: lines } = splitShow(r.stdout.trimEnd());
+    expect(header).toMatch(/; 61 containers$/);
+    // The root, 59 shared lists printed once, the empty x0 twice (an atom), 59 back-references.
+    expect(lines).toHaveLength(1 + 59 + 2 + 59);
     expect(lines.filter((l) => l.includes('(same object as above)'))).toHaveLength(59);
-    expect(lines[2]).toBe('  [0]: list (2 items) &59');
+    expect(lines[1]).toBe('  [0]: list (2 items) &59');
     expect(lines[lines.length - 1]).toBe('  [1]: *59 (same object as above)');
   });
 
   test('cycles and long containers', async () => {
-    const r = await cli(['show', '--items', '5', path.join(TMP, 'mixed.pkl')]);
+    const r = await cli(['show', '--items', '5', '--width', '0', path.join(TMP, 'mixed.pkl')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        `${path.join(TMP, 'mixed.pkl')}: pickle, ${fs.statSync(path.join(TMP, 'mixed.pkl')).size} bytes, protocol 2; 3 containers`,
+        `${path.join(TMP, 'mixed.pkl')}: pickle, ${(fs.statSync(path.join(TMP, 'mixed.pkl')).size / 1024).toFixed(1)} KiB, protocol 2; 3 containers`,
         'dict (2 items)',
         "  'a': list (1 item) &1",
         '    [0]: *1 (cycle: contains itself)',
@@ -393,7 +458,7 @@ describe('show', () => {
     const f = path.join(FIX, 'core', 'raw_multi.p5.pkl');
     const r = await cli(['show', '--all', f]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').slice(1).join('\n')).toBe(
+    expect(splitShow(r.stdout).tree.join('\n')).toBe(
       [
         '--- pickle 1 of 6 ---',
         '1',
@@ -413,8 +478,8 @@ describe('show', () => {
         '',
       ].join('\n'),
     );
-    expect(r.stdout.split('\n')[0]).toMatch(/; 6 pickles; 3 containers$/);
-    expect((await cli(['show', f])).stdout.split('\n').slice(1)).toEqual(['1', '']);
+    expect(splitShow(r.stdout).header).toMatch(/; 6 pickles; 3 containers$/);
+    expect(splitShow((await cli(['show', f])).stdout).tree).toEqual(['1', '']);
   });
 
   test('colours: only on request when stdout is not a terminal; --no-color wins', async () => {
@@ -447,6 +512,11 @@ describe('show', () => {
     // eslint-disable-next-line no-control-regex -- the progress line's erase sequence
     expect(withProgress).toMatch(/\r\x1b\[2K. picklejar: \S/);
     expect(withProgress).toContain("'frame': pandas DataFrame (3 rows × 3 columns)");
+    // Lines fit the terminal's width.
+    const narrow = await tty(`stty cols 50; ${node} show --no-color ${MODEL}`, { TERM: 'xterm' });
+    expect(narrow).toContain('sklearn.pipeline.Pipeline');
+    for (const line of splitShow(narrow.replace(/\r/g, '')).tree)
+      expect([...line].length).toBeLessThanOrEqual(50);
   });
 
   test('the worker-thread path (--progress) prints the same as the inline path', async () => {
@@ -454,6 +524,7 @@ describe('show', () => {
       ['show', MODEL],
       ['scan', MODEL],
       ['dis', DATA],
+      ['json', MODEL],
     ]) {
       const inline = await cli(args);
       const worker = await cli([...args, '--progress'], { env: { PICKLEJAR_PROGRESS_DELAY_MS: '100000' } });
@@ -485,7 +556,7 @@ describe('show', () => {
     const frame = await cli(['show', path.join(FIX, 'ml', 'dataframe_mixed.c3.joblib')]);
     expect(frame.code).toBe(0);
     expect(frame.stdout).toContain(
-      "columns: 'a' int64, 'b' float64, 's' object, 'flag' bool, 'when' DatetimeArray, 'cat' Categorical",
+      "columns: 'a' int64, 'b' float64, 's' object, 'flag' bool, 'when' datetime64[ns], 'cat' category",
     );
   });
 
@@ -511,7 +582,7 @@ describe('show', () => {
     for (const { f, ok, r } of results) {
       if (ok) {
         expect(r.code, `${f}: ${r.stderr}`).toBe(0);
-        expect(r.stdout.split('\n')[0], f).toContain(`${path.join(FIX, f)}: `);
+        expect(splitShow(r.stdout).header, f).toContain(`${path.join(FIX, f)}: `);
         expect(r.stdout.split('\n').length, f).toBeLessThan(400);
       } else {
         expect(r.code, f).toBe(3);
@@ -821,10 +892,12 @@ print(json.dumps(res))
 // ---------------------------------------------------------------------------------------------
 
 describe('json (plain view)', () => {
-  test('examples/data.pkl: markers for datetime, arrays, DataFrame, int-keyed dict', async () => {
+  test('examples/data.pkl: markers for datetime, arrays, DataFrame; int keys stringified (--tagged: $map)', async () => {
     const r = await cli(['json', DATA]);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[1]).toBe('  "name": "weather",');
+    // Floats are written as Python writes them.
+    expect(r.stdout).toContain('          12.5,\n          -3.0,\n          19.25\n');
     expect(JSON.parse(r.stdout)).toEqual({
       name: 'weather',
       created: { $datetime: '2024-05-17T09:30:00.123456' },
@@ -851,16 +924,18 @@ describe('json (plain view)', () => {
           ],
         },
       },
-      flags: {
-        $map: [
-          [1, true],
-          [2, false],
-        ],
-      },
+      flags: { '1': true, '2': false },
     });
     const compact = await cli(['json', '--indent', '0', DATA]);
     expect(compact.stdout.trimEnd().split('\n')).toHaveLength(1);
     expect(JSON.parse(compact.stdout)).toEqual(JSON.parse(r.stdout));
+    const tagged = JSON.parse((await cli(['json', '--tagged', DATA])).stdout) as Record<string, unknown>;
+    expect(tagged['flags']).toEqual({
+      $map: [
+        [1, true],
+        [2, false],
+      ],
+    });
   });
 
   // retry: once in a full parallel CI run this spawn returned an empty stdout (not reproduced alone);
@@ -992,5 +1067,166 @@ print(json.dumps(out))
       (await runPython(code, [MODEL], JSON.stringify([r.stdout, indented.stdout]))).stdout,
     ) as boolean[];
     expect(res).toEqual([true, true]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describeWithPython('show, json and dis on files Python wrote, checked against Python', () => {
+  let dir = '';
+  let py: {
+    reprs: Record<string, string>;
+    dtypes: [string, string][];
+    large: number;
+    w3: number;
+    pickletools: string;
+    pickletoolsError: string;
+  };
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(TMP, 'py-'));
+    const code = String.raw`
+import io, json, pickle, pickletools, sys
+import numpy as np, pandas as pd, joblib
+out = sys.argv[1]
+floats = {'score': 0.0, 'tiny': 1e-05, 'big': 1e16, 'inf': float('inf'), 'nan': float('nan'),
+          'neg': -0.0, 'third': 1 / 3, 'huge': 1.5e300, 'count': 3, 'long': 2**70}
+df = pd.DataFrame({'i': pd.array([1, None, 3], dtype='Int64'), 'u': pd.array([1, 2, None], dtype='UInt8'),
+                   'b': pd.array([True, None, False], dtype='boolean'), 's': pd.array(['a', None, 'c'], dtype='string'),
+                   'f': pd.array([1.5, None, 2], dtype='Float32'),
+                   'tz': pd.date_range('2020-01-01', periods=3, tz='Europe/Paris'),
+                   'td': pd.to_timedelta([1, 2, 3], unit='s'), 'c': pd.Categorical(['x', 'y', 'x']),
+                   'when': pd.to_datetime(['2020-01-01', None, '2021-01-01']), 'n': [1.0, 2.0, 3.0]})
+large = np.zeros((1000, 1000))
+with open(f'{out}/values.pkl', 'wb') as f:
+    pickle.dump({**floats, 'frame': df, 'large': large}, f, protocol=4)
+r = np.random.RandomState(0)
+arrays = {'w1': r.rand(1000, 250), 'w2': np.arange(1_250_000, dtype=np.int32), 'w3': np.asfortranarray(r.rand(300, 1000)),
+          'meta': {'names': ['w1', 'w2', 'w3'], 'scale': 0.5}}
+joblib.dump(arrays, f'{out}/arrays.joblib')
+joblib.dump(arrays, f'{out}/arrays.z.joblib', compress='zlib')
+text = io.StringIO()
+try:
+    pickletools.dis(open(f'{out}/arrays.joblib', 'rb'), out=text)
+    err = ''
+except ValueError as e:
+    err = str(e)
+print(json.dumps({'reprs': {k: repr(v) for k, v in floats.items()},
+                  'dtypes': [[c, str(t)] for c, t in df.dtypes.items()],
+                  'large': int(large.nbytes), 'w3': int(arrays['w3'].nbytes), 'pickletools': text.getvalue(), 'pickletoolsError': err}))
+`;
+    py = JSON.parse((await runPython(code, [dir])).stdout) as typeof py;
+  }, 120_000);
+
+  test('show: floats as Python repr, pandas dtypes as df.dtypes, sizes in binary units', async () => {
+    const r = await inProcess(['show', '--width', '0', path.join(dir, 'values.pkl')]);
+    expect(r.code).toBe(0);
+    for (const [k, repr] of Object.entries(py.reprs)) expect(r.stdout).toContain(`\n  '${k}': ${repr}\n`);
+    const columns = py.dtypes.map(([c, t]) => `'${c}' ${t}`).join(', ');
+    expect(r.stdout).toContain(`\n    columns: ${columns}\n`);
+    expect(r.stdout).toContain(
+      `\n  'large': ndarray float64 (1000, 1000) ${(py.large / 2 ** 20).toFixed(1)} MiB [[0.0, 0.0, 0.0, …, 0.0, 0.0, 0.0], `,
+    );
+    // A DataFrame wider than the width drops columns; every line fits.
+    const narrow = await inProcess(['show', path.join(dir, 'values.pkl')], { columns: 70 });
+    // (The summary wraps between its parts; the file name is never cut.)
+    for (const line of splitShow(narrow.stdout).tree) expect([...line].length).toBeLessThanOrEqual(70);
+    expect(narrow.stdout).toMatch(/\n {4}0 .* {2}…\n/);
+  });
+
+  test('dis: joblib files are listed past their arrays, read in pieces; zlib gives the same listing', async () => {
+    const file = path.join(dir, 'arrays.joblib');
+    const r = await cli(['dis', file]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const want: string[] = [];
+    disassembleJoblib(memoryReader(new Uint8Array(fs.readFileSync(file))), {}, (t) => want.push(t));
+    expect(r.stdout).toBe(want.join(''));
+    expect(r.stdout.match(/\[array payload: /g)).toHaveLength(3);
+    expect(r.stdout).toContain(`array payload: ${py.w3} bytes, float64 (300, 1000), order F`);
+    // Up to the first array, pickletools' own text; pickletools stops there.
+    expect(r.stdout.startsWith(py.pickletools)).toBe(true);
+    expect(py.pickletoolsError).toMatch(/opcode .* unknown/);
+    const z = await cli(['dis', path.join(dir, 'arrays.z.joblib')]);
+    expect(z.code).toBe(0);
+    expect(z.stdout).toBe(r.stdout);
+    expect(z.stderr).toContain('is zlib-compressed; listing the decompressed stream');
+    const zBytes = decompressJoblib(new Uint8Array(fs.readFileSync(path.join(dir, 'arrays.z.joblib'))));
+    expect(zBytes?.length).toBe(fs.statSync(file).size);
+    // --pickletools stops where pickletools stops, with its message (exit 3).
+    const strict = await cli(['dis', '--pickletools', file]);
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toBe(py.pickletools);
+    expect(oneLine(strict.stderr)).toBe(`picklejar: ${py.pickletoolsError}`);
+  });
+
+  test('progress names each stage as it happens: show, convert', async () => {
+    const z = path.join(dir, 'arrays.z.joblib');
+    const shown = await inProcess(['show', z]);
+    expect(shown.code).toBe(0);
+    const stages = (r: { statuses: string[] }): string[] => [
+      ...new Set(r.statuses.map((t) => t.split(' ')[0])),
+    ];
+    expect(stages(shown)).toEqual(['reading', 'decompressing', 'decoding', 'rendering']);
+    expect(shown.statuses).toContain(
+      `decompressing ${z} (zlib, ${(fs.statSync(z).size / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    const out = path.join(dir, 'out.joblib');
+    const converted = await inProcess(['convert', z, out, '--compress', 'gzip']);
+    expect(converted.code).toBe(0);
+    expect(stages(converted)).toEqual([
+      'reading',
+      'decompressing',
+      'decoding',
+      'encoding',
+      'compressing',
+      'writing',
+    ]);
+    expect(converted.statuses.find((t) => t.startsWith('compressing'))).toMatch(
+      /^compressing \(gzip level 3, \d+\.\d MiB\)$/,
+    );
+    const listed = await inProcess(['dis', path.join(dir, 'arrays.joblib')]);
+    expect(stages(listed)).toEqual(['disassembling']);
+  });
+
+  test('json: jq-friendly numbers and keys by default; flags for nan, big ints, arrays; usage errors', async () => {
+    const f = path.join(dir, 'values.pkl');
+    const r = await inProcess(['json', '--indent', '0', '--array-items', '3', f]);
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect([v['inf'], v['nan'], v['long'], v['score']]).toEqual([null, null, '1180591620717411303424', 0]);
+    expect(r.stdout).toContain('"score":0.0,"tiny":1e-05,"big":1e+16,');
+    const strings = await inProcess(['json', '--indent', '0', '--nan', 'string', '--big-ints', 'number', f]);
+    expect(strings.stdout).toContain('"inf":"Infinity","nan":"NaN","neg":-0.0,"third":0.3333333333333333,');
+    expect(strings.stdout).toContain('"long":1180591620717411303424,');
+    const tagged = await inProcess(['json', '--indent', '0', '--tagged', f]);
+    expect(tagged.stdout).toContain('"inf":{"$float":"inf"},"nan":{"$float":"nan"},');
+    expect(tagged.stdout).toContain('"long":{"$int":"1180591620717411303424"},');
+    const refused = await inProcess(['json', '--nan', 'error', f]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr[0]).toMatch(
+      /^picklejar: PicklingError: Out of range float values are not JSON compliant: inf \(at #\/inf\)/,
+    );
+    const all = JSON.parse(
+      (await inProcess(['json', '--indent', '0', '--array-items', 'all', path.join(dir, 'arrays.joblib')]))
+        .stdout,
+    ) as {
+      w2: { $ndarray: { data: number[] } };
+    };
+    expect(all.w2.$ndarray.data).toHaveLength(1_250_000);
+    expect(all.w2.$ndarray.data[1_249_999]).toBe(1_249_999);
+    for (const [args, message] of [
+      [['--nan', 'zero'], /--nan must be one of null, string, literal, error, got "zero"/],
+      [['--big-ints', 'float'], /--big-ints must be one of string, number/],
+      [['--array-items', 'many'], /--array-items must be a count or all/],
+      [['--tagged', '--nan', 'string'], /--tagged writes \$float and \$int markers/],
+    ] as const) {
+      const u = await inProcess(['json', ...args, f]);
+      expect(u.code).toBe(2);
+      expect(u.stderr[0]).toMatch(message);
+    }
+  });
+
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,15 +1,26 @@
 // disassemble() against pickletools: the fixtures' .dis.txt files (pickletools.dis output, which is
 // what `python -m pickletools FILE` prints), pickletools' own errors for the fixtures it rejects,
-// and hand-made Python 2 / malformed streams compared live with Python.
+// and hand-made Python 2 / malformed streams compared live with Python; the same through the reader
+// that reads in pieces; joblib streams against where joblib itself reads each array.
 import { execaSync } from 'execa';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { decompressJoblib } from '../src/joblib/compress.js';
 import { OPCODE_BY_CODE } from '../src/opcodes.js';
-import { disassemble, DisassemblyError } from '../src/tools/dis.js';
+import {
+  disassemble,
+  disassembleTo,
+  DisassemblyError,
+  memoryReader,
+  type DisassembleOptions,
+  type OpReader,
+} from '../src/tools/dis.js';
+import { disassembleJoblib, sourceReader, type ByteSource } from '../src/tools/dis-joblib.js';
 import { genops } from '../src/tools/genops.js';
-import { describeWithPython } from './helpers/python.js';
+import { describeWithPython, runPython } from './helpers/python.js';
 
 const ROOT = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -305,4 +316,215 @@ describe('genops', () => {
     expect(first?.arg).toBeInstanceOf(Uint8Array);
     expect((first?.arg as Uint8Array).buffer).toBe(data.buffer);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reading in pieces, and joblib streams (src/tools/dis-joblib.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** `data` as a ByteSource that hands out copies (as a file read does). */
+function sourceOf(data: Uint8Array): ByteSource {
+  return { size: data.length, read: (pos, n) => data.slice(pos, pos + n) };
+}
+
+/** Listing and error through a reader (the whole text, as `ours` gives it). */
+function through(reader: OpReader, joblib: boolean, opts: DisassembleOptions = {}): Outcome {
+  const out: string[] = [];
+  try {
+    if (joblib) disassembleJoblib(reader, opts, (t) => out.push(t));
+    else disassembleTo(reader, opts, (t) => out.push(t));
+    return { out: out.join('') };
+  } catch (e) {
+    if (e instanceof DisassemblyError) return { out: out.join('') + e.output, error: e.pythonMessage };
+    throw e;
+  }
+}
+
+describe('disassemble: reading in pieces', () => {
+  test('every fixture, through a 64-byte window that grows for long arguments: the same text and errors', () => {
+    const files = walk(ROOT)
+      .filter((f) => f.endsWith('.pkl'))
+      .sort();
+    expect(files.length).toBeGreaterThan(200);
+    const failures: string[] = [];
+    for (const f of files) {
+      const data = new Uint8Array(fs.readFileSync(f));
+      const want = ours(data, { all: true });
+      const got = through(sourceReader(sourceOf(data), 64), false, { all: true });
+      if (got.error !== want.error || got.out !== want.out)
+        failures.push(`${f}: ${firstDiff(got.out, want.out)} ${got.error} / ${want.error}`);
+      // Plain pickles are not changed by the joblib watcher.
+      if (!want.error && !/joblib/.test(f)) {
+        const j = through(memoryReader(data), true, { all: true });
+        if (j.out !== want.out) failures.push(`${f} (joblib watcher): ${firstDiff(j.out, want.out)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('an unknown opcode far into the stream is reported at its offset in the stream', () => {
+    const data = b('\x80\x04' + '\x8c\x01a0'.repeat(5000) + '\x01.');
+    const want = ours(data);
+    expect(want.error).toBe(`at position ${2 + 4 * 5000}, opcode b'\\x01' unknown`);
+    expect(through(sourceReader(sourceOf(data), 100), false)).toEqual(want);
+  });
+});
+
+/**
+ * Joblib files made by joblib.dump (arrays of 2-5 MB, an object array, a structured and a str array,
+ * a Fortran-ordered one) and, from joblib's own reader, where each array's data lies: read_array is
+ * wrapped to note the stream position before and after it reads. The opcodes Python sees are
+ * pickletools.genops over the stream, jumping over each payload as joblib does.
+ */
+const JOBLIB_TRUTH = String.raw`
+import io, json, pickletools, sys, zlib
+import numpy as np, joblib
+from joblib import numpy_pickle as NP
+
+out = sys.argv[1]
+r = np.random.RandomState(0)
+value = {
+    'a': np.arange(5, dtype='<f8'),
+    'w1': r.rand(1000, 250),
+    'w2': np.arange(1_250_000, dtype=np.int32),
+    'w3': np.asfortranarray(r.rand(400, 1000)),
+    'obj': np.array(['x', None, 3], dtype=object),
+    'st': np.zeros(4, dtype=[('i', '<i4'), ('f', '<f8')]),
+    'u': np.array(['ab', 'c']),
+    'tail': [1, 2.5, {'k': (1,)}],
+}
+files = {'p4': 'v.joblib', 'zlib': 'v.z.joblib', 'p2': 'v.p2.joblib', 'p0': 'v.p0.joblib'}
+joblib.dump(value, f'{out}/v.joblib')
+joblib.dump(value, f'{out}/v.z.joblib', compress=3)
+joblib.dump(value, f'{out}/v.p2.joblib', protocol=2)
+joblib.dump(value, f'{out}/v.p0.joblib', protocol=0)
+
+recorded = []
+orig = NP.NumpyArrayWrapper.read_array
+def read_array(self, unpickler, *args, **kwargs):
+    start = unpickler.file_handle.tell()
+    arr = orig(self, unpickler, *args, **kwargs)
+    end = unpickler.file_handle.tell()
+    obj = bool(arr.dtype.hasobject)
+    recorded.append({'start': start, 'end': end, 'object': obj, 'nbytes': 0 if obj else int(arr.nbytes),
+                     'dtype': str(arr.dtype) if arr.dtype.names else arr.dtype.name,
+                     'shape': list(arr.shape), 'order': self.order})
+    return arr
+NP.NumpyArrayWrapper.read_array = read_array
+
+res = {}
+for key, name in files.items():
+    recorded.clear()
+    loaded = joblib.load(f'{out}/{name}')
+    assert all(np.array_equal(loaded[k], value[k]) for k in value if k not in ('tail', 'obj'))
+    with open(f'{out}/{name}', 'rb') as fh:
+        data = fh.read()
+    stream = zlib.decompress(data) if key == 'zlib' else data
+    payloads = {p['start']: p for p in recorded}
+    f = io.BytesIO(stream)
+    ops = []
+    nested = False
+    while True:
+        last = None
+        for op, arg, pos in pickletools.genops(f):
+            ops.append([pos, op.name])
+            last = op.name
+            p = payloads.get(pos + 1)
+            if op.name == 'BUILD' and p is not None:
+                if p['object']:
+                    nested = True  # a pickle of its own follows; genops reads it through its STOP
+                else:
+                    f.seek(p['end'])
+        if last == 'STOP' and nested:
+            nested = False
+            continue
+        break
+    # What pickletools prints before it stops at the first payload.
+    text = io.StringIO()
+    try:
+        pickletools.dis(stream, out=text)
+        error = None
+    except ValueError as e:
+        error = str(e)
+    res[key] = {'file': f'{out}/{name}', 'ops': ops, 'payloads': recorded[:], 'pickletools': text.getvalue(), 'error': error}
+print(json.dumps(res))
+`;
+
+interface Truth {
+  file: string;
+  ops: [number, string][];
+  payloads: {
+    start: number;
+    end: number;
+    object: boolean;
+    nbytes: number;
+    dtype: string;
+    shape: number[];
+    order: string;
+  }[];
+  pickletools: string;
+  error: string | null;
+}
+
+/** What our listing says: opcode lines and payload lines, in order. */
+function parseListing(text: string): { ops: [number, string][]; payloads: string[] } {
+  const ops: [number, string][] = [];
+  const payloads: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^ *(\d+): (?:\[(array payload: .*)\]|.{4} +([A-Z_0-9]+))/.exec(line);
+    if (!m) continue;
+    if (m[2] !== undefined) payloads.push(`${m[1]}: ${m[2]}`);
+    else ops.push([Number(m[1]), m[3] as string]);
+  }
+  return { ops, payloads };
+}
+
+/** The payload line we expect for what joblib read. */
+function expectedPayload(p: Truth['payloads'][number]): string {
+  const shape = `(${p.shape.join(', ')}${p.shape.length === 1 ? ',' : ''})`;
+  if (p.object)
+    return `${p.start}: array payload: object ${shape}, a pickle of its own follows, through its STOP`;
+  const dataAt = p.end - p.nbytes;
+  const padding = dataAt > p.start ? `, padding ${dataAt - p.start - 1}` : '';
+  return `${dataAt}: array payload: ${p.nbytes} bytes, ${p.dtype} ${shape}${p.order === 'F' ? ', order F' : ''}${padding}`;
+}
+
+describeWithPython('disassemble: joblib streams, checked against joblib and pickletools', () => {
+  let dir = '';
+  let truth: Record<string, Truth> = {};
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'picklejar-dis-'));
+    truth = JSON.parse((await runPython(JOBLIB_TRUTH, [dir])).stdout) as Record<string, Truth>;
+  }, 120_000);
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(['p4', 'zlib', 'p2', 'p0'])(
+    '%s: every opcode joblib reads, one line per payload where joblib reads it, the rest as pickletools',
+    (key) => {
+      const t = truth[key] as Truth;
+      expect(t.payloads).toHaveLength(7);
+      const file = new Uint8Array(fs.readFileSync(t.file));
+      const stream = key === 'zlib' ? (decompressJoblib(file) as Uint8Array) : file;
+      const whole = through(memoryReader(stream), true);
+      expect(whole.error).toBeUndefined();
+      const listed = parseListing(whole.out);
+      expect(listed.ops).toEqual(t.ops);
+      expect(listed.payloads).toEqual(t.payloads.map(expectedPayload));
+      expect(
+        whole.out.endsWith(`highest protocol among opcodes = ${key === 'p0' ? 0 : key === 'p2' ? 2 : 4}\n`),
+      ).toBe(true);
+      // Up to the first payload, the text is pickletools' own, which stops there.
+      expect(t.error).toMatch(/opcode .* unknown|unknown/);
+      const firstPayload = whole.out.indexOf('[array payload');
+      const cut = whole.out.lastIndexOf('\n', firstPayload) + 1;
+      expect(whole.out.slice(0, cut)).toBe(t.pickletools);
+      // Read in pieces (payloads skipped, windows reloaded): the same text.
+      if (key !== 'zlib') expect(through(sourceReader(sourceOf(stream), 4096), true)).toEqual(whole);
+      // Without the watcher it stops where pickletools stops, with pickletools' message.
+      const plain = through(sourceReader(sourceOf(stream), 4096), false);
+      expect(plain.error).toBe(t.error);
+    },
+  );
 });

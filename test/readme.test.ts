@@ -1,5 +1,10 @@
-/** The README's library tour, run against the shipped examples: the front door must not lie. */
+/**
+ * The README's library tour, run against the shipped examples, and its CLI section's output blocks,
+ * run as the commands they name: the front door must not lie.
+ */
 import { readFileSync } from 'node:fs';
+import { execute, plan } from '../src/cli/run.js';
+import { makeStyle } from '../src/cli/style.js';
 import { describe, expect, it } from 'vitest';
 import {
   load,
@@ -42,7 +47,12 @@ describe('README tour', () => {
     expect((data['created'] as PyDateTime).isoformat()).toBe('2024-05-17T09:30:00.123456');
     expect(data['tags']).toBeInstanceOf(Tuple);
     expect((data['readings'] as NDArray).shape).toEqual([3, 4]);
-    expect(data['flags']).toEqual(new Map([[1, true], [2, false]]));
+    expect(data['flags']).toEqual(
+      new Map([
+        [1, true],
+        [2, false],
+      ]),
+    );
   });
 
   it('the one-liners do what the tour says', () => {
@@ -56,5 +66,70 @@ describe('README tour', () => {
     expect(fromJsonPickle(toJsonPickle(loads(bytes, { lossless: true })), { lossless: true })).toEqual(
       new Map([['a', [1n, 2.5, 'x']]]),
     );
+  });
+});
+
+/** Shell-like words: spaces separate, single or double quotes group. */
+function words(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? (m[3] as string));
+  return out;
+}
+
+/** Run a README command line (`picklejar …`, optionally `| sed -n 'A,Bp'`) in this process. */
+async function runReadmeCommand(line: string): Promise<{ code: number; stdout: string }> {
+  const [command, ...pipes] = line.replace(/\s*2>\/dev\/null/, '').split(' | ');
+  const argv = words(command as string).slice(1);
+  const p = plan(argv);
+  if (p.kind !== 'run') return { code: 0, stdout: p.text };
+  const out: string[] = [];
+  const code = await execute(p, {
+    out: (c) => void out.push(typeof c === 'string' ? c : Buffer.from(c).toString('latin1')),
+    err: () => undefined,
+    status: () => undefined,
+    stdin: async () => new Uint8Array(0),
+    stdoutIsTTY: false,
+    columns: undefined,
+    style: makeStyle(false),
+    debug: false,
+  });
+  let stdout = out.join('');
+  for (const pipe of pipes) {
+    const m = /^sed -n '(\d+),(\d+)p'$/.exec(pipe);
+    if (!m) throw new Error(`README command: unsupported pipe ${pipe}`);
+    stdout = stdout
+      .split('\n')
+      .slice(Number(m[1]) - 1, Number(m[2]))
+      .map((l) => l + '\n')
+      .join('');
+  }
+  return { code, stdout };
+}
+
+describe('README CLI section', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(
+    readme.indexOf('## CLI\n'),
+    readme.indexOf('\n## ', readme.indexOf('## CLI\n') + 1),
+  );
+  // Each output block follows a paragraph that names its command in a `picklejar …` code span.
+  const blocks = [...section.matchAll(/((?:[^\n]+\n)+)\n```\n([\s\S]*?)\n```/g)].map((m) => ({
+    paragraph: m[1] as string,
+    output: m[2] as string,
+  }));
+
+  it('shows what the commands print today (regenerate the blocks when the output changes)', async () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    for (const b of blocks) {
+      const command = /`(picklejar [^`]+)`/.exec(b.paragraph)?.[1];
+      expect(command, b.paragraph).toBeDefined();
+      const r = await runReadmeCommand(command as string);
+      expect(r.code, command).toBe(
+        /\(exit status (\d)\)/.exec(b.paragraph)?.[1]
+          ? Number(/\(exit status (\d)\)/.exec(b.paragraph)?.[1])
+          : 0,
+      );
+      expect(r.stdout.replace(/\n$/, ''), command).toBe(b.output);
+    }
   });
 });

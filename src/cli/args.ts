@@ -134,3 +134,8 @@ export function stringOption(p: Parsed, name: string): string | undefined {
   const v = p.options.get(name);
   return typeof v === 'string' ? v : undefined;
 }
+
+/** One line for a usage error, pointing at the help that explains the command. */
+export function usageMessage(e: UsageError): string {
+  return e.message + (e.command ? ` (see picklejar ${e.command} --help)` : ' (see picklejar --help)');
+}

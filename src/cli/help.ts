@@ -11,8 +11,9 @@ Usage:
 Commands:
   show FILE        a readable tree of the decoded value: Python types, dict keys, object classes and
                    attributes, numpy arrays, pandas DataFrames
-  json FILE        the value as plain JSON, or as jsonpickle text (--jsonpickle)
-  dis FILE         the opcode listing, the same text as \`python -m pickletools FILE\`
+  json FILE        the value as JSON for jq and other tools, or as jsonpickle text (--jsonpickle)
+  dis FILE         the opcode listing, the same text as \`python -m pickletools FILE\`; joblib files
+                   are listed past their array data (which pickletools cannot read)
   scan FILE...     report the globals each file would import and flag dangerous ones; exit 1 if any
                    file is dangerous (for gating uploads in CI)
   convert IN OUT   re-write as a pickle (any protocol) or a joblib file (any compressor)
@@ -24,8 +25,9 @@ Options for every command:
   -h, --help       show help
   --debug          print stack traces with errors
   --no-color       plain output (also: NO_COLOR=1); --color forces colours
-  --progress       always show the progress indicator on stderr; --no-progress never
-                   (default: shown on a terminal when reading or decoding takes over 0.5 s)
+  --progress       always show the progress line on stderr (reading, decompressing, decoding,
+                   rendering, encoding, compressing, writing); --no-progress never
+                   (default: shown when stderr is a terminal and the work takes over 1 s)
   -V, --version    print the version
 
 Exit status:
@@ -37,7 +39,7 @@ Exit status:
 Examples:
   picklejar show examples/model.joblib
   picklejar show --depth 2 --items 5 data.pkl
-  picklejar json --indent 2 data.pkl > data.json
+  picklejar json data.pkl | jq '.frame'
   picklejar dis model.pkl | less
   picklejar scan --json uploads/*.pkl
   picklejar convert model.joblib model.p2.pkl --protocol 2
@@ -48,9 +50,14 @@ export const SHOW_HELP = `Usage: picklejar show [options] FILE
 
 Print a readable tree of the value in FILE as picklejar decodes it: Python type names (list, tuple,
 dict, set, bytes, …), dict keys, foreign objects with their class (e.g.
-sklearn.linear_model._logistic.LogisticRegression) and attributes, numpy arrays with dtype, shape and a
-few values, pandas DataFrames with columns, shape and first rows. The first line summarises the file:
-container, size, pickle protocol, and how many objects and arrays it holds.
+sklearn.linear_model._logistic.LogisticRegression) and attributes, numpy arrays with dtype, shape,
+size and a few values, pandas DataFrames with columns, dtypes (as df.dtypes names them) and first
+rows. The first line summarises the file: container, size, pickle protocol, and how many objects and
+arrays it holds. Numbers print as Python's repr prints them: 0.0 and 1 differ, 1e-05, inf, nan.
+Sizes are in binary units (KiB, MiB, GiB).
+
+Lines fit the width of the terminal (--width; 100 columns when stdout is not a terminal): array
+previews and tables show fewer items, and longer lines end in "…".
 
 Long containers are cut ("… 995 more"); containers deeper than --depth are shown on one line with
 "[…]". An object reached a second time is printed once: its first line gets an anchor "&N" and later
@@ -60,51 +67,78 @@ Options:
   --depth N        levels below the top that are expanded (default 8)
   --items N        items shown per list, tuple, set or dict (default 20); DataFrame rows: min(N, 10);
                    object attributes: up to max(N, 100)
-  --lossless       decode as load(file, {lossless: true}): ints and floats told apart (1 vs 1.0),
-                   big ints exact. By default numbers print as JavaScript sees them (1.0 shows as 1).
+  --width N        characters per line (default: the terminal's width, or 100 when stdout is not a
+                   terminal); 0 for no limit
   --inert          decode code-running globals (os.system, builtins.eval, …) as inert references
                    instead of refusing the file (nothing is executed either way; see also \`scan\`)
   --all            every pickle in the file (several pickle.dump calls into one file), not only
                    the first
   --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
                    Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
+  --lossless       accepted for compatibility: the file is always decoded losslessly (ints and
+                   floats told apart, big ints exact)
   --no-color       no ANSI colours (default: colours on a terminal unless NO_COLOR is set)
 
 Examples:
   picklejar show examples/model.joblib
   picklejar show --depth 3 --items 3 examples/data.pkl
+  picklejar show --width 0 model.pkl > model.txt
   cat data.pkl | picklejar show -
 `;
 
 export const JSON_HELP = `Usage: picklejar json [options] FILE
 
-Print the value in FILE as JSON.
+Print the value in FILE as JSON (the library's toPlainJson). By default the JSON reads as Python's
+json.dumps writes it, so jq and other tools take it as is:
 
-By default: a plain JSON view for reading and for other tools (the library's toPlainJson). Lists,
-tuples and sets become arrays; string-keyed dicts objects; other dicts {"$map": [[key, value], …]};
-bytes {"$bytes": "<base64>"}; Python objects {"$class": "module.name", …attributes}; numpy arrays
-{"$ndarray": {"dtype", "shape", "data"}}; DataFrames {"$dataframe": {"columns", "index", "data"}};
-datetimes {"$datetime": "<isoformat>"}; a second occurrence of the same container (shared or
-cyclic) {"$ref": "#/json/pointer/to/the/first"}. The view is lossy: it cannot be turned back into
-the pickle.
+  dict keys        every dict is an object; non-str keys are stringified as json.dumps does
+                   (1 -> "1", 1.5 -> "1.5", True -> "true", None -> "null"); other keys (tuples,
+                   bytes, …) as their Python repr ("(1, 2)")
+  floats           as Python's repr writes them (1.0, 1e-05); nan, inf and -inf: see --nan
+  ints             exact; beyond ±(2^53 - 1) (where jq and JavaScript round): see --big-ints
+  lists, tuples,   arrays
+  sets
+
+What json.dumps cannot write is a "$"-marked object: bytes {"$bytes": "<base64>"}, Python
+objects {"$class": "module.name", …attributes}, numpy arrays {"$ndarray": {"dtype", "shape",
+"data"}} (float dtypes give floats, int dtypes ints), DataFrames {"$dataframe": {"columns",
+"index", "data"}}, datetimes {"$datetime": "<isoformat>"}, class references {"$global": "m.name"};
+a second occurrence of the same container (shared or cyclic) is {"$ref": "#/json/pointer/to/the/
+first"}. Dict keys and attributes that start with "$" get one more "$". The view is lossy: it
+cannot be turned back into the pickle (use --jsonpickle for that).
+
+With --tagged, nothing is ambiguous: dicts with non-str keys are {"$map": [[key, value], …]},
+nan/inf/-inf are {"$float": "nan"} / {"$float": "inf"} / {"$float": "-inf"}, and ints beyond
+±(2^53 - 1) are {"$int": "<digits>"}.
 
 With --jsonpickle: the text Python's jsonpickle 3.x decodes back to the same value
-(jsonpickle.decode(text, keys=True) with the numpy handlers registered); the file is decoded
-losslessly for it.
+(jsonpickle.decode(text, keys=True) with the numpy handlers registered).
 
 Options:
-  --indent N       spaces per level (0-10; default 2 for the plain view, jsonpickle: one line)
-  --depth N        plain view: containers more than N levels below the top become
-                   {"$truncated": kind, "size": n}
-  --array-items N  plain view: numpy arrays with more elements are cut to their first N (default 1000)
+  --indent N       spaces per level (0-10; default 2; 0: one line; jsonpickle: one line unless
+                   given). Levels below the 32nd are written on one line, so deep nesting does not
+                   multiply the output
+  --nan MODE       nan, inf and -inf as: null (default; what jq and JSON.parse read), string
+                   ("NaN", "Infinity", "-Infinity"), literal (bare NaN / Infinity, json.dumps'
+                   default: not JSON, jq rejects it) or error (refuse, as allow_nan=False; exit 1)
+  --big-ints MODE  ints beyond ±(2^53 - 1) as: string (default; exact digits in quotes) or number
+                   (exact digits as a JSON number, as json.dumps writes them; jq and JavaScript
+                   read them as the nearest double)
+  --tagged         the $-marker form described above (--nan and --big-ints do not apply)
+  --depth N        containers more than N levels below the top become {"$truncated": kind,
+                   "size": n}
+  --array-items N  numpy arrays with more elements are cut to their first N, flat, under "head"
+                   with "truncated": true (default 1000); all: never cut
   --jsonpickle     jsonpickle text instead of the plain view
   --inert          decode code-running globals as inert references instead of refusing the file
   --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
                    Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
 
 Examples:
-  picklejar json examples/data.pkl
-  picklejar json --indent 0 model.joblib | jq '.steps[1][1].coef_'
+  picklejar json examples/data.pkl | jq '.flags["1"]'
+  picklejar json --indent 0 model.joblib | jq '.steps[1][1].coef_["$ndarray"].data'
+  picklejar json --array-items all --nan string data.pkl > data.json
+  picklejar json --tagged data.pkl
   picklejar json --jsonpickle --indent 2 model.pkl > model.json
 `;
 
@@ -115,9 +149,18 @@ offsets, opcodes, arguments, MARK indentation, memo checks, "highest protocol am
 pickletools stops with an error, the listing up to that point is printed and the error is reported
 on stderr (exit status 3).
 
-Compressed joblib files are decompressed first (a note on stderr says so); offsets are then positions
-in the decompressed stream. Uncompressed joblib files put raw array bytes after some BUILD opcodes,
-which pickletools (and this listing) cannot read past.
+Joblib files put each numpy array's bytes into the stream right after the BUILD of its
+NumpyArrayWrapper, where pickletools stops ("opcode … unknown"). picklejar knows the array's size,
+so it prints one line for the data and goes on:
+
+    224: [array payload: 40 bytes, float64 (5,), padding 2]
+
+(the offset is where the data starts; "padding 2": the length byte and the 2 padding bytes before
+it). An object array's payload is a pickle of its own, listed in place through its STOP.
+
+Files are read in pieces (array data is skipped, not read), so listing a file of any size takes
+little memory. Compressed joblib files are decompressed first (a note on stderr says so); offsets
+are then positions in the decompressed stream.
 
 Options:
   -a, --annotate   append a short description to each line (layout as pickletools -a; the
@@ -125,9 +168,11 @@ Options:
   -l, --indentlevel N
                    blanks per MARK level (default 4)
   --all            every pickle in the file, not only the first
+  --pickletools    stop at joblib array data as pickletools does (no payload lines)
 
 Examples:
   picklejar dis model.pkl
+  picklejar dis big-model.joblib | head -50
   picklejar dis --all several-pickles.bin
 `;
 

@@ -2,11 +2,12 @@
  * The container an input is in (plain pickle, joblib, compressed joblib, .npy) and the decoded value. The library does the decoding; this module only
  * decides which entry point gets which bytes, so that a file is read and decompressed once.
  */
-import { load, loads, loadsAll } from '../index.js';
+import { load, loads, loadsAll } from '../load.js';
+import { COMPRESSION_NAMES } from './container.js';
 import { decompressJoblib, detectJoblibCompression } from '../joblib/compress.js';
 import { isNpy } from '../numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
-import { formatSize, type Input } from './read.js';
+import { displayName, formatSize, type Input, type Status } from './read.js';
 
 /** What a buffer is, before decoding. */
 export interface ContainerInfo {
@@ -21,16 +22,6 @@ export interface ContainerInfo {
   /** PROTO of the (first) pickle; undefined for protocol 0/1 streams (no header) and .npy. */
   readonly protocol: number | undefined;
 }
-
-const COMPRESSION_NAMES: Record<string, string> = {
-  zlib: 'zlib',
-  gzip: 'gzip',
-  bz2: 'bz2',
-  lzma: 'lzma',
-  xz: 'xz',
-  lz4: 'lz4',
-  zfile: 'z-file',
-};
 
 function containsAscii(data: Uint8Array, text: string): boolean {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(text, 0, 'latin1') >= 0;
@@ -50,8 +41,15 @@ function mentionsSideFiles(plain: Uint8Array): boolean {
   return false;
 }
 
-/** The decompressed stream (or the input itself) and what kind of container held it. */
-export function unwrap(data: Uint8Array): { plain: Uint8Array; info: ContainerInfo } {
+/**
+ * The decompressed stream (or the input itself) and what kind of container held it. `status` hears
+ * `decompressing …` before a compressed input is unpacked (the slow stage of big joblib files).
+ */
+export function unwrap(
+  data: Uint8Array,
+  status?: Status,
+  name = '',
+): { plain: Uint8Array; info: ContainerInfo } {
   if (isNpy(data)) {
     return {
       plain: data,
@@ -65,6 +63,10 @@ export function unwrap(data: Uint8Array): { plain: Uint8Array; info: ContainerIn
     };
   }
   const kind = detectJoblibCompression(data);
+  if (kind !== undefined)
+    status?.(
+      `decompressing ${name ? name + ' ' : ''}(${COMPRESSION_NAMES[kind]}, ${formatSize(data.length)})`,
+    );
   const plain = decompressJoblib(data, DEFAULT_LIMITS.maxInputBytes) ?? data;
   const joblib = kind === 'zfile' || containsAscii(plain, 'joblib.numpy_pickle') || kind !== undefined;
   return {
@@ -79,7 +81,7 @@ export function unwrap(data: Uint8Array): { plain: Uint8Array; info: ContainerIn
   };
 }
 
-/** One line describing the container: `joblib, zlib-compressed (1.9 kB; 4.3 kB unpacked), protocol 4`. */
+/** One line describing the container: `joblib file, zlib-compressed, 868 bytes (1.4 KiB unpacked), protocol 4`. */
 export function describeContainer(info: ContainerInfo): string {
   const parts: string[] = [];
   if (info.format === 'npy') return `.npy file, ${formatSize(info.size)}`;
@@ -102,8 +104,10 @@ export function describeContainer(info: ContainerInfo): string {
 export async function decodeInput(
   input: Input,
   options: LoadOptions,
+  status?: Status,
 ): Promise<{ value: unknown; info: ContainerInfo }> {
-  const { plain, info } = unwrap(input.data);
+  const { plain, info } = unwrap(input.data, status, displayName(input.name));
+  status?.(`decoding ${displayName(input.name)} (${formatSize(plain.length)})`);
   if (info.format === 'npy') return { value: loads(input.data, options), info };
   if (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain))) {
     return { value: await load(input.path, options), info };
@@ -118,8 +122,9 @@ export async function decodeInput(
 export async function decodeAll(
   input: Input,
   options: LoadOptions,
+  status?: Status,
 ): Promise<{ values: unknown[]; info: ContainerInfo }> {
-  const { plain, info } = unwrap(input.data);
+  const { plain, info } = unwrap(input.data, status, displayName(input.name));
   if (
     info.format === 'npy' ||
     (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain)))
@@ -127,5 +132,6 @@ export async function decodeAll(
     const { value } = await decodeInput(input, options);
     return { values: [value], info };
   }
+  status?.(`decoding ${displayName(input.name)} (${formatSize(plain.length)})`);
   return { values: loadsAll(plain, options), info };
 }

@@ -6,15 +6,15 @@
  */
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { UsageError } from './args.js';
+import { UsageError, usageMessage } from './args.js';
 import type { Io } from './specs.js';
 import { readStdin } from './read.js';
 import { Spinner } from './progress.js';
-import { anyFlag, execute, plan, usageMessage, type Plan } from './run.js';
+import { anyFlag, execute, plan, type Plan } from './run.js';
 import { colorWanted, makeStyle } from './style.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
-/** Inputs at least this large run in a worker when progress is on (smaller ones decode in well under 0.5 s). */
+/** Inputs at least this large run in a worker when progress is on (smaller ones decode in well under 1 s). */
 const WORKER_THRESHOLD = 1 << 20;
 
 function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -32,6 +32,11 @@ function writeOut(chunk: string | Uint8Array): void {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') stdoutBroken = true;
     else throw e;
   }
+}
+
+/** The terminal's width when stdout is one. */
+function stdoutColumns(): number | undefined {
+  return process.stdout.isTTY === true ? process.stdout.columns : undefined;
 }
 
 function writeErr(line: string): void {
@@ -69,7 +74,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const forced = anyFlag(p, 'progress');
   const progress = !anyFlag(p, 'no-progress') && (forced || process.stderr.isTTY === true);
   const spinner = progress
-    ? new Spinner(process.stderr, envNumber(env, 'PICKLEJAR_PROGRESS_DELAY_MS', 500))
+    ? new Spinner(process.stderr, envNumber(env, 'PICKLEJAR_PROGRESS_DELAY_MS', 1000))
     : undefined;
   spinner?.start(
     `picklejar: ${p.command.name} ${p.command
@@ -99,7 +104,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
     if (spinner && (forced || size >= envNumber(env, 'PICKLEJAR_WORKER_THRESHOLD', WORKER_THRESHOLD))) {
       return await inWorker(
-        { argv, stdin: stdinData, stdoutIsTTY: process.stdout.isTTY === true, color, debug },
+        {
+          argv,
+          stdin: stdinData,
+          stdoutIsTTY: process.stdout.isTTY === true,
+          columns: stdoutColumns(),
+          color,
+          debug,
+        },
         spinner,
       );
     }
@@ -116,13 +128,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       status: (text) => spinner?.update(`picklejar: ${text}`),
       stdin: readStdinOnce,
       stdoutIsTTY: process.stdout.isTTY === true,
+      columns: stdoutColumns(),
       style,
       debug,
     };
     return await execute(p, io);
   } catch (e) {
     spinner?.stop();
-    const { errorReport } = await import('./commands.js');
+    const { errorReport } = await import('./report.js');
     const { code, message } = errorReport(e, debug);
     writeErr(message);
     return code;
@@ -140,9 +153,12 @@ function inWorker(input: WorkerInput, spinner: Spinner): Promise<number> {
         spinner.update(`picklejar: ${m.text}`);
         return;
       }
-      done = true;
       spinner.stop();
-      for (const chunk of m.out) writeOut(chunk);
+      if (m.type === 'out') {
+        writeOut(m.chunk);
+        return;
+      }
+      done = true;
       for (const line of m.err) writeErr(line);
       resolve(m.code);
     });

@@ -1,6 +1,9 @@
 /** Reading the CLI's inputs (files, or stdin as `-`) into memory, with progress reports. */
 import { open } from 'node:fs/promises';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
+import { formatSize } from '../tools/show/size.js';
+
+export { formatSize };
 
 /** Bytes of one input, and where they came from. */
 export interface Input {
@@ -9,6 +12,11 @@ export interface Input {
   /** Set for files (not for stdin). */
   readonly path: string | undefined;
   readonly data: Uint8Array;
+}
+
+/** How an input is named in messages: `<stdin>` for `-`. */
+export function displayName(name: string): string {
+  return name === '-' ? '<stdin>' : name;
 }
 
 /** A failure to read an input (exit status 3). */
@@ -33,18 +41,6 @@ export function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code] as string;
   return e instanceof Error ? e.message : String(e);
-}
-
-export function formatSize(n: number): string {
-  if (n < 10_000) return `${n} bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
 }
 
 /** Read a whole file, reporting progress through `status` (chunks of 8 MiB). */

@@ -63,20 +63,17 @@ export function anyFlag(p: Extract<Plan, { kind: 'run' }>, name: string): boolea
   return flag(p.global, name) || flag(p.parsed, name);
 }
 
-/** One line for a usage error (the full error report needs the library; usage errors do not). */
-export function usageMessage(e: UsageError): string {
-  return e.message + (e.command ? ` (see picklejar ${e.command} --help)` : ' (see picklejar --help)');
-}
-
 /** Run a command; errors become one stderr line (stack with --debug) and an exit status. */
 export async function execute(p: Extract<Plan, { kind: 'run' }>, io: Io): Promise<number> {
-  const { RUNNERS, errorReport } = await import('./commands.js');
+  // Loaded here, not at the top: --help, --version and usage errors never load the library.
+  const { RUNNERS } = await import('./commands/index.js');
   try {
-    return await (RUNNERS.get(p.command.name) as { run(p: Parsed, io: Io): Promise<number> }).run(
-      p.parsed,
-      io,
-    );
+    const runner = await (
+      RUNNERS.get(p.command.name) as () => Promise<{ run(p: Parsed, io: Io): Promise<number> }>
+    )();
+    return await runner.run(p.parsed, io);
   } catch (e) {
+    const { errorReport } = await import('./report.js');
     const { code, message } = errorReport(e, io.debug);
     io.err(message);
     return code;

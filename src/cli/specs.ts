@@ -13,6 +13,8 @@ export interface Io {
   /** The whole of stdin (read at most once). */
   stdin(): Promise<Uint8Array>;
   readonly stdoutIsTTY: boolean;
+  /** The terminal's width when stdout is a terminal. */
+  readonly columns: number | undefined;
   readonly style: Style;
   readonly debug: boolean;
 }
@@ -45,6 +47,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
         options: [
           { name: 'depth', type: 'int', min: 0, max: 1_000_000 },
           { name: 'items', type: 'int', min: 0, max: 1_000_000 },
+          { name: 'width', type: 'int', min: 0, max: 100_000 },
           { name: 'lossless', type: 'flag' },
           { name: 'inert', type: 'flag' },
           { name: 'all', type: 'flag' },
@@ -57,9 +60,12 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
         name: 'json',
         options: [
           { name: 'jsonpickle', type: 'flag' },
+          { name: 'tagged', type: 'flag' },
+          { name: 'nan', type: 'string' },
+          { name: 'big-ints', type: 'string' },
           { name: 'indent', type: 'int', min: 0, max: 10 },
           { name: 'depth', type: 'int', min: 0, max: 1_000_000 },
-          { name: 'array-items', type: 'int', min: 0, max: 2 ** 31 },
+          { name: 'array-items', type: 'string' },
           { name: 'inert', type: 'flag' },
           { name: 'encoding', type: 'string' },
         ],
@@ -72,6 +78,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
           { name: 'annotate', short: 'a', type: 'flag' },
           { name: 'indentlevel', short: 'l', type: 'int', min: 0, max: 64 },
           { name: 'all', type: 'flag' },
+          { name: 'pickletools', type: 'flag' },
         ],
         operands: [1, 1],
         inputs: (ops) => [ops[0] as string],

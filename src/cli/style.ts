@@ -1,4 +1,5 @@
 /** Terminal styling: ANSI colours when enabled, identity functions otherwise. */
+import type { Role } from '../tools/show/model.js';
 
 export interface Style {
   readonly enabled: boolean;
@@ -20,6 +21,8 @@ export interface Style {
   good(s: string): string;
   /** Unknown-severity findings. */
   warn(s: string): string;
+  /** The style of a show-tree role. */
+  paint(role: Role, s: string): string;
 }
 
 const wrap =
@@ -32,6 +35,7 @@ const plain = (s: string): string => s;
 export function makeStyle(enabled: boolean): Style {
   if (!enabled) {
     return {
+      paint: (_role, s) => s,
       enabled,
       type: plain,
       str: plain,
@@ -44,7 +48,17 @@ export function makeStyle(enabled: boolean): Style {
       warn: plain,
     };
   }
+  const roles: Record<Role, (s: string) => string> = {
+    plain,
+    type: wrap('36', '39'),
+    str: wrap('32', '39'),
+    num: wrap('33', '39'),
+    key: plain,
+    note: wrap('2', '22'),
+    bad: wrap('1;31', '22;39'),
+  };
   return {
+    paint: (role, s) => roles[role](s),
     enabled,
     type: wrap('36', '39'),
     str: wrap('32', '39'),

@@ -5,6 +5,8 @@
  * parser keeps all of that, and it is iterative, so deep nesting cannot overflow the JS stack.
  */
 
+import { reprFloat } from '../tools/pyrepr.js';
+
 /** A JSON integer literal (Python `int`), kept as its text so no digit is lost. */
 export class JInt {
   constructor(readonly text: string) {}
@@ -344,24 +346,12 @@ export function quoteAscii(s: string): string {
 /**
  * A JS number as the text Python's `json.dumps(float)` gives (`float.__repr__`): always marked as
  * a float (`1.0`, `1e+16`), and `NaN`/`Infinity`/`-Infinity` for the non-finite values.
+ * @example
+ * pyFloatText(1e16); // '1e+16'
  */
 export function pyFloatText(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  // Python's repr switches to exponent form at 1e16 and below 1e-4; digits are the same shortest
-  // round-trip digits as JS.
-  const abs = Math.abs(x);
-  let s: string;
-  if (abs >= 1e16 || abs < 1e-4) {
-    s = x.toExponential(); // shortest digits: "1e+21", "1.5e-7"
-    const [mant, exp] = s.split('e') as [string, string];
-    const e = Number(exp);
-    s = `${mant}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  } else {
-    s = String(x);
-    if (!s.includes('.')) s += '.0';
-  }
-  return s;
+  return reprFloat(x);
 }

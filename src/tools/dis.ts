@@ -107,16 +107,60 @@ function pyLen(s: string): number {
 }
 
 /**
- * Disassemble one pickle starting at `start`, appending lines to `out`. Returns the offset after its
- * STOP. Throws DisassemblyError (carrying all of `out` so far) where pickletools raises.
+ * Where the disassembler reads opcodes: bytes in memory, or a file read in pieces (dis-joblib.ts).
+ * Offsets are absolute; `readOp` throws UnpicklingError as genops' readOp does.
+ */
+export interface OpReader {
+  /** Bytes in the stream. */
+  readonly length: number;
+  readOp(pos: number): GenOp;
+  /** `n` raw bytes at `pos` (fewer at the end of the stream). */
+  bytes(pos: number, n: number): Uint8Array;
+}
+
+/** Opcodes straight from bytes in memory. */
+export function memoryReader(data: Uint8Array): OpReader {
+  return {
+    length: data.length,
+    readOp: (pos) => readOp(data, pos),
+    bytes: (pos, n) => data.subarray(pos, pos + n),
+  };
+}
+
+/**
+ * What happens after an opcode beyond pickletools' listing: joblib puts array data after some BUILDs.
+ * `lines` are printed after the opcode's line; the listing resumes at `resume`, or, with `nested`,
+ * lists the pickle that starts at `nested` (with its own memo) and resumes after its STOP.
+ */
+export type AfterOp =
+  { readonly lines: string; readonly resume: number } | { readonly lines: string; readonly nested: number };
+
+/** Watches the opcodes of one pickle (a fresh one per pickle, as the memo is). */
+export interface OpWatcher {
+  after(item: GenOp, reader: OpReader): AfterOp | undefined;
+}
+
+/** Settings of one listing. */
+interface DisSettings {
+  readonly indentLevel: number;
+  readonly annotate: number;
+  readonly watcher?: () => OpWatcher;
+}
+
+/**
+ * Disassemble one pickle starting at `start`, handing text to `write` in pieces. Returns the offset
+ * after its STOP. Throws DisassemblyError where pickletools raises; its `output` holds the text not
+ * yet handed to `write` (the offending line's start included when pickletools prints it).
  */
 function disOne(
-  data: Uint8Array,
+  reader: OpReader,
   start: number,
-  out: string[],
-  indentLevel: number,
-  annotate: number,
+  write: (text: string) => void,
+  settings: DisSettings,
+  nested = false,
 ): number {
+  const { indentLevel, annotate } = settings;
+  const watcher = nested ? undefined : settings.watcher?.();
   const stack: StackItem[] = [];
   const memo = new Map<number | string, StackItem>();
   const markstack: number[] = [];
@@ -130,17 +174,17 @@ function disOne(
   const emit = (text: string): void => {
     chunk += text;
     if (chunk.length > 1 << 16) {
-      out.push(flat(chunk));
+      write(flat(chunk));
       chunk = '';
     }
   };
   const fail = (message: string, offset: number, opcode?: string): never => {
-    throw new DisassemblyError(message, out.join('') + chunk + prefix, offset, opcode);
+    throw new DisassemblyError(message, chunk + prefix, offset, opcode);
   };
   for (;;) {
     let item: GenOp;
     try {
-      item = readOp(data, pos);
+      item = reader.readOp(pos);
     } catch (e) {
       if (e instanceof UnpicklingError) fail(baseMessage(e), e.offset, e.opcode);
       throw e;
@@ -226,12 +270,50 @@ function disOne(
 
     pos = item.end;
     if (op.name === 'STOP') break;
+    let extra: AfterOp | undefined;
+    try {
+      extra = watcher?.after(item, reader);
+    } catch (e) {
+      if (e instanceof UnpicklingError) fail(baseMessage(e), e.offset, e.opcode);
+      throw e;
+    }
+    if (extra !== undefined) {
+      emit(extra.lines);
+      if ('resume' in extra) pos = extra.resume;
+      else {
+        write(chunk);
+        chunk = '';
+        pos = disOne(reader, extra.nested, write, settings, true);
+      }
+    }
   }
-  emit(`highest protocol among opcodes = ${maxProto}\n`);
-  out.push(chunk);
+  if (!nested) emit(`highest protocol among opcodes = ${maxProto}\n`);
+  write(chunk);
   chunk = '';
   if (stack.length > 0) fail(`stack not empty after STOP: [${stack.join(', ')}]`, pos - 1, 'STOP');
   return pos;
+}
+
+/**
+ * The listing of the pickle(s) `reader` holds, handed to `write` in pieces as it is produced. Used by
+ * `disassemble` and by the joblib-aware streaming listing (dis-joblib.ts). Throws DisassemblyError
+ * whose `output` is the text not yet written.
+ */
+export function disassembleTo(
+  reader: OpReader,
+  options: DisassembleOptions,
+  write: (text: string) => void,
+  watcher?: () => OpWatcher,
+): void {
+  const settings: DisSettings = {
+    indentLevel: options.indentLevel ?? 4,
+    annotate: options.annotate ?? 0,
+    ...(watcher ? { watcher } : {}),
+  };
+  let pos = disOne(reader, 0, write, settings);
+  if (options.all) {
+    while (pos < reader.length) pos = disOne(reader, pos, write, settings);
+  }
 }
 
 /**
@@ -244,11 +326,12 @@ function disOne(
  */
 export function disassemble(data: Uint8Array, options: DisassembleOptions = {}): string {
   const out: string[] = [];
-  const indentLevel = options.indentLevel ?? 4;
-  const annotate = options.annotate ?? 0;
-  let pos = disOne(data, 0, out, indentLevel, annotate);
-  if (options.all) {
-    while (pos < data.length) pos = disOne(data, pos, out, indentLevel, annotate);
+  try {
+    disassembleTo(memoryReader(data), options, (t) => out.push(t));
+  } catch (e) {
+    if (e instanceof DisassemblyError)
+      throw new DisassemblyError(e.pythonMessage, out.join('') + e.output, e.offset, e.opcode);
+    throw e;
   }
   return out.join('');
 }

@@ -1,0 +1,49 @@
+/** `picklejar scan`: the globals each file would import, graded; the exit status gates uploads. */
+import { decompressJoblib } from '../../joblib/compress.js';
+import { scan } from '../../tools/scan/index.js';
+import { DEFAULT_LIMITS } from '../../unpickle/options.js';
+import { flag } from '../args.js';
+import { containerOf } from '../container.js';
+import { formatSize, InputError } from '../read.js';
+import { scanExitCode, scanJson, scanText, type FileResult } from '../scan-report.js';
+import { displayName, getInput, type Runner } from './common.js';
+
+export const scanCmd: Runner = {
+  async run(p, io) {
+    const strict = flag(p, 'strict');
+    const results: FileResult[] = [];
+    for (const name of p.operands) {
+      const file = displayName(name);
+      let result: FileResult;
+      try {
+        const input = await getInput(name, io);
+        let decompressError: string | undefined;
+        const report = scan(input.data, {
+          decompress: (d) => {
+            io.status(`decompressing ${file} (${containerOf(d) ?? 'compressed'}, ${formatSize(d.length)})`);
+            try {
+              return decompressJoblib(d, DEFAULT_LIMITS.maxInputBytes);
+            } catch (e) {
+              decompressError = (e as Error).message;
+              return undefined;
+            } finally {
+              io.status(`scanning ${file}`);
+            }
+          },
+        });
+        result =
+          decompressError !== undefined
+            ? { file, error: `cannot decompress: ${decompressError}` }
+            : { file, report };
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        result = { file, error: e.message };
+      }
+      results.push(result);
+      if (!flag(p, 'json') && !flag(p, 'quiet')) io.out(scanText(result, strict, io.style).join('\n') + '\n');
+    }
+    if (flag(p, 'json') && !flag(p, 'quiet'))
+      io.out(JSON.stringify(scanJson(results, strict), null, 2) + '\n');
+    return scanExitCode(results, strict);
+  },
+};

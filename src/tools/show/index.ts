@@ -1,0 +1,24 @@
+/**
+ * The show logic shared by the CLI's `show` and a viewer: value → tree of labelled nodes
+ * (`buildShowTree`) → text lines (`renderShowText`) or any other rendering of the same nodes.
+ * No Node built-ins.
+ */
+export type {
+  ArrayInfo,
+  Expansion,
+  RenderContext,
+  Role,
+  Segment,
+  ShowChild,
+  ShowNode,
+  ShowRenderer,
+  Tally,
+} from './model.js';
+export { plainText, seg } from './model.js';
+export { buildShowTree, type ShowTreeOptions } from './tree.js';
+export { renderShowText, type ShowTextOptions } from './text.js';
+export { ShowRegistry, defaultShowRegistry, type ShowClass } from './registry.js';
+export { countValues, countsText, type ShowCounts } from './count.js';
+export { formatSize, shortRepr } from './format.js';
+export { arrayPreview } from './numpy.js';
+export { pandasDtypeName } from './pandas.js';
