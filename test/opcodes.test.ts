@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPCODES, OPCODE_BY_CODE } from '../src/opcodes.js';
 import { loads, UnpicklingError } from '../src/index.js';
@@ -30,5 +31,21 @@ describe('opcode table', () => {
     const table = OPCODES.map((o) => o.code).sort((a, b) => a - b);
     expect(handled).toEqual(table);
     for (const b of handled) expect(OPCODE_BY_CODE[b]).toBeDefined();
+  });
+
+  it("every case label of the decoder's switch names its opcode as the table does, each opcode once", () => {
+    // The labels are literals (a jump table in V8); this keeps them and their comments true to the table.
+    const source = readFileSync(new URL('../src/unpickle/decoder.ts', import.meta.url), 'utf8');
+    const labels = [...source.matchAll(/case (0x[0-9a-f]{2}):\s*(?:\{\s*)?\/\/ ([A-Z0-9_]+)/g)];
+    const seen = new Map<number, string>();
+    for (const [, hex, name] of labels) {
+      const code = Number(hex);
+      expect(OPCODE_BY_CODE[code]?.name, `${hex} is labelled ${name}`).toBe(name);
+      expect(seen.has(code), `${name} appears twice`).toBe(false);
+      seen.set(code, name as string);
+    }
+    // Every `case 0x..` carries its name comment, and every opcode of the table has its case.
+    expect([...source.matchAll(/case 0x[0-9a-f]{2}:/g)].length).toBe(labels.length);
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual(OPCODES.map((o) => o.code).sort((a, b) => a - b));
   });
 });

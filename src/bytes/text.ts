@@ -4,6 +4,8 @@
  * can hold them, so we decode them instead of replacing them.
  */
 
+import { fromCodePoints } from './literals.js';
+
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -49,55 +51,104 @@ export function decodeUtf8(data: Uint8Array, start: number, end: number): string
 
 /** Full decoder: accepts encoded surrogates (ED A0..BF xx), rejects everything else that is malformed. */
 function decodeUtf8Slow(data: Uint8Array, start: number, end: number): string {
+  return fromCodePoints(utf8CodePoints(data.subarray(start, end)));
+}
+
+const isCont = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
+
+function utf8Error(src: Uint8Array, start: number, end: number, reason: string): TextError {
+  if (end - start === 1) {
+    const b = (src[start] as number).toString(16).padStart(2, '0');
+    return new TextError(`'utf-8' codec can't decode byte 0x${b} in position ${start}: ${reason}`);
+  }
+  return new TextError(`'utf-8' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`);
+}
+
+/**
+ * The code points of UTF-8 with Python's `surrogatepass` handler (an encoded lone surrogate is one
+ * code point). Errors carry CPython's message and byte range; with `lenient`, each bad sequence
+ * becomes U+FFFD instead.
+ * @example
+ * utf8CodePoints(new Uint8Array([0x61, 0xed, 0xa0, 0x80])); // [0x61, 0xd800]
+ */
+export function utf8CodePoints(src: Uint8Array, lenient = false): number[] {
   const units: number[] = [];
-  let out = '';
-  let i = start;
+  const end = src.length;
+  let i = 0;
+  const fail = (s: number, e: number, reason: string): void => {
+    // An encoded surrogate (ED A0..BF 80..BF) is what surrogatepass accepts; strict UTF-8 rejects it.
+    const b0 = src[s] as number;
+    if (s + 3 <= end && (b0 & 0xf0) === 0xe0 && isCont(src[s + 1]) && isCont(src[s + 2])) {
+      const cp = ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
+      if (cp >= 0xd800 && cp <= 0xdfff) {
+        units.push(cp);
+        i = s + 3;
+        return;
+      }
+    }
+    if (!lenient) throw utf8Error(src, s, e, reason);
+    units.push(0xfffd);
+    i = e;
+  };
   while (i < end) {
-    const b0 = data[i] as number;
-    let cp: number;
+    const b0 = src[i] as number;
     if (b0 < 0x80) {
-      cp = b0;
-      i += 1;
-    } else if (b0 >= 0xc2 && b0 <= 0xdf) {
-      if (i + 1 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
-      const b1 = data[i + 1] as number;
-      if ((b1 & 0xc0) !== 0x80) throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
-      cp = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
-      i += 2;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      if (i + 2 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
-      const b1 = data[i + 1] as number;
-      const b2 = data[i + 2] as number;
-      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80)
-        throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
-      cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
-      if (cp < 0x800) throw new TextError(`overlong UTF-8 sequence at byte ${i - start}`);
-      i += 3;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      if (i + 3 >= end) throw new TextError(`truncated UTF-8 sequence at byte ${i - start}`);
-      const b1 = data[i + 1] as number;
-      const b2 = data[i + 2] as number;
-      const b3 = data[i + 3] as number;
-      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80)
-        throw new TextError(`invalid UTF-8 continuation byte at ${i + 1 - start}`);
-      cp = ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
-      if (cp < 0x10000 || cp > 0x10ffff) throw new TextError(`invalid UTF-8 code point at byte ${i - start}`);
-      i += 4;
+      units.push(b0);
+      i++;
+    } else if (b0 < 0xc2) {
+      fail(i, i + 1, 'invalid start byte');
+    } else if (b0 < 0xe0) {
+      if (end - i < 2) fail(i, end, 'unexpected end of data');
+      else if (!isCont(src[i + 1])) fail(i, i + 1, 'invalid continuation byte');
+      else {
+        units.push(((b0 & 0x1f) << 6) | ((src[i + 1] as number) & 0x3f));
+        i += 2;
+      }
+    } else if (b0 < 0xf0) {
+      const b1 = src[i + 1];
+      const badSecond = (b: number): boolean => !isCont(b) || (b < 0xa0 ? b0 === 0xe0 : b0 === 0xed);
+      if (end - i < 3) {
+        if (end - i >= 2 && badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
+        else fail(i, end, 'unexpected end of data');
+      } else if (badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
+      else if (!isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
+      else {
+        units.push(((b0 & 0x0f) << 12) | (((b1 as number) & 0x3f) << 6) | ((src[i + 2] as number) & 0x3f));
+        i += 3;
+      }
+    } else if (b0 < 0xf5) {
+      const b1 = src[i + 1];
+      const badSecond = (b: number): boolean => !isCont(b) || (b < 0x90 ? b0 === 0xf0 : b0 === 0xf4);
+      if (end - i < 4) {
+        if (end - i >= 2 && badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
+        else if (end - i >= 3 && !isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
+        else fail(i, end, 'unexpected end of data');
+      } else if (badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
+      else if (!isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
+      else if (!isCont(src[i + 3])) fail(i, i + 3, 'invalid continuation byte');
+      else {
+        units.push(
+          ((b0 & 0x07) << 18) |
+            (((b1 as number) & 0x3f) << 12) |
+            (((src[i + 2] as number) & 0x3f) << 6) |
+            ((src[i + 3] as number) & 0x3f),
+        );
+        i += 4;
+      }
     } else {
-      throw new TextError(`invalid UTF-8 start byte 0x${b0.toString(16)} at ${i - start}`);
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-    } else {
-      units.push(cp);
-    }
-    if (units.length >= 4096) {
-      out += String.fromCharCode.apply(null, units);
-      units.length = 0;
+      fail(i, i + 1, 'invalid start byte');
     }
   }
-  return out + String.fromCharCode.apply(null, units);
+  return units;
+}
+
+/**
+ * UTF-8 with surrogatepass; with `lenient`, undecodable bytes become U+FFFD (the scanner's reading).
+ * @example
+ * decodeUtf8SurrogatePass(new Uint8Array([0xff]), true); // '�'
+ */
+export function decodeUtf8SurrogatePass(src: Uint8Array, lenient = false): string {
+  return fromCodePoints(utf8CodePoints(src, lenient));
 }
 
 /** Decode bytes as Latin-1 (each byte one char). */

@@ -4,7 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UnpicklingError } from '../errors.js';
-import type { ByteSource } from './source.js';
+import type { ByteSource } from '../bytes/source.js';
 
 /**
  * A file opened for positioned reads. Close it when done (or let the process end).
@@ -33,16 +33,19 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
+    return this.readInto(offset, new Uint8Array(length), 0, length);
+  }
+
+  readInto(offset: number, out: Uint8Array, at: number, length: number): Uint8Array {
     if (this.#fd === undefined)
       throw new UnpicklingError(`${this.path} was closed before its data was read`, -1, undefined, 'io');
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.size})`);
     }
-    const out = new Uint8Array(length);
     let done = 0;
     // readSync moves at most ~2 GiB per call: loop.
     while (done < length) {
-      const n = readSync(this.#fd, out, done, Math.min(length - done, 1 << 30), offset + done);
+      const n = readSync(this.#fd, out, at + done, Math.min(length - done, 1 << 30), offset + done);
       if (n <= 0)
         throw new UnpicklingError(
           `${this.path}: unexpected end of file at ${offset + done}`,

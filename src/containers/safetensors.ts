@@ -7,7 +7,7 @@ import { UnpicklingError, PicklingError } from '../errors.js';
 import { Storage } from '../torch/storage.js';
 import { Tensor, SparseTensor } from '../torch/tensor.js';
 import { TORCH_DTYPES } from '../torch/dtypes.js';
-import { MemorySource, type ByteSource } from './source.js';
+import { MemorySource, type ByteSource } from '../bytes/source.js';
 import { concatChunks } from './zip-write.js';
 
 const MAX_HEADER = 100_000_000;

@@ -17,7 +17,7 @@ import { Storage } from '../torch/storage.js';
 import { StorageType, storageTypeOf } from '../torch/rebuild.js';
 import { dtypeInfo } from '../torch/dtypes.js';
 import { ZipReader, isZip, type ZipEntry } from './zip.js';
-import { MemorySource, type ByteSource } from './source.js';
+import { MemorySource, type ByteSource } from '../bytes/source.js';
 
 /** What a TorchScript archive (`torch.jit.save`) decodes to. */
 export class TorchScriptArchive {

@@ -15,7 +15,7 @@
  */
 import { inflateSync } from 'fflate';
 import { UnpicklingError } from '../errors.js';
-import { MemorySource, type ByteSource } from './source.js';
+import { MemorySource, type ByteSource } from '../bytes/source.js';
 
 /** One file in a zip archive. */
 export interface ZipEntry {

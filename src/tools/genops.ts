@@ -4,7 +4,16 @@
  * disassembler can reproduce `python -m pickletools` text; a lenient mode follows what the real
  * unpickler accepts instead, for the scanner.
  */
-import { escapeDecode as literalEscapeDecode, hexVal, LiteralError } from '../unpickle/literals.js';
+import {
+  decodeLongBytes,
+  escapeDecode,
+  fromCodePoints,
+  LiteralError,
+  parsePyFloat,
+  parsePyInt,
+  rawUnicodeEscapeCodePoints,
+} from '../bytes/literals.js';
+import { decodeUtf8SurrogatePass, TextError, utf8CodePoints } from '../bytes/text.js';
 import { UnpicklingError } from '../errors.js';
 import { OPCODE_BY_CODE, type ArgKind, type OpcodeInfo } from '../opcodes.js';
 import { ByteArray } from '../python/values.js';
@@ -156,159 +165,6 @@ function asciiStrict(b: Uint8Array): string {
   return latin1(b);
 }
 
-/** `codecs.escape_decode` (the unpickler's), with pickletools' error type. */
-function escapeDecode(src: Uint8Array): Uint8Array {
-  try {
-    return literalEscapeDecode(src);
-  } catch (e) {
-    if (e instanceof LiteralError) throw new ArgError(e.message);
-    throw e;
-  }
-}
-
-function utf8Error(src: Uint8Array, start: number, end: number, reason: string): ArgError {
-  if (end - start === 1) {
-    const b = (src[start] as number).toString(16).padStart(2, '0');
-    return new ArgError(`'utf-8' codec can't decode byte 0x${b} in position ${start}: ${reason}`);
-  }
-  return new ArgError(`'utf-8' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`);
-}
-
-const isCont = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
-
-/**
- * UTF-8 with Python's `surrogatepass` handler (encoded lone surrogates decode to lone surrogates).
- * Errors carry CPython's message and byte range; with `lenient`, each bad sequence becomes U+FFFD.
- */
-export function decodeUtf8SurrogatePass(src: Uint8Array, lenient = false): string {
-  return fromCodePoints(utf8CodePoints(src, lenient));
-}
-
-/** The code points of surrogatepass UTF-8 (encoded surrogates stay separate code points). */
-function utf8CodePoints(src: Uint8Array, lenient: boolean): number[] {
-  const units: number[] = [];
-  const end = src.length;
-  let i = 0;
-  const fail = (s: number, e: number, reason: string): void => {
-    // An encoded surrogate (ED A0..BF 80..BF) is what surrogatepass accepts; strict UTF-8 rejects it.
-    const b0 = src[s] as number;
-    if (s + 3 <= end && (b0 & 0xf0) === 0xe0 && isCont(src[s + 1]) && isCont(src[s + 2])) {
-      const cp =
-        ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
-      if (cp >= 0xd800 && cp <= 0xdfff) {
-        units.push(cp);
-        i = s + 3;
-        return;
-      }
-    }
-    if (!lenient) throw utf8Error(src, s, e, reason);
-    units.push(0xfffd);
-    i = e;
-  };
-  while (i < end) {
-    const b0 = src[i] as number;
-    if (b0 < 0x80) {
-      units.push(b0);
-      i++;
-    } else if (b0 < 0xc2) {
-      fail(i, i + 1, 'invalid start byte');
-    } else if (b0 < 0xe0) {
-      if (end - i < 2) fail(i, end, 'unexpected end of data');
-      else if (!isCont(src[i + 1])) fail(i, i + 1, 'invalid continuation byte');
-      else {
-        units.push(((b0 & 0x1f) << 6) | ((src[i + 1] as number) & 0x3f));
-        i += 2;
-      }
-    } else if (b0 < 0xf0) {
-      const b1 = src[i + 1];
-      const badSecond = (b: number): boolean => !isCont(b) || (b < 0xa0 ? b0 === 0xe0 : b0 === 0xed);
-      if (end - i < 3) {
-        if (end - i >= 2 && badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
-        else fail(i, end, 'unexpected end of data');
-      } else if (badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
-      else if (!isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
-      else {
-        units.push(((b0 & 0x0f) << 12) | (((b1 as number) & 0x3f) << 6) | ((src[i + 2] as number) & 0x3f));
-        i += 3;
-      }
-    } else if (b0 < 0xf5) {
-      const b1 = src[i + 1];
-      const badSecond = (b: number): boolean => !isCont(b) || (b < 0x90 ? b0 === 0xf0 : b0 === 0xf4);
-      if (end - i < 4) {
-        if (end - i >= 2 && badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
-        else if (end - i >= 3 && !isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
-        else fail(i, end, 'unexpected end of data');
-      } else if (badSecond(b1 as number)) fail(i, i + 1, 'invalid continuation byte');
-      else if (!isCont(src[i + 2])) fail(i, i + 2, 'invalid continuation byte');
-      else if (!isCont(src[i + 3])) fail(i, i + 3, 'invalid continuation byte');
-      else {
-        const cp =
-          ((b0 & 0x07) << 18) |
-          (((b1 as number) & 0x3f) << 12) |
-          (((src[i + 2] as number) & 0x3f) << 6) |
-          ((src[i + 3] as number) & 0x3f);
-        units.push(cp);
-        i += 4;
-      }
-    } else {
-      fail(i, i + 1, 'invalid start byte');
-    }
-  }
-  return units;
-}
-
-/** Python's `raw-unicode-escape` decoding (Latin-1 except `\uXXXX`/`\UXXXXXXXX` after an odd backslash run). */
-function rawUnicodeEscapeCodePoints(src: Uint8Array, lenient: boolean): number[] {
-  const units: number[] = [];
-  let i = 0;
-  const err = (start: number, end: number, reason: string): ArgError =>
-    new ArgError(`'rawunicodeescape' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`);
-  while (i < src.length) {
-    const c = src[i] as number;
-    if (c !== 0x5c) {
-      units.push(c);
-      i++;
-      continue;
-    }
-    const run = i;
-    while (i < src.length && src[i] === 0x5c) {
-      units.push(0x5c);
-      i++;
-    }
-    if (((i - run) & 1) === 0 || i >= src.length || (src[i] !== 0x75 && src[i] !== 0x55)) continue;
-    const escStart = i - 1;
-    units.pop();
-    const wide = src[i] === 0x55;
-    let count = wide ? 8 : 4;
-    const reason = wide ? 'truncated \\UXXXXXXXX escape' : 'truncated \\uXXXX escape';
-    i++;
-    let cp = 0;
-    let ok = true;
-    for (; count > 0; count--, i++) {
-      const h = i < src.length ? hexVal(src[i] as number) : -1;
-      if (h < 0) {
-        if (!lenient) throw err(escStart, i, reason);
-        ok = false;
-        break;
-      }
-      cp = cp * 16 + h;
-    }
-    if (ok && cp > 0x10ffff) {
-      if (!lenient) throw err(escStart, i, '\\Uxxxxxxxx out of range');
-      ok = false;
-    }
-    units.push(ok ? cp : 0xfffd);
-  }
-  return units;
-}
-
-/** A JS string from code points (lone surrogates kept). */
-function fromCodePoints(cps: readonly number[]): string {
-  let out = '';
-  for (let k = 0; k < cps.length; k += 8192) out += String.fromCodePoint(...cps.slice(k, k + 8192));
-  return out;
-}
-
 function hasSurrogate(cps: readonly number[]): boolean {
   for (const cp of cps) if (cp >= 0xd800 && cp <= 0xdfff) return true;
   return false;
@@ -332,61 +188,6 @@ function utf8Arg(c: Cursor, bytes: Uint8Array, lenient: boolean): string {
 function textArg(c: Cursor, cps: number[]): string {
   if (hasSurrogate(cps)) c.codePoints = cps;
   return fromCodePoints(cps);
-}
-
-/** Python's bytes whitespace (what int()/float() strip). */
-const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
-
-function stripSpace(b: Uint8Array): string {
-  let s = 0;
-  let e = b.length;
-  while (s < e && isSpace(b[s] as number)) s++;
-  while (e > s && isSpace(b[e - 1] as number)) e--;
-  return latin1(b.subarray(s, e));
-}
-
-const INT_RE = /^[+-]?\d+(?:_\d+)*$/;
-const FLOAT_RE = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+(?:_\d+)*)?$/;
-const FLOAT_SPECIAL = /^([+-]?)(?:(inf|infinity)|(nan))$/i;
-const INT_MAX_STR_DIGITS = 4300;
-
-/** Python `int(line)` for a bytes line, with Python's error text. */
-function pyInt(line: Uint8Array): bigint {
-  const t = stripSpace(line);
-  if (!INT_RE.test(t)) {
-    throw new ArgError(`invalid literal for int() with base 10: ${reprBytes(line).slice(0, 200)}`);
-  }
-  const clean = t.replace(/_/g, '');
-  const digits = clean.length - (clean[0] === '+' || clean[0] === '-' ? 1 : 0);
-  if (digits > INT_MAX_STR_DIGITS) {
-    throw new ArgError(
-      `Exceeds the limit (${INT_MAX_STR_DIGITS} digits) for integer string conversion: value has ${digits} digits; ` +
-        'use sys.set_int_max_str_digits() to increase the limit',
-    );
-  }
-  return BigInt(clean);
-}
-
-/** Python `float(line)` for a bytes line. */
-function pyFloat(line: Uint8Array): number {
-  const t = stripSpace(line);
-  const special = FLOAT_SPECIAL.exec(t);
-  if (special) {
-    if (special[3] !== undefined) return NaN;
-    return special[1] === '-' ? -Infinity : Infinity;
-  }
-  if (!FLOAT_RE.test(t)) throw new ArgError(`could not convert string to float: ${reprBytes(line)}`);
-  return Number(t.replace(/_/g, ''));
-}
-
-/** Two's-complement little-endian integer (pickle.decode_long). */
-function decodeLong(b: Uint8Array): bigint {
-  if (b.length === 0) return 0n;
-  let hex = '';
-  for (let i = b.length - 1; i >= 0; i--) hex += (b[i] as number).toString(16).padStart(2, '0');
-  let v = BigInt('0x' + hex);
-  if (((b[b.length - 1] as number) & 0x80) !== 0) v -= 1n << BigInt(8 * b.length);
-  return v;
 }
 
 /** read_stringnl with pickletools' quote handling (decode: escapes + ASCII). */
@@ -423,7 +224,7 @@ function lenientNumber<T>(f: () => T): T | null {
   try {
     return f();
   } catch (e) {
-    if (e instanceof ArgError) return null;
+    if (e instanceof LiteralError) return null;
     throw e;
   }
 }
@@ -451,13 +252,13 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
     case 'long1': {
       const n = readUint1(c);
       if (c.data.length - c.pos < n) throw new ArgError('not enough data in stream to read long1');
-      return decodeLong(takeCounted(c, n, 'long1'));
+      return decodeLongBytes(takeCounted(c, n, 'long1'));
     }
     case 'long4': {
       const n = readInt4(c);
       if (n < 0) throw new ArgError(`long4 byte count < 0: ${n}`);
       if (c.data.length - c.pos < n) throw new ArgError('not enough data in stream to read long4');
-      return decodeLong(takeCounted(c, n, 'long4'));
+      return decodeLongBytes(takeCounted(c, n, 'long4'));
     }
     case 'string1':
       return latin1(takeCounted(c, readUint1(c), 'string1'));
@@ -486,16 +287,17 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       const line = readLine(c, 'stringnl');
       if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
         return line[1] === 0x31;
-      return lenient ? lenientNumber(() => smallest(pyInt(line))) : smallest(pyInt(line));
+      // pickletools reads int(line); the unpickler (lenient: the scanner's reading) int(line, 0).
+      return lenient ? lenientNumber(() => smallest(parsePyInt(line, { base: 0 }))) : smallest(parsePyInt(line, { base: 10 }));
     }
     case 'decimalnl_long': {
       let line = readLine(c, 'stringnl');
       if (line[line.length - 1] === 0x4c) line = line.subarray(0, line.length - 1);
-      return lenient ? lenientNumber(() => pyInt(line)) : pyInt(line);
+      return lenient ? lenientNumber(() => parsePyInt(line, { base: 0 })) : parsePyInt(line, { base: 10 });
     }
     case 'floatnl': {
       const line = readLine(c, 'stringnl');
-      return lenient ? lenientNumber(() => pyFloat(line)) : pyFloat(line);
+      return lenient ? lenientNumber(() => parsePyFloat(line)) : parsePyFloat(line);
     }
     case 'stringnl':
       return readStringnl(c, 'stringnl', true, lenient);
@@ -536,7 +338,10 @@ export function readOp(data: Uint8Array, pos: number, options: ReadOptions = {})
   try {
     arg = readArg(op.arg, c, options.lenient === true);
   } catch (e) {
-    if (e instanceof ArgError) throw new UnpicklingError(e.message, pos, op.name);
+    // (the literal parsers and the UTF-8 decoder carry Python's messages too)
+    if (e instanceof ArgError || e instanceof LiteralError || e instanceof TextError) {
+      throw new UnpicklingError(e.message, pos, op.name, 'invalid-value');
+    }
     throw e;
   }
   return c.codePoints ? { op, arg, pos, end: c.pos, codePoints: c.codePoints } : { op, arg, pos, end: c.pos };

@@ -3,6 +3,8 @@ import { UnpicklingError } from '../errors.js';
 import { Machine, resolveOptions } from './decoder.js';
 import type { LoadOptions } from './options.js';
 import type { FamilySet } from '../family.js';
+import type { ByteSource } from '../bytes/source.js';
+import type { Windowing } from './machine.js';
 
 function checkInput(data: Uint8Array, maxInputBytes: number): void {
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
@@ -32,6 +34,41 @@ export function unpickleAll(data: Uint8Array, options: LoadOptions | undefined, 
   let pos = 0;
   while (pos < data.length) {
     const { value, end } = new Machine(data, opts).run(pos);
+    out.push(value);
+    pos = end;
+  }
+  return out;
+}
+
+/**
+ * Decode pickles from a byte source that is not in memory (a file read by positioned reads, a
+ * decompressed stream held in chunks), through a window: no whole-input buffer, any size. `all`
+ * decodes every pickle until the source ends (as unpickleAll), else only the first.
+ */
+export function unpickleSource(
+  source: ByteSource,
+  options: LoadOptions | undefined,
+  families: FamilySet,
+  readSibling?: (name: string) => Uint8Array | undefined,
+  windowing?: Windowing,
+): unknown {
+  if (source.size === 0) throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
+  const opts = resolveOptions(options, families, readSibling);
+  return new Machine(source, opts, 0, windowing).run(0).value;
+}
+
+/** Every pickle of a byte source, one after another (see unpickleSource). */
+export function unpickleSourceAll(
+  source: ByteSource,
+  options: LoadOptions | undefined,
+  families: FamilySet,
+  windowing?: Windowing,
+): unknown[] {
+  const opts = resolveOptions(options, families);
+  const out: unknown[] = [];
+  let pos = 0;
+  while (pos < source.size) {
+    const { value, end } = new Machine(source, opts, 0, windowing).run(pos);
     out.push(value);
     pos = end;
   }

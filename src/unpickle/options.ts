@@ -61,6 +61,18 @@ export interface LoadOptions {
    * 'inert' decodes them as inert references instead (nothing is ever executed either way).
    */
   readonly dangerousGlobals?: 'error' | 'inert';
+  /**
+   * joblib's `mmap_mode` analogue for `load(path)`: arrays and tensors whose bytes lie uncompressed in
+   * the file (uncompressed joblib, .npy, stored .npz entries, torch storages) are read from the file
+   * when first used, then kept. The file must not change while such values are alive. Compressed
+   * files cannot be read this way and are decoded eagerly. No effect on `loads(bytes)`.
+   */
+  readonly lazy?: boolean;
+  /**
+   * Place array and tensor payloads in SharedArrayBuffers, so they can be posted to worker threads
+   * without a copy (the Node answer to joblib's memory shared between processes).
+   */
+  readonly sharedMemory?: boolean;
   /** Resource limits; unspecified fields keep their defaults. */
   readonly limits?: Partial<Limits>;
   /**
