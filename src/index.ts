@@ -44,7 +44,8 @@ export type { DumpOptions, Protocol, Reduction, ReductionKind, Reducer, ReduceCo
 export { NDArray, DType, NumpyScalar, MaskedArray } from './numpy/index.js';
 export type { NDArrayData, ArrayOrder, NumericTypedArray, DTypeKind, DTypeField } from './numpy/index.js';
 export { DataFrame, Series, PandasIndex, PandasExtensionArray } from './pandas/index.js';
-export { dumpJoblib, dumpsJoblib } from './joblib/write.js';
+export { dumpsJoblib } from './joblib/write.js';
+export { dumpJoblib } from './joblib/write-file.js';
 export type { JoblibDumpOptions, JoblibCompress } from './joblib/write.js';
 export { PyPytzTimezone } from './python/stdlib.js';
 export { PyPartial } from './python/builtins.js';

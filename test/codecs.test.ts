@@ -17,7 +17,8 @@ import {
   decompressJoblib,
   detectJoblibCompression,
 } from '../src/joblib/compress.js';
-import { dumpJoblib, dumpsJoblib } from '../src/joblib/write.js';
+import { dumpsJoblib } from '../src/joblib/write.js';
+import { dumpJoblib } from '../src/joblib/write-file.js';
 import { readFixtureBytes } from './helpers/fixtures.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 import { describe as describeValue } from './helpers/describe.js';

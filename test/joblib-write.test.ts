@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loads, load, PicklingError } from '../src/index.js';
 import { DType, NDArray, ndarrayFromBuffer } from '../src/numpy/index.js';
-import { dumpJoblib, dumpsJoblib, joblibStream, resolveCompression } from '../src/joblib/write.js';
+import { dumpsJoblib, joblibStream, resolveCompression } from '../src/joblib/write.js';
+import { dumpJoblib } from '../src/joblib/write-file.js';
 import { JOBLIB_COMPRESSORS, detectJoblibCompression } from '../src/joblib/compress.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 

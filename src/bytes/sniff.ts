@@ -3,6 +3,7 @@
  * HDF5 model or a Parquet table reads "this is an HDF5 file" instead of an opcode error at byte 0.
  * Only consulted after decoding has failed: a valid pickle is never second-guessed.
  */
+import { UnpicklingError } from '../errors.js';
 
 export interface Sniffed {
   /** What the bytes are, as a phrase: 'an HDF5 file'. */
@@ -86,3 +87,22 @@ export function sniffFormat(data: Uint8Array): Sniffed | undefined {
   }
   return undefined;
 }
+
+/** Failures that say the bytes are not a well-formed pickle (not refusals of a well-formed one). */
+const STRUCTURAL = new Set(['bad-opcode', 'truncated', 'stack', 'memo', 'invalid-value', 'unsupported']);
+
+/**
+ * A decoding failure of bytes that are another format altogether becomes an error that says what
+ * they are (code 'wrong-format'); anything else is returned as it was. Text is named only when the
+ * very first byte failed, since protocol-0 pickles are text too.
+ */
+export function explainNotAPickle(e: unknown, data: Uint8Array, compression: string | undefined): unknown {
+  if (!(e instanceof UnpicklingError) || !STRUCTURAL.has(e.code)) return e;
+  const found = sniffFormat(data);
+  if (found === undefined || (found.what.includes('text') && !(e.code === 'bad-opcode' && e.offset === 0))) return e;
+  const inner = compression === undefined ? '' : `${compression}-compressed data holding `;
+  const err = new UnpicklingError(`not a pickle: this is ${inner}${found.what}; ${found.hint}`, -1, undefined, 'wrong-format');
+  (err as Error & { cause?: unknown }).cause = e;
+  return err;
+}
+

@@ -15,8 +15,16 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
   /** True when `read` returns views into one buffer that lives as long as the source (no copy). */
   readonly inMemory: boolean;
-  /** Copy `length` bytes from `offset` into `target` at `at` (no intermediate buffer); returns `target`. */
-  readInto?(offset: number, target: Uint8Array, at: number, length: number): Uint8Array;
+  /**
+   * Copy `length` bytes from `offset` into `target` at `at` (no intermediate buffer); returns
+   * `target`. With `consume`, a sequential source may release what the read has passed.
+   */
+  readInto?(offset: number, target: Uint8Array, at: number, length: number, consume?: boolean): Uint8Array;
+  /**
+   * True for sources read once, front to back (a decompressed stream): bytes before the decoder's
+   * position may be released, and nothing can be read from them later (no lazy arrays).
+   */
+  readonly sequential?: boolean;
   /** Sequential sources: bytes before `offset` will not be read again (their memory may go). */
   release?(offset: number): void;
 }
@@ -49,6 +57,7 @@ export class MemorySource implements ByteSource {
  */
 export class ChunkSource implements ByteSource {
   readonly inMemory = false;
+  readonly sequential = true;
   readonly size: number;
   #chunks: (Uint8Array | undefined)[];
   /** Stream offset of each chunk's first byte. */
@@ -82,8 +91,12 @@ export class ChunkSource implements ByteSource {
     return this.readInto(offset, new Uint8Array(length), 0, length);
   }
 
-  /** Copy `length` bytes from `offset` into `target` at `at`; returns `target`. */
-  readInto(offset: number, target: Uint8Array, at: number, length: number): Uint8Array {
+  /**
+   * Copy `length` bytes from `offset` into `target` at `at`; returns `target`. With `consume`, every
+   * chunk the read passes wholly is released as soon as it is copied (a multi-GB array built from the
+   * stream never coexists with all the chunks it came from).
+   */
+  readInto(offset: number, target: Uint8Array, at: number, length: number, consume = false): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.size})`);
     }
@@ -97,6 +110,7 @@ export class ChunkSource implements ByteSource {
       target.set(chunk.subarray(from, from + n), at + done);
       done += n;
       i++;
+      if (consume && done < length) this.release(offset + done);
     }
     return target;
   }
@@ -110,4 +124,17 @@ export class ChunkSource implements ByteSource {
       this.#first++;
     }
   }
+}
+
+/**
+ * `length` bytes of `source` from `offset` in a buffer of their own, a SharedArrayBuffer when
+ * `shared` (postable to worker threads without a copy).
+ * @example
+ * readOwn(src, 1024, 4096, false) // a Uint8Array of 4096 bytes at byteOffset 0
+ */
+export function readOwn(source: ByteSource, offset: number, length: number, shared: boolean): Uint8Array {
+  const out = shared ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
+  if (source.readInto) return source.readInto(offset, out, 0, length);
+  out.set(source.read(offset, length));
+  return out;
 }

@@ -34,6 +34,17 @@ const EMPTY = new Uint8Array(0);
 /** A finished run's buffer, reused by the next one (taken, so nested runs never share it). */
 let scratch: Uint8Array | undefined;
 
+/**
+ * Where an encoder's output goes when it is streamed (a file being written). `write` may keep the
+ * chunk only until it returns: the writer reuses its buffer afterwards.
+ */
+export interface ByteSink {
+  write(chunk: Uint8Array): void;
+}
+
+/** With a sink, buffered bytes are handed over once this much is buffered (at object boundaries). */
+const FLUSH_AT = 1 << 20;
+
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
@@ -47,7 +58,14 @@ export class ByteWriter {
   private parts: Uint8Array[] = [];
   private total = 0;
 
-  constructor() {
+  /** Streaming: output goes here as it is produced (the whole pickle is never held in memory). */
+  private readonly sink: ByteSink | undefined;
+  /** The encoder calls handOver() at object boundaries once `pos` reaches this (Infinity: no sink). */
+  readonly flushAt: number;
+
+  constructor(sink?: ByteSink) {
+    this.sink = sink;
+    this.flushAt = sink === undefined ? Infinity : FLUSH_AT;
     // Reuse the buffer of a finished run: most of the cost of small dumps is growing the buffer.
     const spare = scratch;
     scratch = undefined;
@@ -109,6 +127,22 @@ export class ByteWriter {
   boundary(): void {
     if (this.frameStart >= 0 && this.pos - this.frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET)
       this.commitFrame();
+    if (this.pos >= this.flushAt) this.handOver();
+  }
+
+  /**
+   * Streaming: hand the finished bytes to the sink: everything before the open frame (whose header is
+   * patched when it closes), then move the frame's bytes to the front of the buffer.
+   */
+  handOver(): void {
+    const sink = this.sink;
+    if (sink === undefined) return;
+    const keep = this.frameStart >= 0 ? this.frameStart : this.pos;
+    if (keep === 0) return;
+    sink.write(this.buf.subarray(0, keep));
+    this.buf.copyWithin(0, keep, this.pos);
+    this.pos -= keep;
+    if (this.frameStart >= 0) this.frameStart -= keep;
   }
 
   /** Close the open frame: write its header, or drop the reserved bytes when it is too small. */
@@ -139,8 +173,11 @@ export class ByteWriter {
       this.buf.set(header, this.pos);
       this.pos += header.length;
       this.flush();
-      this.parts.push(payload);
-      this.total += payload.length;
+      if (this.sink !== undefined) this.sink.write(payload);
+      else {
+        this.parts.push(payload);
+        this.total += payload.length;
+      }
       return;
     }
     this.ensure(header.length + payload.length);
@@ -153,8 +190,11 @@ export class ByteWriter {
   /** Move the buffer's bytes to the parts list (only outside frames: frame headers are patched in place). */
   private flush(): void {
     if (this.pos === 0) return;
-    this.parts.push(this.buf.slice(0, this.pos));
-    this.total += this.pos;
+    if (this.sink !== undefined) this.sink.write(this.buf.subarray(0, this.pos));
+    else {
+      this.parts.push(this.buf.slice(0, this.pos));
+      this.total += this.pos;
+    }
     this.pos = 0;
   }
 
@@ -291,8 +331,12 @@ export class ByteWriter {
     }
   }
 
-  /** The bytes written so far (a copy sized exactly). */
+  /** The bytes written so far (a copy sized exactly); with a sink, the rest is handed over instead. */
   result(): Uint8Array {
+    if (this.sink !== undefined) {
+      this.flush();
+      return EMPTY;
+    }
     if (this.parts.length === 0) {
       const exact = allocOverwritten(this.pos);
       exact.set(this.buf.subarray(0, this.pos));

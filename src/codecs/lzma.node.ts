@@ -9,7 +9,7 @@
  * enough that one slice cannot inflate far past the cap (LZMA's densest coding is below 10 000:1).
  */
 import { createRequire } from 'node:module';
-import { type Codec, CappedChunks, checkLevel, corruptError, limitError } from './types.js';
+import { type Codec, CappedChunks, joinChunks, checkLevel, corruptError, limitError } from './types.js';
 import { crc32 } from './checksum.js';
 
 type Handler = (
@@ -113,9 +113,12 @@ export const lzmaCodec: Codec = {
   name: 'lzma',
   levels: [0, 9],
   decode(data, maxOutput) {
+    return joinChunks(this.decodeChunks!(data, maxOutput));
+  },
+  decodeChunks(data, maxOutput) {
     const out = new CappedChunks('lzma', maxOutput);
     decodeOne(data, 0, out, false, 'lzma', maxOutput);
-    return out.join();
+    return out.parts;
   },
   encode(data, level) {
     checkLevel('lzma', level, this.levels);
@@ -131,6 +134,9 @@ export const xzCodec: Codec = {
    * start no new stream are ignored (joblib reads through LZMAFile).
    */
   decode(data, maxOutput) {
+    return joinChunks(this.decodeChunks!(data, maxOutput));
+  },
+  decodeChunks(data, maxOutput) {
     const out = new CappedChunks('xz', maxOutput);
     let pos = decodeOne(data, 0, out, true, 'xz', maxOutput);
     for (;;) {
@@ -145,10 +151,46 @@ export const xzCodec: Codec = {
       if (!startsWith(data, pos, XZ_MAGIC)) break;
       pos = decodeOne(data, pos, out, true, 'xz', maxOutput);
     }
-    return out.join();
+    return out.parts;
   },
   encode(data, level) {
     checkLevel('xz', level, this.levels);
     return encode(data, level, true);
   },
 };
+
+/**
+ * Node only: an incremental lzma-alone or xz encoder (one stream, the bytes one `encode` call would
+ * give), for writing large files block by block through liblzma.
+ * @example
+ * const enc = lzmaStreamEncoder(6, true); out.push(...enc.push(chunk)); out.push(...enc.end());
+ */
+export function lzmaStreamEncoder(level: number, xz: boolean): { push(chunk: Uint8Array): Uint8Array[]; end(): Uint8Array[] } {
+  checkLevel(xz ? 'xz' : 'lzma', level, [0, 9]);
+  const s = new (native().Stream)();
+  if (xz) s.easyEncoder({ preset: level, check: native().CHECK_CRC64 });
+  else s.aloneEncoder({ preset: level });
+  let parts: Uint8Array[] = [];
+  let failure: Error | undefined;
+  s.bufferHandler = (buf, _n, err) => {
+    if (err) failure = err;
+    else if (buf) parts.push(buf);
+  };
+  const take = (): Uint8Array[] => {
+    if (failure) throw failure;
+    const out = parts;
+    parts = [];
+    return out;
+  };
+  return {
+    push(chunk) {
+      s.code(chunk, false);
+      return take();
+    },
+    end() {
+      s.code(null, false);
+      s.resetUnderlying();
+      return take();
+    },
+  };
+}

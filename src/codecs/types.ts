@@ -17,6 +17,11 @@ export interface Codec {
    * `maxOutput` (nothing larger than the cap is ever allocated), 'corrupt' or 'truncated' on bad data.
    */
   decode(data: Uint8Array, maxOutput: number): Uint8Array;
+  /**
+   * The same output as `decode`, as the decoder's chunks, never joined: a large file's stream is
+   * then decoded from the chunks (src/bytes/source.ts ChunkSource) without a second whole copy.
+   */
+  decodeChunks?(data: Uint8Array, maxOutput: number): Uint8Array[];
   /** Whole-buffer encode at `level`. Throws PicklingError code 'unsupported'-like 'invalid-value' on a bad level. */
   encode(data: Uint8Array, level: number): Uint8Array;
 }
@@ -78,15 +83,20 @@ export class CappedChunks {
     this.total += chunk.length;
   }
   join(): Uint8Array {
-    if (this.parts.length === 1) return aligned(this.parts[0] as Uint8Array);
-    const out = new Uint8Array(this.total);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return joinChunks(this.parts, this.total);
   }
+}
+
+/** Chunks as one buffer whose start is 16-byte aligned. */
+export function joinChunks(parts: readonly Uint8Array[], total = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+  if (parts.length === 1) return aligned(parts[0] as Uint8Array);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** `b` itself when its start is 16-byte aligned in memory, else an aligned copy. */

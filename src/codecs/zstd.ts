@@ -14,7 +14,7 @@
 import { Decompress } from 'fzstd';
 import * as zstdWasm from '@bokuweb/zstd-wasm';
 import { PicklingError } from '../errors.js';
-import { type Codec, CappedChunks, checkLevel, corruptError, limitError } from './types.js';
+import { type Codec, CappedChunks, joinChunks, checkLevel, corruptError, limitError } from './types.js';
 
 const MAGIC = 0xfd2fb528;
 /** zstd's own default limit for decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27). */
@@ -107,6 +107,9 @@ export const zstdCodec: Codec = {
   levels: [1, 19],
   /** zstd frames back to back (skippable frames skipped); bytes that start no frame are ignored. */
   decode(data, maxOutput) {
+    return joinChunks(this.decodeChunks!(data, maxOutput));
+  },
+  decodeChunks(data, maxOutput) {
     const out = new CappedChunks('zstd', maxOutput);
     let pos = 0;
     let first = true;
@@ -128,7 +131,7 @@ export const zstdCodec: Codec = {
       }
       pos = f.end;
     }
-    return out.join();
+    return out.parts;
   },
   encode(data, level) {
     checkLevel('zstd', level, this.levels);

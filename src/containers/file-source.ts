@@ -7,19 +7,25 @@ import { UnpicklingError } from '../errors.js';
 import type { ByteSource } from '../bytes/source.js';
 
 /**
- * A file opened for positioned reads. Close it when done (or let the process end).
+ * A file opened for positioned reads. Close it when done with the structure: reads after close()
+ * (lazy arrays and tensors, first used later) open the file again for each read, after checking it
+ * is still the same file (same size, modification time and inode), and close it at once, so a lazily
+ * loaded value holds no file descriptor.
  * @example
  * const src = FileSource.open('model.pt'); try { ... } finally { src.close(); }
  */
 export class FileSource implements ByteSource {
   readonly inMemory = false;
   #fd: number | undefined;
+  readonly #identity: string;
   private constructor(
     fd: number,
     readonly size: number,
     readonly path: string,
+    identity: string,
   ) {
     this.#fd = fd;
+    this.#identity = identity;
   }
 
   static open(path: string): FileSource {
@@ -29,7 +35,8 @@ export class FileSource implements ByteSource {
     } catch (e) {
       throw new UnpicklingError(`cannot read ${path}: ${(e as Error).message}`, -1, undefined, 'io');
     }
-    return new FileSource(fd, fstatSync(fd).size, path);
+    const st = fstatSync(fd);
+    return new FileSource(fd, st.size, path, identityOf(st));
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -37,8 +44,7 @@ export class FileSource implements ByteSource {
   }
 
   readInto(offset: number, out: Uint8Array, at: number, length: number): Uint8Array {
-    if (this.#fd === undefined)
-      throw new UnpicklingError(`${this.path} was closed before its data was read`, -1, undefined, 'io');
+    if (this.#fd === undefined) return this.#reopened((src) => src.readInto(offset, out, at, length));
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.size})`);
     }
@@ -62,4 +68,26 @@ export class FileSource implements ByteSource {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
   }
+
+  /** A read after close(): the same file again, checked, for one call. */
+  #reopened<T>(read: (src: FileSource) => T): T {
+    const again = FileSource.open(this.path);
+    try {
+      if (again.#identity !== this.#identity) {
+        throw new UnpicklingError(
+          `${this.path} changed after it was opened lazily: its arrays can no longer be read (load it again)`,
+          -1,
+          undefined,
+          'io',
+        );
+      }
+      return read(again);
+    } finally {
+      again.close();
+    }
+  }
+}
+
+function identityOf(st: { size: number; mtimeMs: number; ino: number; dev: number }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }

@@ -10,29 +10,22 @@ import type { Storage } from '../torch/storage.js';
 import { FileSource } from './file-source.js';
 import { containerKind, loadContainer } from './torch-archive.js';
 
-/** Returned by `loadFileContainer` for files that are no container. */
-export const NOT_A_CONTAINER: unique symbol = Symbol('not a container');
 
 /**
- * Decode the file at `path` when it is a zip (torch.save, TorchScript, .npz), a legacy torch file
- * or a tar (refused); otherwise return NOT_A_CONTAINER without reading more than 512 bytes. Zip
- * entries are read by offset, so archives past 4 GiB open; every storage is read before the file is
- * closed.
+ * Decode an opened container file: a zip (torch.save, TorchScript, .npz: entries read by offset, so
+ * archives past 4 GiB open) or a legacy torch file (read whole); tars are refused. Without `lazy`,
+ * every storage is read before this returns; with it, storages and stored .npz arrays are read when
+ * first used (the file is opened again for each such read, and checked to be unchanged). The source
+ * is closed here either way.
  */
-export function loadFileContainer(
-  path: string,
+export function loadOpenContainer(
+  src: FileSource,
+  head: Uint8Array,
   options: LoadOptions | undefined,
   families: FamilySet,
 ): unknown {
-  let src: FileSource;
   try {
-    src = FileSource.open(path);
-  } catch {
-    return NOT_A_CONTAINER; // the caller reports unreadable files as it always has
-  }
-  try {
-    const kind = containerKind(src.read(0, Math.min(src.size, 512)));
-    if (kind === undefined) return NOT_A_CONTAINER;
+    const kind = containerKind(head);
     if (kind !== 'zip') {
       const max = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
       if (src.size > max) {
@@ -46,7 +39,7 @@ export function loadFileContainer(
     }
     const storages: Storage[] = [];
     const value = loadContainer(src, { options, families }, storages);
-    for (const s of storages) void s.bytes; // read now: the file closes below
+    if (options?.lazy !== true) for (const s of storages) void s.bytes;
     return value;
   } finally {
     src.close();

@@ -12,12 +12,12 @@ import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
 import { FamilySet } from '../family.js';
 import { PyGlobal, Tuple } from '../python/values.js';
 import { readNpy, isNpy, parseNpyHeader } from '../numpy/npy.js';
-import type { NDArray } from '../numpy/ndarray.js';
+import { checkShape, lazyNDArray, type NDArray } from '../numpy/ndarray.js';
 import { Storage } from '../torch/storage.js';
 import { StorageType, storageTypeOf } from '../torch/rebuild.js';
 import { dtypeInfo } from '../torch/dtypes.js';
 import { ZipReader, isZip, type ZipEntry } from './zip.js';
-import { MemorySource, type ByteSource } from '../bytes/source.js';
+import { MemorySource, readOwn, type ByteSource } from '../bytes/source.js';
 
 /** What a TorchScript archive (`torch.jit.save`) decodes to. */
 export class TorchScriptArchive {
@@ -151,6 +151,27 @@ export function sniffZip(zip: ZipReader): { kind: ZipKind; prefix: string } {
   return { kind: 'zip', prefix };
 }
 
+/**
+ * Lazy mode: a stored `.npy` entry of a file whose array is read only when first used (the header
+ * now); undefined for deflated entries, object arrays and bytes in memory (read eagerly).
+ */
+function lazyNpyEntry(zip: ZipReader, e: ZipEntry, cx: ContainerContext): NDArray | undefined {
+  if (cx.options?.lazy !== true || zip.source.inMemory || e.method !== 0 || e.compressedSize !== e.size) return undefined;
+  const start = zip.dataOffset(e);
+  const head = zip.source.read(start, Math.min(e.size, 1 << 16));
+  if (!isNpy(head)) return undefined;
+  const h = parseNpyHeader(head);
+  if (h.dtype.hasObject) return undefined;
+  const need = checkShape(h.shape, h.dtype.itemsize) * h.dtype.itemsize;
+  if (e.size - h.dataOffset < need) {
+    throw new UnpicklingError(`npz entry ${e.name}: data has ${e.size - h.dataOffset} bytes, shape needs ${need}`, -1, undefined, 'corrupt');
+  }
+  const shared = cx.options.sharedMemory === true;
+  return lazyNDArray(h.dtype, h.shape, h.fortranOrder ? 'F' : 'C', need, () =>
+    readOwn(zip.source, start + h.dataOffset, need, shared),
+  );
+}
+
 /** Read the `byteorder` entry (torch >= 2.1); absent means little-endian. */
 function byteOrderOf(zip: ZipReader, prefix: string): 'little' | 'big' {
   const e = zip.get(`${prefix}/byteorder`);
@@ -168,6 +189,7 @@ function storageLoader(
   byteOrder: 'little' | 'big',
   maxBytes: number,
   made: Storage[],
+  shared = false,
 ): (pid: unknown) => unknown {
   const storages = new Map<string, Storage>();
   return (pid) => {
@@ -187,7 +209,7 @@ function storageLoader(
       location: p.location,
       byteOrder,
       untyped: p.untyped,
-      load: () => zip.read(entry, maxBytes),
+      load: () => (shared || !zip.source.inMemory ? zip.readOwn(entry, maxBytes, shared) : zip.read(entry, maxBytes)),
     });
     storages.set(p.key, s);
     made.push(s);
@@ -221,7 +243,7 @@ export function loadZip(zip: ZipReader, cx: ContainerContext, storages: Storage[
         zip,
         zip.get(`${prefix}/data.pkl`) as ZipEntry,
         cx,
-        storageLoader(zip, prefix, 'data', order, maxBytes, storages),
+        storageLoader(zip, prefix, 'data', order, maxBytes, storages, cx.options?.sharedMemory === true),
       );
     }
     case 'torchscript': {
@@ -230,13 +252,13 @@ export function loadZip(zip: ZipReader, cx: ContainerContext, storages: Storage[
         zip,
         zip.get(`${prefix}/data.pkl`) as ZipEntry,
         cx,
-        storageLoader(zip, prefix, 'data', order, maxBytes, storages),
+        storageLoader(zip, prefix, 'data', order, maxBytes, storages, cx.options?.sharedMemory === true),
       );
       const constants = readPickleEntry(
         zip,
         zip.get(`${prefix}/constants.pkl`) as ZipEntry,
         cx,
-        storageLoader(zip, prefix, 'constants', order, maxBytes, storages),
+        storageLoader(zip, prefix, 'constants', order, maxBytes, storages, cx.options?.sharedMemory === true),
       );
       const extra = new Map<string, Uint8Array>();
       for (const e of zip.entries)
@@ -247,6 +269,11 @@ export function loadZip(zip: ZipReader, cx: ContainerContext, storages: Storage[
     case 'npz': {
       const out = new Map<string, NDArray | unknown>();
       for (const e of zip.entries) {
+        const lazy = lazyNpyEntry(zip, e, cx);
+        if (lazy !== undefined) {
+          out.set(e.name.slice(0, -4), lazy);
+          continue;
+        }
         const bytes = zip.read(e, maxBytes);
         if (!isNpy(bytes))
           throw new UnpicklingError(`npz entry ${e.name} is not a .npy file`, -1, undefined, 'corrupt');

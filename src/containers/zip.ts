@@ -15,7 +15,7 @@
  */
 import { inflateSync } from 'fflate';
 import { UnpicklingError } from '../errors.js';
-import { MemorySource, type ByteSource } from '../bytes/source.js';
+import { MemorySource, readOwn, type ByteSource } from '../bytes/source.js';
 
 /** One file in a zip archive. */
 export interface ZipEntry {
@@ -116,6 +116,21 @@ export class ZipReader {
     }
     this.#dataOffsets.set(entry, off);
     return off;
+  }
+
+  /**
+   * The uncompressed bytes of an entry in a buffer of their own (a SharedArrayBuffer when `shared`):
+   * stored entries are read straight into it, deflated ones inflated then copied when shared.
+   */
+  readOwn(entry: ZipEntry, maxBytes: number, shared: boolean): Uint8Array {
+    if (entry.method === 0 && entry.compressedSize === entry.size && entry.size <= maxBytes && !this.source.inMemory) {
+      return readOwn(this.source, this.dataOffset(entry), entry.size, shared);
+    }
+    const b = this.read(entry, maxBytes);
+    if (!shared) return b;
+    const out = new Uint8Array(new SharedArrayBuffer(b.length));
+    out.set(b);
+    return out;
   }
 
   /**

@@ -7,7 +7,8 @@
 import { defineFamily } from '../family.js';
 import { SET_STATE, handlerTable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from '../python/values.js';
-import { NDArray, checkShape, isDType, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
+import { NDArray, checkShape, isDType, lazyNDArray, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
+import { readOwn } from '../bytes/source.js';
 import { readZFile } from './compress.js';
 
 const MODULE = 'joblib.numpy_pickle';
@@ -90,6 +91,12 @@ class NumpyArrayWrapper implements SetStateable {
       if (p > 0) ctx.readRaw(p);
     }
     const nbytes = payloadBytes(shape, dtype, ctx);
+    // Lazy mode (joblib's mmap_mode): the bytes stay in the file until the array is first used.
+    const lazy = ctx.readRawLazy?.(nbytes);
+    if (lazy !== undefined) {
+      const shared = ctx.sharedMemory === true;
+      return lazyNDArray(dtype, shape, orderRaw, nbytes, () => readOwn(lazy.source, lazy.offset, lazy.length, shared), subclass, ctx);
+    }
     const raw = ctx.readRaw(nbytes);
     return ndarrayFromBuffer(dtype, shape, orderRaw, raw, subclass);
   }

@@ -9,14 +9,13 @@
  * is replaced by the wrapper's opcodes (written here, without memo entries) and the payload, and the
  * stream is re-framed (protocol ≥ 4) so that every payload sits outside frames, as joblib's are.
  */
-import { writeFileAtomic } from '../bytes/atomic.js';
+import type { ByteSink } from '../bytes/writer.js';
 import { PicklingError } from '../errors.js';
 import { encode } from '../pickle/encoder.js';
 import type { DumpOptions } from '../pickle/options.js';
 import { genops } from '../tools/genops.js';
 import { NDArray, type DType } from '../numpy/index.js';
 import { ALL_COMPRESSORS, compressJoblib, DEFAULT_LEVELS, type JoblibCompressor } from './compress.js';
-import { ready } from '../codecs/index.js';
 
 /** `compress` as joblib.dump takes it: a level, true (zlib 3), a method name, or [method, level]. */
 export type JoblibCompress = boolean | number | JoblibCompressor | readonly [JoblibCompressor, number];
@@ -315,11 +314,69 @@ function payload(a: NDArray): Uint8Array {
 
 // ---- the stream ---------------------------------------------------------------------------------
 
+/**
+ * The stream's bytes, in order: small writes are gathered in a buffer, array payloads go to the sink
+ * as they are (no copy). Without a sink everything is kept and joined at the end (dumpsJoblib).
+ */
+class Out {
+  private buf = new Bytes();
+  private readonly parts: Uint8Array[] = [];
+  /** Bytes handed on (to the sink or the parts list). */
+  private done = 0;
+  constructor(private readonly sink: ByteSink | undefined) {}
+
+  get len(): number {
+    return this.done + this.buf.len;
+  }
+  byte(b: number): void {
+    this.buf.byte(b);
+  }
+  u64(n: number): void {
+    this.buf.u64(n);
+  }
+  bytes(b: Uint8Array): void {
+    if (b.length >= 1 << 16) {
+      this.flush();
+      this.emit(b);
+      return;
+    }
+    this.buf.bytes(b);
+    if (this.buf.len >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.len === 0) return;
+    this.emit(this.sink === undefined ? this.buf.result().slice() : this.buf.result());
+    this.buf = new Bytes();
+  }
+  private emit(b: Uint8Array): void {
+    this.done += b.length;
+    if (this.sink !== undefined) this.sink.write(b);
+    else this.parts.push(b);
+  }
+  /** Everything, joined (no sink). */
+  result(): Uint8Array {
+    this.flush();
+    if (this.parts.length === 1) return this.parts[0] as Uint8Array;
+    const out = new Uint8Array(this.done);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}
+
 /** Sequential output with protocol-4 framing: opcodes gathered into frames, payloads outside them. */
 class Framer {
-  readonly out = new Bytes();
+  readonly out: Out;
   private frame = new Bytes();
-  constructor(private readonly framed: boolean) {}
+  constructor(
+    private readonly framed: boolean,
+    sink?: ByteSink,
+  ) {
+    this.out = new Out(sink);
+  }
 
   /** Stream position of the next byte written outside a frame. */
   get pos(): number {
@@ -364,6 +421,15 @@ function resolveProtocol(p: number | undefined): number {
  * `aligned: false` emulates a target without tell(): no padding, `numpy_array_alignment_bytes` None.
  */
 export function joblibStream(value: unknown, options: DumpOptions & { aligned?: boolean } = {}): Uint8Array {
+  return writeJoblibStream(value, options, undefined) as Uint8Array;
+}
+
+/** The joblib stream into `sink` as it is produced (or returned whole without a sink). */
+export function writeJoblibStream(
+  value: unknown,
+  options: DumpOptions & { aligned?: boolean },
+  sink: ByteSink | undefined,
+): Uint8Array | undefined {
   const proto = resolveProtocol(options.protocol);
   const aligned = options.aligned !== false;
   const arrays: NDArray[] = [];
@@ -378,9 +444,13 @@ export function joblibStream(value: unknown, options: DumpOptions & { aligned?: 
     return undefined;
   };
   const inner = encode(value, { ...options, protocol: proto, persistentId });
-  if (arrays.length === 0) return inner;
+  if (arrays.length === 0) {
+    if (sink === undefined) return inner;
+    sink.write(inner);
+    return undefined;
+  }
 
-  const framer = new Framer(proto >= 4);
+  const framer = new Framer(proto >= 4, sink);
   let pending: { start: number; end: number } | undefined; // the op before BINPERSID, not yet written
   let first = true;
   for (const op of genops(inner, 0, { lenient: true })) {
@@ -410,7 +480,9 @@ export function joblibStream(value: unknown, options: DumpOptions & { aligned?: 
   }
   if (pending) framer.op(inner.subarray(pending.start, pending.end));
   framer.close();
-  return framer.out.result();
+  if (sink === undefined) return framer.out.result();
+  framer.out.flush();
+  return undefined;
 }
 
 function writeArray(framer: Framer, a: NDArray, proto: number, aligned: boolean, options: DumpOptions): void {
@@ -483,23 +555,59 @@ export function dumpsJoblib(value: unknown, options: JoblibDumpOptions = {}): Ui
   return c ? compressJoblib(stream, c[0], c[1]) : stream;
 }
 
+/** Uncompressed stream bytes gathered into blocks of this size, each compressed on its own. */
+const BLOCK = 32 << 20;
+
 /**
- * Write a joblib file at `path`: through a temporary file in the same folder renamed over `path`,
- * so no reader ever sees a half-written file. The extension picks the compressor when `compress` is
- * not a [method, level] pair (`.z .gz .bz2 .lzma .xz .lz4`), as joblib.dump does; zstd only when named
- * (`compress: ['zstd', 3]`), since released joblib cannot load it.
- * @example
- * await dumpJoblib('model.joblib', value, { compress: ['xz', 3] });
+ * Compression of a stream in blocks: each block becomes a complete stream of the method, and the
+ * file is their concatenation, which joblib reads for every method but lzma-alone (zlib streams back
+ * to back, gzip members, bzip2/xz streams, lz4 and zstd frames). A stream under one block is exactly
+ * what one call would write. lzma-alone has one stream only: it is compressed whole at the end.
  */
-export async function dumpJoblib(
-  path: string,
-  value: unknown,
-  options: JoblibDumpOptions = {},
-): Promise<void> {
-  const { compress, ...rest } = options;
-  const stream = joblibStream(value, rest);
-  const c = resolveCompression(compress, path);
-  if (c && (c[0] === 'bz2' || c[0] === 'zstd')) await ready(); // their encoders are WebAssembly
-  const data = c ? compressJoblib(stream, c[0], c[1]) : stream;
-  await writeFileAtomic(path, data);
+export class CompressingSink implements ByteSink {
+  private block = new Uint8Array(0);
+  private used = 0;
+  private readonly whole: Uint8Array[] = [];
+  constructor(
+    private readonly method: JoblibCompressor,
+    private readonly level: number,
+    private readonly file: ByteSink,
+    private readonly blockSize = BLOCK,
+  ) {}
+
+  write(chunk: Uint8Array): void {
+    if (this.method === 'lzma') {
+      this.whole.push(chunk.slice());
+      return;
+    }
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.block.length === 0) this.block = new Uint8Array(this.blockSize);
+      const n = Math.min(chunk.length - at, this.blockSize - this.used);
+      this.block.set(chunk.subarray(at, at + n), this.used);
+      this.used += n;
+      at += n;
+      if (this.used === this.blockSize) this.emit();
+    }
+  }
+
+  private emit(): void {
+    if (this.used === 0) return;
+    this.file.write(compressJoblib(this.block.subarray(0, this.used), this.method, this.level));
+    this.used = 0;
+  }
+
+  end(): void {
+    if (this.method === 'lzma') {
+      const all = new Uint8Array(this.whole.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of this.whole) {
+        all.set(c, at);
+        at += c.length;
+      }
+      this.file.write(compressJoblib(all, 'lzma', this.level));
+      return;
+    }
+    this.emit();
+  }
 }

@@ -29,6 +29,8 @@ export {
   MaskedArray,
   NumpyScalar,
   ndarrayFromBuffer,
+  lazyNDArray,
+  isLoaded,
   ndarrayFromState,
   arrayByteLength,
   checkShape,

@@ -749,6 +749,57 @@ export function ndarrayFromBuffer(
   });
 }
 
+/**
+ * An array whose bytes stay where they are (a file) until first used: `load` is called once, on the
+ * first read of `raw` (or `data`, `get`, …), and must return exactly the array's bytes. Shape and
+ * dtype are checked now, so a bad file fails at open, not at first use. `isLoaded(a)` tells.
+ */
+export function lazyNDArray(
+  dtype: DType,
+  shape: readonly number[],
+  order: 'C' | 'F',
+  byteLength: number,
+  load: () => Uint8Array,
+  subclass?: string,
+  ctx?: DecodeContext,
+): NDArray {
+  const { dtype: dt, shape: sh } = expandSubarray(dtype, shape);
+  const size = checkShape(sh, dt.itemsize, ctx);
+  if (dt.hasObject) throw err('object arrays cannot be read lazily', ctx);
+  if (size * dt.itemsize !== byteLength) {
+    throw err(`array data has ${byteLength} bytes, shape ${JSON.stringify(sh)} of ${dt.str} needs ${size * dt.itemsize}`, ctx);
+  }
+  const a = new NDArray();
+  a[ASSIGN]({ dtype: dt, shape: sh, order, raw: NO_BYTES, objects: null });
+  a.subclass = subclass ?? 'numpy.ndarray';
+  // An own accessor on this instance only (eager arrays keep a plain field): it reads the bytes once
+  // and replaces itself by the data property every other array has.
+  const settle = (raw: Uint8Array): Uint8Array => {
+    Object.defineProperty(a, 'raw', { value: raw, writable: true, enumerable: true, configurable: true });
+    return raw;
+  };
+  Object.defineProperty(a, 'raw', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      const raw = load();
+      if (raw.length !== byteLength) throw new RangeError(`lazy array: read ${raw.length} bytes, expected ${byteLength}`);
+      return settle(raw);
+    },
+    set: (v: Uint8Array) => settle(v),
+  });
+  return a;
+}
+
+/**
+ * False while a lazy array's bytes have not been read yet.
+ * @example
+ * const model = await load('big.joblib', { lazy: true }); isLoaded(model.weights) // false, until used
+ */
+export function isLoaded(a: NDArray): boolean {
+  return typeof Object.getOwnPropertyDescriptor(a, 'raw')?.get !== 'function';
+}
+
 /** An array from numpy's `_reconstruct` BUILD state tuple `(version, shape, dtype, is_fortran, rawdata)`. */
 export function ndarrayFromState(state: unknown, ctx: DecodeContext): NDArray {
   const a = new NDArray();

@@ -42,7 +42,7 @@
  */
 import { PicklingError, type PicklingErrorCode } from '../errors.js';
 import { Op } from '../opcodes.js';
-import { ByteWriter, FRAME_SIZE_TARGET } from '../bytes/writer.js';
+import { ByteWriter, FRAME_SIZE_TARGET, type ByteSink } from '../bytes/writer.js';
 import { utf8Length } from '../bytes/text.js';
 import { REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING } from '../python/compat.js';
 import {
@@ -357,7 +357,7 @@ const NAME_NEW = new PyName('__new__');
 
 /** One encoding run. */
 export class Encoder {
-  private readonly w = new ByteWriter();
+  private readonly w: ByteWriter;
   private readonly proto: number;
   private readonly lossless: boolean;
   private readonly allowGlobals: boolean;
@@ -389,7 +389,8 @@ export class Encoder {
   /** The next save is of a persistent id: do not ask persistentId about it. */
   private skipPid = false;
 
-  constructor(options: DumpOptions = {}) {
+  constructor(options: DumpOptions = {}, sink?: ByteSink) {
+    this.w = new ByteWriter(sink);
     let p = options.protocol ?? 4;
     if (typeof p !== 'number' || !Number.isInteger(p) || p > 5) {
       throw new PicklingError(`unsupported pickle protocol ${String(p)} (use 0-5)`, 'options.protocol');
@@ -564,6 +565,8 @@ export class Encoder {
     const w = this.w;
     // Frames close at object boundaries once they reach the target size.
     if (w.frameStart >= 0 && w.pos - w.frameStart - 9 >= FRAME_SIZE_TARGET) w.commitFrame();
+    // (streaming: finished bytes go to the sink at object boundaries)
+    if (w.pos >= w.flushAt) w.handOver();
     const named = this.named;
     this.named = false;
     if (this.pidFn !== undefined) {
@@ -1284,6 +1287,7 @@ export class Encoder {
         else this.save(x);
       }
       w.byte(APPENDS);
+      if (w.pos >= w.flushAt) w.handOver();
     }
   }
 
@@ -1968,6 +1972,11 @@ class FreshBytes {
 /** Pickle `value` with `options`. */
 export function encode(value: unknown, options?: DumpOptions): Uint8Array {
   return new Encoder(options).encode(value);
+}
+
+/** Pickle `value` into `sink` as it is produced (dump of large values: the file is never held whole). */
+export function encodeTo(value: unknown, options: DumpOptions | undefined, sink: ByteSink): void {
+  new Encoder(options, sink).encode(value);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Public encoding entry points: `dumps` (bytes) and `dump` (a file, written atomically). */
-import { writeFileAtomic } from '../bytes/atomic.js';
-import { encode } from './encoder.js';
+import { writeFileAtomicStreaming } from '../bytes/atomic.js';
+import { encode, encodeTo } from './encoder.js';
 import type { DumpOptions } from './options.js';
 
 export type { DumpOptions, Protocol } from './options.js';
@@ -19,11 +19,12 @@ export function dumps(value: unknown, options?: DumpOptions): Uint8Array {
 }
 
 /**
- * Pickle `value` into the file at `path`. The bytes go to a temporary file in the same directory
- * that is then renamed over `path`, so readers never see a half-written file; on any failure the
- * temporary file is removed and `path` is left as it was.
+ * Pickle `value` into the file at `path`. The bytes go to a temporary file in the same directory as
+ * they are produced (memory holds the largest value, not the file) and the file is then renamed over
+ * `path`, so readers never see a half-written file; on any failure the temporary file is removed and
+ * `path` is left as it was.
  */
 export async function dump(path: string, value: unknown, options?: DumpOptions): Promise<void> {
-  const data = encode(value, options);
-  await writeFileAtomic(path, data);
+  // Streamed: the pickle goes to the file as it is produced (large arrays straight from their memory).
+  await writeFileAtomicStreaming(path, (sink) => encodeTo(value, options, sink));
 }

@@ -125,7 +125,7 @@ export abstract class MachineBase implements DecodeContext {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.base = at;
     this.refillAt = at + data.length >= src.size ? Infinity : data.length - this.windowing.ahead;
-    if (at > previous) src.release?.(at);
+    if (at > previous && src.sequential === true) src.release?.(at);
   }
 
   /** Position the window at stream offset `at` (the loop's start, a nested pickle's end). */
@@ -171,6 +171,10 @@ export abstract class MachineBase implements DecodeContext {
     return this.opts.limits;
   }
 
+  get sharedMemory(): boolean {
+    return this.opts.shared;
+  }
+
   toInt(value: unknown): number | bigint {
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
@@ -201,7 +205,7 @@ export abstract class MachineBase implements DecodeContext {
     if (inWindow < n) {
       const src = this.source as ByteSource;
       const at = this.base + this.pos + inWindow;
-      if (src.readInto) src.readInto(at, out, inWindow, n - inWindow);
+      if (src.readInto) src.readInto(at, out, inWindow, n - inWindow, true);
       else out.set(src.read(at, n - inWindow), inWindow);
     }
     this.seek(this.base + this.pos + n);
@@ -214,7 +218,7 @@ export abstract class MachineBase implements DecodeContext {
    */
   readRawLazy(n: number): LazyBytes | undefined {
     const src = this.source;
-    if (!this.opts.lazy || src === undefined || src.release !== undefined) return undefined;
+    if (!this.opts.lazy || src === undefined || src.sequential === true) return undefined;
     if (!Number.isSafeInteger(n) || n < 0) throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
     if (n > this.remaining(this.pos)) throw this.error('pickle data was truncated (raw payload)', 'truncated');
     const offset = this.base + this.pos;

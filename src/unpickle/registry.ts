@@ -6,6 +6,7 @@
 import type { Tuple } from '../python/values.js';
 import type { UnpicklingErrorCode } from '../errors.js';
 import type { Limits } from './options.js';
+import type { ByteSource } from '../bytes/source.js';
 
 /** What a handler may ask of the running decoder. */
 export interface DecodeContext {
@@ -28,6 +29,13 @@ export interface DecodeContext {
    * there). Returns a view into the input, not a copy.
    */
   readRaw(n: number): Uint8Array;
+  /**
+   * Lazy mode (`load(path, {lazy: true})`): where `n` raw bytes lie in the file, skipped without
+   * reading them; undefined when the input cannot be read again later (then use `readRaw`).
+   */
+  readRawLazy?(n: number): { readonly source: ByteSource; readonly offset: number; readonly length: number } | undefined;
+  /** True when array and tensor payloads should live in SharedArrayBuffers (`sharedMemory` option). */
+  readonly sharedMemory?: boolean;
   /** Decode one complete nested pickle that starts at the current stream position. */
   loadNested(): unknown;
   /**

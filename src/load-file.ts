@@ -1,0 +1,172 @@
+/**
+ * Node-only: `load(path)` for files of any size. Nothing reads a whole file into one buffer:
+ * - plain pickles and uncompressed joblib files are decoded through a window of positioned reads
+ *   (src/unpickle/machine.ts), each array payload read straight into its own buffer, or, with
+ *   `lazy`, left in the file until first used (joblib's mmap_mode);
+ * - `.npy` files: the header, then the payload into its own buffer (or lazily);
+ * - compressed joblib files: decompressed as a stream into chunks that the decoder consumes and
+ *   releases as it goes (peak memory near the decompressed size, not twice it);
+ * - zip archives (torch, TorchScript, .npz) and legacy torch files: src/containers/node.ts.
+ */
+import { createReadStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import { UnpicklingError } from './errors.js';
+import { ChunkSource, readOwn, type ByteSource } from './bytes/source.js';
+import { explainNotAPickle } from './bytes/sniff.js';
+import { CODECS } from './codecs/index.js';
+import { FileSource } from './containers/file-source.js';
+import { loadOpenContainer } from './containers/node.js';
+import { containerKind } from './containers/torch-archive.js';
+import { familySet } from './families.js';
+import type { FamilySet } from './family.js';
+import { detectJoblibCompression, readZFile } from './joblib/compress.js';
+import { isNpy, lazyNDArray, NDArray, parseNpyHeader, checkShape } from './numpy/index.js';
+import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
+import { unpickle, unpickleSource } from './unpickle/index.js';
+
+type SiblingReader = (name: string) => Uint8Array | undefined;
+
+/** Compressed files larger than this decompress as a stream (zlib/gzip); smaller ones in one call. */
+const STREAM_FROM = 64 << 20;
+/** Decompressed chunk size of the zlib/gzip stream. */
+const CHUNK = 4 << 20;
+
+/**
+ * Read a file: a pickle, a joblib file (new format, or pre-0.10 with its `.npy` side files next to
+ * it), a `.npy` or `.npz` file, a torch archive (torch.save, TorchScript, legacy).
+ */
+export async function loadPath(path: string, options: LoadOptions | undefined): Promise<unknown> {
+  const families = familySet(options?.families);
+  const src = FileSource.open(path);
+  let closeNow = true;
+  try {
+    const head = src.read(0, Math.min(src.size, 1 << 16));
+    if (src.size === 0) throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
+    if (containerKind(head) !== undefined) {
+      closeNow = false; // the container reader closes it (or keeps its path for lazy tensors)
+      return loadOpenContainer(src, head, options, families);
+    }
+    if (isNpy(head)) return loadNpyFile(src, head, options, families);
+    const compression = detectJoblibCompression(head);
+    if (compression === 'zfile') {
+      const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+      return decodeBytes(readZFile(src.read(0, src.size), maxBytes), options, families, siblingReader(path, options), undefined);
+    }
+    if (compression !== undefined) {
+      const chunks = await decompressFile(path, src, compression, options);
+      const input: ByteSource | Uint8Array = chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkSource(chunks);
+      return decodeBytes(input, options, families, siblingReader(path, options), compression);
+    }
+    return decodeBytes(src, options, families, siblingReader(path, options), undefined);
+  } finally {
+    if (closeNow) src.close();
+  }
+}
+
+function decodeBytes(
+  input: ByteSource | Uint8Array,
+  options: LoadOptions | undefined,
+  families: FamilySet,
+  readSibling: SiblingReader,
+  compression: string | undefined,
+): unknown {
+  try {
+    return input instanceof Uint8Array ? unpickle(input, options, families, readSibling) : unpickleSource(input, options, families, readSibling);
+  } catch (e) {
+    const head = input instanceof Uint8Array ? input : input.read(0, Math.min(input.size, 4096));
+    throw explainNotAPickle(e, head, compression);
+  }
+}
+
+/** A `.npy` file: object arrays are a pickle after the header; others a payload of known size. */
+function loadNpyFile(src: FileSource, head: Uint8Array, options: LoadOptions | undefined, families: FamilySet): unknown {
+  const h = parseNpyHeader(head);
+  if (h.dtype.hasObject) {
+    // np.load unpickles one pickle after the header (and ignores what follows).
+    const body = src.read(h.dataOffset, src.size - h.dataOffset);
+    return unpickle(body, options, families);
+  }
+  const need = checkShape(h.shape, h.dtype.itemsize) * h.dtype.itemsize;
+  if (src.size - h.dataOffset < need) {
+    throw new UnpicklingError(`invalid .npy file: data has ${src.size - h.dataOffset} bytes, shape needs ${need}`, h.dataOffset, undefined, 'truncated');
+  }
+  const order = h.fortranOrder ? 'F' : 'C';
+  const shared = options?.sharedMemory === true;
+  if (options?.lazy === true) {
+    return lazyNDArray(h.dtype, h.shape, order, need, () => readOwn(src, h.dataOffset, need, shared));
+  }
+  return new NDArray({ dtype: h.dtype, shape: h.shape, order, raw: readOwn(src, h.dataOffset, need, shared) });
+}
+
+/**
+ * A compressed joblib file's stream, as chunks. zlib/gzip files past STREAM_FROM inflate as a stream
+ * (the compressed file is never held whole); others decompress in one call, as chunks where the codec
+ * gives them.
+ */
+async function decompressFile(
+  path: string,
+  src: FileSource,
+  kind: 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4' | 'zstd',
+  options: LoadOptions | undefined,
+): Promise<Uint8Array[]> {
+  const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  if ((kind === 'zlib' || kind === 'gzip') && src.size > STREAM_FROM) return inflateStream(path, kind, maxBytes);
+  const data = src.read(0, src.size);
+  const codec = CODECS[kind];
+  return codec.decodeChunks ? codec.decodeChunks(data, maxBytes) : [codec.decode(data, maxBytes)];
+}
+
+/** Inflate a zlib/gzip file as a stream into CHUNK-sized pieces, refusing output past `maxBytes`. */
+async function inflateStream(path: string, kind: 'zlib' | 'gzip', maxBytes: number): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const inflater: Inflate | Gunzip = kind === 'zlib' ? createInflate({ chunkSize: CHUNK }) : createGunzip({ chunkSize: CHUNK });
+  await new Promise<void>((resolve, reject) => {
+    const input = createReadStream(path, { highWaterMark: 1 << 20 });
+    const fail = (e: unknown): void => {
+      input.destroy();
+      inflater.destroy();
+      reject(e);
+    };
+    input.on('error', fail);
+    inflater.on('error', (e) => fail(new UnpicklingError(`corrupt ${kind} stream: ${e.message}`, -1, undefined, 'corrupt')));
+    inflater.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        fail(new UnpicklingError(`decompressed ${kind} data exceeds limits.maxInputBytes (${maxBytes} bytes); raise it to allow more`, -1, undefined, 'limit'));
+        return;
+      }
+      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
+    inflater.on('end', () => resolve());
+    input.pipe(inflater);
+  });
+  return chunks;
+}
+
+/** Old joblib files name their array files; only plain names in the same folder are honoured. */
+function siblingReader(path: string, options: LoadOptions | undefined): SiblingReader {
+  const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+  const dir = dirname(path);
+  return (name) => {
+    const base = basename(name.replace(/\\/g, '/'));
+    if (base !== name.replace(/\\/g, '/').split('/').pop() || base === '' || base === '.' || base === '..') return undefined;
+    let sideSize: number;
+    try {
+      sideSize = statSync(join(dir, base)).size;
+    } catch {
+      return undefined;
+    }
+    if (sideSize > maxBytes) {
+      throw new UnpicklingError(`side file ${base} of ${sideSize} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`, -1, undefined, 'limit');
+    }
+    try {
+      const b = readFileSync(join(dir, base));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch {
+      return undefined;
+    }
+  };
+}
