@@ -1,0 +1,39 @@
+/**
+ * The page of test/browser.test.ts: fetches the cases and the blob of fixture files from the test's
+ * static server, shows that compressed joblib data asks for `ready()` first, then runs every case
+ * with the same `runCase` Node runs. Bundled by esbuild with 'picklejar' resolved as a user's bundle
+ * resolves it (the `browser` condition).
+ */
+import { loads, ready } from 'picklejar';
+import { runCase, type BrowserCase, type CaseResult } from './browser-cases.js';
+
+export interface PageResult {
+  beforeReady: string;
+  results: CaseResult[];
+  nodeGlobals: string[];
+}
+
+declare global {
+  interface Window {
+    /** The PageResult as JSON text (deep descriptions exceed what page.evaluate serialises). */
+    runFixtures(probe: readonly [number, number]): Promise<string>;
+  }
+}
+
+window.runFixtures = async (probe) => {
+  const [cases, blob] = await Promise.all([
+    fetch('/cases.json').then((r) => r.json() as Promise<BrowserCase[]>),
+    fetch('/blob.bin').then(async (r) => new Uint8Array(await r.arrayBuffer())),
+  ]);
+  let beforeReady = 'decoded';
+  try {
+    loads(blob.subarray(probe[0], probe[0] + probe[1]));
+  } catch (e) {
+    beforeReady = `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  }
+  await ready({ write: false });
+  const results = cases.map((c) => runCase(c, blob));
+  const nodeGlobals = ['process', 'Buffer', 'require', 'global'].filter((n) => n in globalThis);
+  return JSON.stringify({ beforeReady, results, nodeGlobals } satisfies PageResult);
+};
+document.body.dataset['ready'] = 'yes';
