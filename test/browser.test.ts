@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { loadIndex, readMeta, readFixtureBytes, type FixtureEntry } from './helpers/fixtures.js';
 import { runCase, type BrowserCase, type CaseResult } from './helpers/browser-cases.js';
-import type { PageResult } from './helpers/browser-page.js';
+import type { PageGlobals, PageResult } from './helpers/browser-page.js';
 import {
   browserSkipReason,
   bundleForBrowser,
@@ -132,7 +132,7 @@ describe.skipIf(skip !== undefined)(`in Chromium${skip ? ` (skipped: ${skip})` :
     expect([...compressors].filter(Boolean).sort()).toEqual(['bz2', 'gzip', 'lz4', 'lzma', 'xz', 'zlib']);
 
     const got = JSON.parse(
-      await page.evaluate((probe) => window.runFixtures(probe), built.probe),
+      await page.evaluate((probe) => (globalThis as unknown as PageGlobals).runFixtures(probe), built.probe),
     ) as PageResult;
 
     expect(got.nodeGlobals).toEqual([]);

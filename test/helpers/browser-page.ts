@@ -4,7 +4,7 @@
  * with the same `runCase` Node runs. Bundled by esbuild with 'picklejar' resolved as a user's bundle
  * resolves it (the `browser` condition).
  */
-import { loads, ready } from 'picklejar';
+import { loads, ready } from '../../src/index.js'; // bundled as 'picklejar' (helpers/browser.ts)
 import { runCase, type BrowserCase, type CaseResult } from './browser-cases.js';
 
 export interface PageResult {
@@ -13,14 +13,16 @@ export interface PageResult {
   nodeGlobals: string[];
 }
 
-declare global {
-  interface Window {
-    /** The PageResult as JSON text (deep descriptions exceed what page.evaluate serialises). */
-    runFixtures(probe: readonly [number, number]): Promise<string>;
-  }
+/** What the page puts on globalThis (typed without the DOM library, which Node's tsconfig lacks). */
+export interface PageGlobals {
+  /** The PageResult as JSON text (deep descriptions exceed what page.evaluate serialises). */
+  runFixtures(probe: readonly [number, number]): Promise<string>;
+}
+interface Dom {
+  document: { body: { dataset: Record<string, string> } };
 }
 
-window.runFixtures = async (probe) => {
+(globalThis as unknown as PageGlobals).runFixtures = async (probe) => {
   const [cases, blob] = await Promise.all([
     fetch('/cases.json').then((r) => r.json() as Promise<BrowserCase[]>),
     fetch('/blob.bin').then(async (r) => new Uint8Array(await r.arrayBuffer())),
@@ -36,4 +38,4 @@ window.runFixtures = async (probe) => {
   const nodeGlobals = ['process', 'Buffer', 'require', 'global'].filter((n) => n in globalThis);
   return JSON.stringify({ beforeReady, results, nodeGlobals } satisfies PageResult);
 };
-document.body.dataset['ready'] = 'yes';
+(globalThis as unknown as Dom).document.body.dataset['ready'] = 'yes';
