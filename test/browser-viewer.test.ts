@@ -66,11 +66,10 @@ describe.skipIf(skip !== undefined)(`viewer in Chromium${skip ? ` (skipped: ${sk
   async function expectSameTreeAsText(path: string): Promise<void> {
     const value = await load(path, { lossless: true });
     const text = renderShowText(buildShowTree(value, { lossless: true, depth: 8, items: 50, width: 120 }));
-    const shown = await page.evaluate(() =>
-      [...document.querySelectorAll('#tree .line, #tree pre.table, #tree li.leaf.r-note')].map(
-        (e) => e.textContent ?? '',
-      ),
-    );
+    // (Page-side code as text: this tsconfig has no DOM library.)
+    const shown = (await page.evaluate(
+      `[...document.querySelectorAll('#tree .line, #tree pre.table, #tree li.leaf.r-note')].map((e) => e.textContent)`,
+    )) as string[];
     const html = shown.join('\n').split('\n');
     expect(html.map((l) => l.trim())).toEqual(text.map((l) => l.trim()));
   }
@@ -81,11 +80,9 @@ describe.skipIf(skip !== undefined)(`viewer in Chromium${skip ? ` (skipped: ${sk
     expect(await page.getAttribute('#verdict', 'data-verdict')).toBe('ok');
     expect(await page.textContent('#verdict .title')).toBe('No dangerous globals');
     // The verdict comes before the tree in the page.
-    const order = await page.evaluate(() => {
-      const v = document.getElementById('verdict')!;
-      const t = document.getElementById('tree')!;
-      return v.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING;
-    });
+    const order = await page.evaluate(
+      `document.getElementById('verdict').compareDocumentPosition(document.getElementById('tree')) & Node.DOCUMENT_POSITION_FOLLOWING`,
+    );
     expect(order).toBeTruthy();
     await expectSameTreeAsText(join(ROOT, 'examples/model.joblib'));
     expect(await page.textContent('#summary')).toMatch(/^joblib|^pickle/);
@@ -94,16 +91,15 @@ describe.skipIf(skip !== undefined)(`viewer in Chromium${skip ? ` (skipped: ${sk
     const shot = await page.screenshot({ fullPage: false });
     // Counted in a blank page: the viewer's content security policy rightly refuses data: fetches.
     const blank = await browser!.newPage();
-    const colours = await blank.evaluate(async (b64) => {
-      const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
-      const c = new OffscreenCanvas(img.width, img.height);
-      const ctx = c.getContext('2d')!;
+    const colours = await blank.evaluate(`(async () => {
+      const img = await createImageBitmap(await (await fetch('data:image/png;base64,${shot.toString('base64')}')).blob());
+      const ctx = new OffscreenCanvas(img.width, img.height).getContext('2d');
       ctx.drawImage(img, 0, 0);
       const d = ctx.getImageData(0, 0, img.width, img.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+      const seen = new Set();
+      for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
       return seen.size;
-    }, shot.toString('base64'));
+    })()`);
     await blank.close();
     expect(colours).toBeGreaterThan(20);
   });
