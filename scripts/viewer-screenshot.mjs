@@ -42,7 +42,7 @@ const browser = await chromium.launch({
   ],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 900, height: 1000 }, colorScheme: 'light' });
+  const page = await browser.newPage({ viewport: { width: 880, height: 900 }, colorScheme: 'light' });
   await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
   await page.click(`button[data-example="${example}"]`);
   await page.waitForSelector('body[data-state="done"]', { state: 'attached' });
