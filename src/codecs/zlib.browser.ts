@@ -25,7 +25,7 @@ function inflateWith(
     // under 17 MiB of output; 1 MiB at most, as smaller pushes cost time).
     const stream = make((c) => out.push(c));
     if (data.length === 0) stream.push(data, true);
-    for (let p = 0; p < data.length; ) {
+    for (let p = 0; p < data.length;) {
       const n = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.floor(out.room / 1032)));
       stream.push(data.subarray(p, p + n), p + n >= data.length);
       p += n;
