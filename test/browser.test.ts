@@ -136,6 +136,10 @@ describe.skipIf(skip !== undefined)(`in Chromium${skip ? ` (skipped: ${skip})` :
     ) as PageResult;
 
     expect(got.nodeGlobals).toEqual([]);
+    expect(got.fileFunctions).toEqual([
+      'unsupported: load(path) works on files and needs Node; in a browser use loads(new Uint8Array(await file.arrayBuffer()))',
+      'io: dump(path, value) works on files and needs Node; in a browser use dumps(value) (at root)',
+    ]);
     // Before ready(), a browser bundle has no compressor and says which call brings them.
     expect(got.beforeReady).toMatch(/^unsupported: zlib-compressed data: .*await ready\(\)/);
 

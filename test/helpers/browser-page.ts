@@ -4,13 +4,15 @@
  * with the same `runCase` Node runs. Bundled by esbuild with 'picklejar' resolved as a user's bundle
  * resolves it (the `browser` condition).
  */
-import { loads, ready } from '../../src/index.js'; // bundled as 'picklejar' (helpers/browser.ts)
+import { dump, load, loads, ready } from '../../src/index.js'; // bundled as 'picklejar' (helpers/browser.ts)
 import { runCase, type BrowserCase, type CaseResult } from './browser-cases.js';
 
 export interface PageResult {
   beforeReady: string;
   results: CaseResult[];
   nodeGlobals: string[];
+  /** What the Node-only file functions say in a page. */
+  fileFunctions: string[];
 }
 
 /** What the page puts on globalThis (typed without the DOM library, which Node's tsconfig lacks). */
@@ -36,6 +38,11 @@ interface Dom {
   await ready({ write: false });
   const results = cases.map((c) => runCase(c, blob));
   const nodeGlobals = ['process', 'Buffer', 'require', 'global'].filter((n) => n in globalThis);
-  return JSON.stringify({ beforeReady, results, nodeGlobals } satisfies PageResult);
+  const said = (e: unknown): string => `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  const fileFunctions = [
+    await load('model.pkl').then(() => 'loaded', said),
+    await dump('out.pkl', 1).then(() => 'written', said),
+  ];
+  return JSON.stringify({ beforeReady, results, nodeGlobals, fileFunctions } satisfies PageResult);
 };
 (globalThis as unknown as Dom).document.body.dataset['ready'] = 'yes';
