@@ -4,10 +4,10 @@
 //   node bench/profile.mjs [workload ...]      (default: ints_1m.p4 dicts_200k.p4 strings_500k.p4)
 //
 // For each workload it runs `node --cpu-prof` on a child that calls loads() repeatedly (after warm-up),
-// then reads the .cpuprofile and maps dist/ lines back to src/ through the source maps.
+// then reads the .cpuprofile and maps the compiled lines back to src/ through source maps.
 // Workloads must exist (run `npm run bench` once). Output: bench/out/profile/<name>.{cpuprofile,txt}.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,7 +41,9 @@ const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p
 const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
 mkdirSync(PROF, { recursive: true });
 rmSync(SNAP, { recursive: true, force: true });
-cpSync(join(ROOT, 'dist'), SNAP, { recursive: true });
+// Compiled here with source maps (the package's dist/ ships without them).
+const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--sourceMap', '--outDir', SNAP], { stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 // Lines are mapped to the current src/ text: warn when dist/ is older than the decoder source.
 // (Build first: `npx tsc -p tsconfig.build.json`.)
 try {

@@ -15,7 +15,7 @@ import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zli
 import { UnpicklingError } from './errors.js';
 import { ChunkSource, readOwn, type ByteSource } from './bytes/source.js';
 import { explainNotAPickle } from './bytes/sniff.js';
-import { CODECS } from './codecs/index.js';
+import { codecFor } from './codecs/index.js';
 import { FileSource } from './containers/file-source.js';
 import { loadOpenContainer } from './containers/node.js';
 import { containerKind } from './containers/torch-archive.js';
@@ -114,7 +114,7 @@ async function decompressFile(
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
   if ((kind === 'zlib' || kind === 'gzip') && src.size > STREAM_FROM) return inflateStream(path, kind, maxBytes);
   const data = src.read(0, src.size);
-  const codec = CODECS[kind];
+  const codec = codecFor(kind, 'read');
   return codec.decodeChunks ? codec.decodeChunks(data, maxBytes) : [codec.decode(data, maxBytes)];
 }
 

@@ -1,39 +1,39 @@
 /**
- * Every codec behind one interface (src/codecs/types.ts). The Node build gets node:zlib and
- * liblzma; a browser bundle gets fflate and the pure-TS LZMA decoder instead, through the
- * package.json "browser" map (./dist/codecs/*.node.js → *.browser.js).
+ * Every codec behind one interface (src/codecs/types.ts), looked up by name through the registry
+ * (registry.ts). The Node build has all of them built in (builtin.node.ts: node:zlib, liblzma,
+ * seek-bzip + libbzip2 WebAssembly, LZ4, zstd); a browser bundle gets builtin.browser.ts through the
+ * package.json "browser" map, with fflate, the pure-TS LZMA decoder and unbzip2-stream's bzip2
+ * decoder registered by `ready()`.
  */
-import type { Codec, CodecName } from './types.js';
-import { gzipCodec, zlibCodec } from './zlib.node.js';
-import { lzmaCodec, xzCodec } from './lzma.node.js';
-import { bz2Codec, bz2Ready } from './bz2.node.js';
-import { lz4Codec } from './lz4.js';
-import { zstdCodec, zstdReady } from './zstd.js';
+import { startCodecs } from './builtin.node.js';
+import { registerCodecs } from './registry.js';
 
 export type { Codec, CodecName } from './types.js';
-
-export const CODECS: Readonly<Record<CodecName, Codec>> = {
-  zlib: zlibCodec,
-  gzip: gzipCodec,
-  bz2: bz2Codec,
-  lzma: lzmaCodec,
-  xz: xzCodec,
-  lz4: lz4Codec,
-  zstd: zstdCodec,
-};
+export { codecFor } from './registry.js';
 
 export interface ReadyOptions {
   /** Where zstd.wasm is served (browser bundles that do not place it next to the bundle). */
   zstdWasm?: string | URL;
+  /**
+   * false: make the compressors available for reading (and for writing those that need no
+   * WebAssembly) without starting the bz2 and zstd encoders, so a page fetches no zstd.wasm.
+   * Default true.
+   */
+  write?: boolean;
 }
 
 /**
- * Start the WebAssembly encoders (bz2 and zstd writing). Reading never needs it; `dumpJoblib` awaits
- * it. Call it before a synchronous `dumpsJoblib`/`compressJoblib` with zstd (in Node, bz2 starts
- * synchronously when needed), and in a browser.
+ * Make every compressor available and start the WebAssembly encoders (bz2 and zstd writing). In Node,
+ * reading never needs it and `dumpJoblib` awaits it; call it before a synchronous
+ * `dumpsJoblib`/`compressJoblib` with zstd. In a browser bundle, call it once before reading or
+ * writing any compressed joblib data: the compressors are registered when it is called (so bundles
+ * that never call it ship none), and the zstd encoder fetches zstd.wasm unless `write` is false.
  * @example
  * await ready(); const bytes = dumpsJoblib(model, { compress: ['zstd', 3] });
+ * await ready({ write: false }); const model = loads(joblibBytes); // a page that only reads
  */
 export function ready(options: ReadyOptions = {}): Promise<void> {
-  return Promise.all([bz2Ready(), zstdReady(options.zstdWasm)]).then(() => undefined);
+  const { codecs, started } = startCodecs(options);
+  registerCodecs(codecs);
+  return started;
 }

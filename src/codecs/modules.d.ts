@@ -7,3 +7,7 @@ declare module 'libbzip2-wasm' {
   const factory: unknown;
   export default factory;
 }
+declare module 'unbzip2-stream/lib/bzip2.js' {
+  const bzip2: unknown;
+  export default bzip2;
+}

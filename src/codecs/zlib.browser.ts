@@ -8,6 +8,9 @@ import { gzipBody, isZlibHeader } from './deflate-frames.js';
 
 type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
+const MIN_SLICE = 16 * 1024;
+const MAX_SLICE = 1024 * 1024;
+
 /** Run one fflate stream decoder over `data` with its output under the cap. */
 function inflateWith(
   make: (push: (c: Uint8Array) => void) => { push(d: Uint8Array, final?: boolean): void },
@@ -16,7 +19,17 @@ function inflateWith(
   what: string,
 ): void {
   try {
-    make((c) => out.push(c)).push(data, true);
+    // fflate inflates all it is given before handing out the result: fed whole, a bomb would be
+    // inflated in full before the cap is checked. Slices bound the overshoot: deflate expands at
+    // most ~1032:1, so a slice of room/1032 bytes cannot inflate far past the cap (16 KiB at least,
+    // under 17 MiB of output; 1 MiB at most, as smaller pushes cost time).
+    const stream = make((c) => out.push(c));
+    if (data.length === 0) stream.push(data, true);
+    for (let p = 0; p < data.length;) {
+      const n = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.floor(out.room / 1032)));
+      stream.push(data.subarray(p, p + n), p + n >= data.length);
+      p += n;
+    }
   } catch (e) {
     if ((e as { code?: unknown }).code === 'limit') throw e;
     throw corruptError(what, (e as Error).message);

@@ -138,9 +138,58 @@ export function looksLikeType(module: string, name: string): boolean {
   return /^_*[A-Z]/.test(last);
 }
 
+/** Node's Buffer codes base64 natively; a browser bundle uses the loops below (no Node built-in). */
+interface NodeBufferLike {
+  from(b: ArrayBufferLike, off: number, len: number): { toString(enc: 'base64'): string };
+  from(s: string, enc: 'base64'): Uint8Array;
+}
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
 /** Standard base64 (what Python's `base64.b64encode` writes). */
 export function toBase64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+  if (NodeBuffer) return NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+  const parts: string[] = [];
+  const CHUNK = 3 * 4096;
+  for (let s = 0; s < b.length; s += CHUNK) {
+    const end = Math.min(b.length, s + CHUNK);
+    let t = '';
+    let i = s;
+    for (; i + 2 < end; i += 3) {
+      const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+      t += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
+    }
+    if (i < end) {
+      const n = ((b[i] as number) << 16) | (i + 1 < end ? (b[i + 1] as number) << 8 : 0);
+      t += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < end ? B64[(n >> 6) & 63] : '=') + '=';
+    }
+    parts.push(t);
+  }
+  return parts.join('');
+}
+
+/** Bytes of unpadded base64 text made only of alphabet characters. */
+function decodeBase64Body(body: string): Uint8Array {
+  if (NodeBuffer) {
+    const buf = NodeBuffer.from(body, 'base64');
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < body.length; i++) {
+    acc = (acc << 6) | (B64_INDEX[body.charCodeAt(i)] as number);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+    acc &= 0xff;
+  }
+  return out.subarray(0, o);
 }
 
 /** Python's `base64.b64decode` with default `validate=False`: characters outside the alphabet are dropped. */
@@ -149,8 +198,7 @@ export function fromBase64(s: string): Uint8Array | undefined {
   const body = clean.replace(/=+$/, '');
   // Python requires complete 4-character groups ("Incorrect padding" otherwise).
   if (body.includes('=') || clean.length % 4 !== 0 || clean.length - body.length > 2) return undefined;
-  const buf = Buffer.from(body, 'base64');
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return decodeBase64Body(body);
 }
 
 const B85_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';

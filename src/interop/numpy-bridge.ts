@@ -16,7 +16,9 @@
  * correctly (binary form for 0-d and non-native arrays, `numpy.dtype` as the dtype class,
  * `numpy.core.multiarray.scalar` for scalars whose value JSON cannot carry).
  */
-import { inflateSync, deflateSync } from 'node:zlib';
+// node:zlib in Node, fflate in a browser bundle (package.json "browser" map), not through the codec
+// registry: jsonpickle's numpy form needs zlib even in a page that never called ready().
+import { zlibCodec } from '../codecs/zlib.node.js';
 import { Complex, Tuple } from '../python/values.js';
 import { PyDate, PyDateTime, PyTimedelta } from '../python/stdlib.js';
 import { DType, NATIVE_ORDER, NDArray, MaskedArray, NumpyScalar, numberToHalf } from '../numpy/index.js';
@@ -467,7 +469,7 @@ function arrayParts(a: NDArray): NumpyPart[] | undefined {
     parts.push('}');
     return parts;
   }
-  const payload = toBase64(deflateSync(a.raw));
+  const payload = toBase64(zlibCodec.encode(a.raw, 6)); // zlib's default level, as Python's zlib.compress
   parts.push(
     `, "values": "${payload}", "shape": [${a.shape.join(', ')}], "dtype": ${JSON.stringify(dtypeText(dt, true))}`,
   );
@@ -566,8 +568,7 @@ function payloadBytes(text: string, expected: number | undefined, reader: Reader
   if (b.length >= 2 && b[0] === 0x78 && ((b[0] << 8) | (b[1] as number)) % 31 === 0) {
     try {
       const limit = expected ?? 2 ** 30;
-      const out = inflateSync(b, { maxOutputLength: Math.max(1, limit) });
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      return zlibCodec.decode(b, Math.max(1, limit));
     } catch (e) {
       // Uncompressed data (compression=None) that merely looks like a zlib header.
       if (expected !== undefined && b.length === expected) return b;
@@ -699,7 +700,8 @@ function* readArray(o: JObject, reader: Reader): Generator<JNode, unknown, unkno
     if (bo === '<' || bo === '>') dt = withOrder(dt, bo);
     const n = product(explicitShape);
     if (dt.hasObject) {
-      const text = Buffer.from(payloadBytes(valuesNode, undefined, reader)).toString('utf8');
+      const raw = payloadBytes(valuesNode, undefined, reader);
+      const text = new TextDecoder().decode(raw);
       const values = plainJson(parseJson(text), reader.lossless);
       const flat: unknown[] = [];
       const shape = discoverShape(values, true);

@@ -6,7 +6,7 @@
  */
 import { UnpicklingError, PicklingError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../unpickle/options.js';
-import { CODECS } from '../codecs/index.js';
+import { codecFor } from '../codecs/registry.js';
 import { isZlibHeader } from '../codecs/deflate-frames.js';
 import { aligned, limitError } from '../codecs/types.js';
 
@@ -83,7 +83,7 @@ export function readZFile(data: Uint8Array, maxBytes: number): Uint8Array {
   let out: Uint8Array;
   try {
     // The declared length caps the inflation (one more byte shows a stream longer than declared).
-    out = CODECS.zlib.decode(data.subarray(start), Math.max(1, length));
+    out = codecFor('zlib', 'read').decode(data.subarray(start), Math.max(1, length));
   } catch (e) {
     if (e instanceof UnpicklingError) {
       if (e.code === 'limit')
@@ -127,7 +127,7 @@ export function decompressJoblib(
   const kind = detectJoblibCompression(data);
   if (kind === undefined) return undefined;
   if (kind === 'zfile') return aligned(readZFile(data, maxBytes));
-  return CODECS[kind].decode(data, maxBytes);
+  return codecFor(kind, 'read').decode(data, maxBytes);
 }
 
 /** Default levels joblib uses when only the method is given (zlib/gzip 3, bz2 9 as in Python's module). */
@@ -151,13 +151,13 @@ export const DEFAULT_LEVELS: Record<JoblibCompressor, number> = {
  * const xz = compressJoblib(stream, 'xz', 3); // Python's lzma preset 3, byte for byte
  */
 export function compressJoblib(data: Uint8Array, method: JoblibCompressor, level?: number): Uint8Array {
-  const codec = (CODECS as Partial<Record<string, (typeof CODECS)[JoblibCompressor]>>)[method];
-  if (!codec)
+  if (!(ALL_COMPRESSORS as readonly string[]).includes(method))
     throw new PicklingError(
       `unknown joblib compressor ${JSON.stringify(method)}; use one of ${ALL_COMPRESSORS.join(', ')}`,
       'root',
       'invalid-value',
     );
+  const codec = codecFor(method, 'write');
   const lv = level ?? DEFAULT_LEVELS[method];
   // joblib passes 0 through for zlib/gzip (stored); bz2 and zstd have no level 0 and use their lowest.
   return codec.encode(data, lv === 0 && codec.levels[0] > 0 ? codec.levels[0] : lv);
