@@ -11,6 +11,7 @@ import { unpickle, unpickleAll } from './unpickle/index.js';
 import { familySet } from './families.js';
 import { containerKind, loadContainer } from './containers/torch-archive.js';
 import { loadFileContainer, NOT_A_CONTAINER } from './containers/node.js';
+import { isSafetensors, loadsSafetensors } from './containers/safetensors.js';
 
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
@@ -24,6 +25,7 @@ function decodeContainer(data: Uint8Array, options: LoadOptions | undefined, rea
   }
   if (containerKind(data) !== undefined) return loadContainer(data, { options, families }); // zip, legacy torch, tar
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, families));
+  if (isSafetensors(data)) return loadsSafetensors(data); // { tensors, metadata }
   const compression = detectJoblibCompression(data);
   const plain = decompressJoblib(data, maxBytes) ?? data;
   try {
@@ -53,7 +55,7 @@ function wrongFormat(e: unknown, data: Uint8Array, compression: string | undefin
 
 /**
  * Decode one pickle from bytes. Also accepts a joblib file's bytes (uncompressed or compressed with
- * any compressor joblib writes) and `.npy` bytes.
+ * any compressor joblib writes), `.npy` bytes, and safetensors files (as `loadsSafetensors` gives them).
  * @example
  * const value = loads(new Uint8Array([0x80, 0x04, 0x4b, 0x2a, 0x2e])); // 42
  */

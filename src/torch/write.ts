@@ -39,12 +39,14 @@ function littleBytes(s: Storage): Uint8Array {
 
 /**
  * Write the archive entries of `value` to `sink` (the shared core of dumpsTorch and dumpTorch).
+ * `written` hears each storage once its entry went out (a file converter releases it there).
  * @internal
  */
 export function writeTorchArchive(
   value: unknown,
   options: TorchDumpOptions | undefined,
   sink: (chunk: Uint8Array) => void,
+  written?: (s: Storage) => void,
 ): void {
   const prefix = options?.archiveName ?? 'archive';
   if (prefix === '' || /[/\\]/.test(prefix))
@@ -84,7 +86,10 @@ export function writeTorchArchive(
   const enc = new TextEncoder();
   zip.add(`${prefix}/data.pkl`, pkl);
   zip.add(`${prefix}/byteorder`, enc.encode('little'));
-  for (const s of order) zip.add(`${prefix}/data/${keys.get(s) as string}`, littleBytes(s));
+  for (const s of order) {
+    zip.add(`${prefix}/data/${keys.get(s) as string}`, littleBytes(s));
+    written?.(s);
+  }
   zip.add(`${prefix}/version`, enc.encode('3\n'));
   zip.finish();
 }
