@@ -13,6 +13,7 @@ import { familySet } from '../families.js';
 import { isNpy, readNpy } from '../numpy/npy.js';
 import { unpickle } from '../unpickle/index.js';
 import type { Storage } from '../torch/storage.js';
+import type { Protocol } from '../pickle/options.js';
 import { FileSource } from './file-source.js';
 import { containerKind, loadLegacyTorch, loadZip, sniffZip } from './torch-archive.js';
 import { ZipReader } from './zip.js';
@@ -155,7 +156,15 @@ export function convertTensorFile(
   input: string | { readonly value: unknown },
   output: string,
   format: TensorFormat,
-  options: { readonly compress?: boolean; readonly load?: LoadOptions } = {},
+  options: {
+    readonly compress?: boolean;
+    readonly protocol?: Protocol;
+    /** pt output: write foreign objects back as their Python classes (decode with `lossless` then). */
+    readonly allowGlobals?: boolean;
+    readonly load?: LoadOptions;
+    /** Progress: hears the bytes of tensor data written so far, after each tensor. */
+    readonly progress?: (bytes: number) => void;
+  } = {},
 ): void {
   const opened = typeof input === 'string' ? openTensorFile(input, options.load) : undefined;
   if (typeof input === 'string' && opened === undefined)
@@ -167,14 +176,22 @@ export function convertTensorFile(
     );
   try {
     const value = opened ? opened.value : (input as { value: unknown }).value;
+    let done = 0;
     const o: TensorFormatOptions = {
       ...(options.compress !== undefined ? { compress: options.compress } : {}),
+      ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
+      ...(options.allowGlobals !== undefined ? { allowGlobals: options.allowGlobals } : {}),
+      ...(options.load?.lossless !== undefined ? { lossless: options.load.lossless } : {}),
       ...(format === 'pt' ? { archiveName: archiveNameFor(output) } : {}),
       ...(opened?.kind === 'safetensors' && format === 'safetensors' && opened.metadata
         ? { metadata: opened.metadata }
         : {}),
-      // Storages read from the input file are dropped once written (read again if another tensor needs them).
-      ...(opened ? { written: (s: Storage) => s.release() } : {}),
+      written: (s: Storage) => {
+        // Storages read from the input file are dropped once written (read again if another tensor needs them).
+        if (opened) s.release();
+        done += s.nbytes;
+        options.progress?.(done);
+      },
     };
     writeFileStreaming(output, (sink) => writeTensorFormat(value, format, sink, o));
   } finally {

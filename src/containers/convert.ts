@@ -14,6 +14,7 @@ import { QuantizedTensor, SparseTensor, Tensor, contiguousStrides } from '../tor
 import { TORCH_DTYPES } from '../torch/dtypes.js';
 import { isNpy, parseNpyHeader } from '../numpy/npy.js';
 import { writeTorchArchive } from '../torch/write.js';
+import type { Protocol } from '../pickle/options.js';
 import { TorchScriptArchive } from './torch-archive.js';
 import { writeSafetensors } from './safetensors.js';
 import { npyBytes } from './npz.js';
@@ -60,7 +61,7 @@ export function ndarrayToTensor(a: NDArray, path = 'root'): Tensor {
   // Native order on the little-endian hosts Tensor needs; |b1, |u1, |i1 as they are.
   const dtype = native.objects === null ? TORCH_OF_NUMPY.get(native.dtype.str) : undefined;
   if (dtype === undefined || native.dtype.names !== null || native.dtype.subarray !== null)
-    throw refuse(`${path} is a numpy array of ${a.dtype.name}, which has no tensor dtype`, path);
+    throw refuse(`a numpy array of ${a.dtype.name}: torch has no such dtype`, path);
   const shape = [...native.shape];
   const stride =
     native.order === 'F' && shape.length > 1 ? contiguousStrides([...shape].reverse()).reverse() : undefined;
@@ -79,15 +80,14 @@ export function tensorToNDArray(t: Tensor, path = 'root'): NDArray {
   checkDense(t, path);
   const numpy = TORCH_DTYPES.get(t.dtype)?.numpy;
   if (numpy === undefined || t instanceof QuantizedTensor)
-    throw refuse(`${path} is a ${t.dtype} tensor, which numpy has no dtype for`, path);
+    throw refuse(`a ${t.dtype} tensor: numpy has no such dtype`, path);
   return new NDArray({ dtype: DType.builtin(numpy), shape: [...t.shape], raw: t.bytes() });
 }
 
 function checkDense(t: unknown, path: string): asserts t is Tensor {
-  if (t instanceof SparseTensor)
-    throw refuse(`${path} is a ${t.layout} tensor; only dense tensors convert`, path);
-  if (!(t instanceof Tensor)) throw refuse(`${path} is ${describeValue(t)}, not a tensor`, path);
-  if (!t.storage) throw refuse(`${path} is a ${t.device} tensor without data`, path);
+  if (t instanceof SparseTensor) throw refuse(`a ${t.layout} tensor: only dense tensors convert`, path);
+  if (!(t instanceof Tensor)) throw refuse(`${describeValue(t)}, not a tensor`, path);
+  if (!t.storage) throw refuse(`a ${t.device} tensor, without data`, path);
 }
 
 /** The named values of a dict (Map, plain object, OrderedDict), or undefined for anything else. */
@@ -101,15 +101,15 @@ function dictEntries(v: unknown): [unknown, unknown][] | undefined {
 function notADict(value: unknown, path: string): PicklingError {
   if (value instanceof TorchScriptArchive)
     return refuse(
-      `${path} is a TorchScript archive (a module with code), not a dict of tensors; save its state_dict() instead`,
+      'a TorchScript archive (a module with code), not a dict of tensors; save its state_dict() instead',
       path,
     );
   if (value instanceof PyObject && value['_parameters'] !== undefined)
     return refuse(
-      `${path} is a whole ${value.__qualname__} module, not a dict of tensors; save model.state_dict() instead`,
+      `a whole ${value.__qualname__} module, not a dict of tensors; save model.state_dict() instead`,
       path,
     );
-  return refuse(`${path} is ${describeValue(value)}, not a dict of named tensors or arrays`, path);
+  return refuse(`${describeValue(value)}, not a dict of named tensors or arrays`, path);
 }
 
 /**
@@ -132,7 +132,7 @@ export function stateDictOf(value: unknown): { entries: [string, unknown][]; pat
   return {
     entries: entries.map(([k, x]) => {
       if (typeof k !== 'string')
-        throw refuse(`${path} has a key ${String(k)} that is not a str; tensor names are strings`, path);
+        throw refuse(`the key ${String(k)} is not a str; tensor names are strings`, path);
       return [k, x];
     }),
     path,
@@ -166,7 +166,7 @@ export function safetensorsPlan(value: unknown): {
     const t = x instanceof NDArray ? ndarrayToTensor(x, at) : x;
     checkDense(t, at);
     if (t instanceof QuantizedTensor || !TORCH_DTYPES.get(t.dtype)?.safetensors)
-      throw refuse(`${at} is a ${t.dtype} tensor; safetensors has no such dtype`, at);
+      throw refuse(`a ${t.dtype} tensor: safetensors has no such dtype`, at);
     all.set(k, t);
     const storage = t.storage as Storage;
     let byView = groups.get(storage);
@@ -310,6 +310,11 @@ export interface TensorFormatOptions {
   readonly compress?: boolean;
   /** pt: the archive's folder name. */
   readonly archiveName?: string;
+  /** pt: the pickle protocol of data.pkl (default 2, as torch.save). */
+  readonly protocol?: Protocol;
+  /** pt: how data.pkl is written (`allowGlobals` to write foreign objects back, `lossless`). */
+  readonly allowGlobals?: boolean;
+  readonly lossless?: boolean;
   /** Called after each tensor or storage went out; a file converter releases storages there. */
   readonly written?: (s: Storage) => void;
 }
@@ -321,7 +326,7 @@ function checkNpz(entries: readonly [string, unknown][], path: string): void {
     const at = itemPath(path, k);
     checkDense(x, at);
     if (x instanceof QuantizedTensor || TORCH_DTYPES.get(x.dtype)?.numpy === undefined)
-      throw refuse(`${at} is a ${x.dtype} tensor, which numpy has no dtype for`, at);
+      throw refuse(`a ${x.dtype} tensor: numpy has no such dtype`, at);
   }
 }
 
@@ -346,7 +351,12 @@ export function writeTensorFormat(
     if (value instanceof TorchScriptArchive) throw notADict(value, 'root');
     writeTorchArchive(
       value,
-      options.archiveName !== undefined ? { archiveName: options.archiveName } : undefined,
+      {
+        ...(options.archiveName !== undefined ? { archiveName: options.archiveName } : {}),
+        ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
+        ...(options.allowGlobals !== undefined ? { allowGlobals: options.allowGlobals } : {}),
+        ...(options.lossless !== undefined ? { lossless: options.lossless } : {}),
+      },
       sink,
       written,
     );
@@ -368,4 +378,44 @@ export function writeTensorFormat(
     if (x instanceof Tensor && x.storage) written?.(x.storage);
   }
   zip.finish();
+}
+
+/**
+ * The path of the first torch tensor, storage or TorchScript archive inside `value` (depth first),
+ * or undefined: pickle and joblib output cannot carry them (they need a torch archive around them).
+ * @example
+ * tensorPath(loads(ptBytes)) // "root['emb.weight']"
+ */
+export function tensorPath(value: unknown): string | undefined {
+  const seen = new Set<object>();
+  const stack: [unknown, string][] = [[value, 'root']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop() as [unknown, string];
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (
+      v instanceof Tensor ||
+      v instanceof SparseTensor ||
+      v instanceof Storage ||
+      v instanceof TorchScriptArchive
+    )
+      return path;
+    const next: [unknown, string][] = [];
+    if (v instanceof Map)
+      for (const [k, x] of v)
+        next.push([x, typeof k === 'string' ? itemPath(path, k) : `${path}[${String(k)}]`]);
+    else if (Array.isArray(v)) v.forEach((x, i) => next.push([x, `${path}[${i}]`]));
+    else if (v instanceof Set) for (const x of v) next.push([x, `${path}{…}`]);
+    else if (v instanceof NDArray) (v.objects ?? []).forEach((x, i) => next.push([x, `${path}.flat[${i}]`]));
+    else if (isPlainObject(v) || v instanceof PyObject) {
+      for (const k of Object.keys(v))
+        next.push([(v as Record<string, unknown>)[k], isPlainObject(v) ? itemPath(path, k) : `${path}.${k}`]);
+      if (v instanceof PyObject) {
+        next.push([v.__state__, `${path}.__state__`]);
+        (v.__args__ ?? []).forEach((x, i) => next.push([x, `${path}.__args__[${i}]`]));
+      }
+    }
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i] as [unknown, string]);
+  }
+  return undefined;
 }

@@ -119,12 +119,12 @@ function layout(
     const at = itemPath('root', name);
     if (!(t instanceof Tensor) || t instanceof QuantizedTensor || !TORCH_DTYPES.get(t.dtype)?.safetensors) {
       throw new PicklingError(
-        `${at}: safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`,
+        `safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`,
         at,
         'invalid-value',
       );
     }
-    if (!t.storage) throw new PicklingError(`${at}: a ${t.device} tensor without data`, at, 'invalid-value');
+    if (!t.storage) throw new PicklingError(`a ${t.device} tensor, without data`, at, 'invalid-value');
   }
   items.sort((a, b) => b[1].itemsize - a[1].itemsize || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const head: Record<string, unknown> = {};
