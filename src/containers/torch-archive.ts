@@ -9,8 +9,9 @@
 import { UnpicklingError } from '../errors.js';
 import { Machine, resolveOptions } from '../unpickle/decoder.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
-import { FamilySet } from '../family.js';
-import { PyGlobal, Tuple } from '../python/values.js';
+import type { FamilySet } from '../family.js';
+import { PyGlobal } from '../python/values.js';
+import { genops } from '../tools/genops.js';
 import { readNpy, isNpy, parseNpyHeader } from '../numpy/npy.js';
 import type { NDArray } from '../numpy/ndarray.js';
 import { Storage } from '../torch/storage.js';
@@ -499,11 +500,12 @@ export function* picklesIn(
   }
 }
 
-/** Offset just past the STOP of the pickle starting at `pos` (a decode that executes nothing). */
+/**
+ * Offset just past the STOP of the pickle starting at `pos`: an opcode walk that builds nothing (a
+ * decode would trip over what persistent ids stand for, e.g. NEWOBJ of a `('module', …)` id).
+ */
 function pickleEnd(data: Uint8Array, pos: number): number {
-  const inert = resolveOptions(
-    { persistentLoad: (pid) => Tuple.from_([pid]), dangerousGlobals: 'inert', unknownGlobals: 'inert' },
-    new FamilySet([]),
-  );
-  return new Machine(data, inert).run(pos).end;
+  let end = pos;
+  for (const op of genops(data, pos, { lenient: true })) end = op.end;
+  return end;
 }
