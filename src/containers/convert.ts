@@ -15,7 +15,7 @@ import { TORCH_DTYPES } from '../torch/dtypes.js';
 import { isNpy, parseNpyHeader } from '../numpy/npy.js';
 import { writeTorchArchive } from '../torch/write.js';
 import type { Protocol } from '../pickle/options.js';
-import { TorchScriptArchive } from './torch-archive.js';
+import { TorchScriptArchive } from './torchscript-archive.js';
 import { writeSafetensors } from './safetensors.js';
 import { npyBytes } from './npz.js';
 import { ZipWriter } from './zip-write.js';

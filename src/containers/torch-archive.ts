@@ -19,18 +19,9 @@ import { StorageType, storageTypeOf } from '../torch/rebuild.js';
 import { dtypeInfo } from '../torch/dtypes.js';
 import { ZipReader, isZip, type ZipEntry } from './zip.js';
 import { MemorySource, type ByteSource } from './source.js';
+import { TorchScriptArchive } from './torchscript-archive.js';
 
-/** What a TorchScript archive (`torch.jit.save`) decodes to. */
-export class TorchScriptArchive {
-  constructor(
-    /** The module object from `data.pkl`: parameters, buffers and submodules are its attributes. */
-    readonly module: unknown,
-    /** The tuple of `constants.pkl` (tensors the code refers to as CONSTANTS.cN). */
-    readonly constants: unknown,
-    /** `extra/<name>` files saved with `_extra_files`, by name. */
-    readonly extra: ReadonlyMap<string, Uint8Array>,
-  ) {}
-}
+export { TorchScriptArchive };
 
 /** Decoding context shared by the container readers. */
 export interface ContainerContext {

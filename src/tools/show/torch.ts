@@ -8,7 +8,7 @@ import { Parameter, QuantizedTensor, SparseTensor, Tensor } from '../../torch/te
 import { Storage } from '../../torch/storage.js';
 import { StorageType, TorchDType, TorchDevice, TorchEnum } from '../../torch/rebuild.js';
 import { dtypeInfo, valuesPerByte } from '../../torch/dtypes.js';
-import { TorchScriptArchive } from '../../containers/torch-archive.js';
+import { TorchScriptArchive } from '../../containers/torchscript-archive.js';
 import { compactNum, formatSize, shapeText, visibleLength } from './format.js';
 import { seg, type ArrayInfo, type Segment, type ShowChild, type ShowRenderer } from './model.js';
 import { fitPreview } from './numpy.js';

@@ -1,0 +1,13 @@
+/** The value a TorchScript archive decodes to (its own module: the show core imports it without the zip reader). */
+
+/** What a TorchScript archive (`torch.jit.save`) decodes to. */
+export class TorchScriptArchive {
+  constructor(
+    /** The module object from `data.pkl`: parameters, buffers and submodules are its attributes. */
+    readonly module: unknown,
+    /** The tuple of `constants.pkl` (tensors the code refers to as CONSTANTS.cN). */
+    readonly constants: unknown,
+    /** `extra/<name>` files saved with `_extra_files`, by name. */
+    readonly extra: ReadonlyMap<string, Uint8Array>,
+  ) {}
+}
