@@ -14,6 +14,7 @@ import { isNpy, readNpy } from '../numpy/npy.js';
 import { unpickle } from '../unpickle/index.js';
 import type { Storage } from '../torch/storage.js';
 import type { Protocol } from '../pickle/options.js';
+import { nativeCrc32 } from '../torch/write-file.js';
 import { FileSource } from './file-source.js';
 import { containerKind, loadLegacyTorch, loadZip, sniffZip } from './torch-archive.js';
 import { ZipReader } from './zip.js';
@@ -186,6 +187,7 @@ export function convertTensorFile(
       ...(opened?.kind === 'safetensors' && format === 'safetensors' && opened.metadata
         ? { metadata: opened.metadata }
         : {}),
+      ...(nativeCrc32 ? { crc32: nativeCrc32 } : {}),
       written: (s: Storage) => {
         // Storages read from the input file are dropped once written (read again if another tensor needs them).
         if (opened) s.release();

@@ -17,7 +17,7 @@ import { writeTorchArchive } from '../torch/write.js';
 import type { Protocol } from '../pickle/options.js';
 import { TorchScriptArchive } from './torchscript-archive.js';
 import { writeSafetensors } from './safetensors.js';
-import { npyBytes } from './npz.js';
+import { npyParts } from './npz.js';
 import { ZipWriter } from './zip-write.js';
 import type { ZipEntry, ZipReader } from './zip.js';
 
@@ -317,6 +317,8 @@ export interface TensorFormatOptions {
   readonly lossless?: boolean;
   /** Called after each tensor or storage went out; a file converter releases storages there. */
   readonly written?: (s: Storage) => void;
+  /** pt and npz: the CRC-32 of the zip entries (Node converters pass zlib's). */
+  readonly crc32?: (data: Uint8Array) => number;
 }
 
 /** Check that every entry can become a numpy array, before anything is written. */
@@ -358,7 +360,7 @@ export function writeTensorFormat(
         ...(options.lossless !== undefined ? { lossless: options.lossless } : {}),
       },
       sink,
-      written,
+      { ...(written ? { written } : {}), ...(options.crc32 ? { crc32: options.crc32 } : {}) },
     );
     return;
   }
@@ -371,10 +373,10 @@ export function writeTensorFormat(
   }
   const { entries, path } = stateDictOf(value);
   checkNpz(entries, path);
-  const zip = new ZipWriter(sink, 'auto');
+  const zip = new ZipWriter(sink, 'auto', options.crc32);
   for (const [k, x] of entries) {
     const a = x instanceof NDArray ? x : tensorToNDArray(x as Tensor, itemPath(path, k));
-    zip.add(`${k}.npy`, npyBytes(a), { compress: options.compress === true, align: 1 });
+    zip.add(`${k}.npy`, npyParts(a), { compress: options.compress === true, align: 1 });
     if (x instanceof Tensor && x.storage) written?.(x.storage);
   }
   zip.finish();
