@@ -1,6 +1,10 @@
 /** The value a TorchScript archive decodes to (its own module: the show core imports it without the zip reader). */
 
-/** What a TorchScript archive (`torch.jit.save`) decodes to. */
+/**
+ * What a TorchScript archive (`torch.jit.save`) decodes to.
+ * @example
+ * const ts = loads(bytes) as TorchScriptArchive; (ts.module as PyObject)['lin']
+ */
 export class TorchScriptArchive {
   constructor(
     /** The module object from `data.pkl`: parameters, buffers and submodules are its attributes. */
