@@ -9,6 +9,12 @@ import { execute, plan } from '../src/cli/run.js';
 import { makeStyle } from '../src/cli/style.js';
 import { load, loads } from '../src/load.js';
 import { Tensor } from '../src/torch/tensor.js';
+import type { NDArray } from '../src/numpy/ndarray.js';
+import { dumpsNpz } from '../src/containers/npz.js';
+import { dumpsSafetensors, torchToSafetensors } from '../src/containers/safetensors.js';
+import { ndarrayToTensor, tensorToNDArray } from '../src/containers/convert.js';
+import { convertTensorFile } from '../src/containers/convert-file.js';
+import { ZipReader } from '../src/containers/zip.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 const FIX = path.resolve('fixtures');
@@ -351,6 +357,48 @@ print(json.dumps(res))`;
     const res = JSON.parse((await runPython(code, [FIX, TMP])).stdout) as Record<string, boolean>;
     expect(res).toEqual(Object.fromEntries(Object.keys(res).map((k) => [k, true])));
     expect(Object.keys(res)).toHaveLength(15);
+  });
+
+  it('convert: --to names the format, --compress zlib deflates .npz entries, - writes stdout', async () => {
+    const npz = path.join(TMP, 'views.deflated');
+    expect((await run(['convert', T('views.pt'), npz, '--to', 'npz', '--compress', 'zlib'])).code).toBe(0);
+    const zip = ZipReader.open(new Uint8Array(fs.readFileSync(npz)));
+    expect(new Set(zip.entries.map((e) => e.method))).toEqual(new Set([8]));
+    const viaStdout = await run(['convert', T('tied_state_dict.pt'), '-', '--to', 'safetensors']);
+    expect(viaStdout.code).toBe(0);
+    const st = loads(new Uint8Array(Buffer.from(viaStdout.stdout, 'latin1'))) as { metadata: unknown };
+    expect(st.metadata).toEqual({ format: 'pt', 'fc.weight': 'emb.weight' });
+    const views = loads(new Uint8Array(fs.readFileSync(T('views.pt')))) as Record<string, Tensor>;
+    const back = loads(new Uint8Array(fs.readFileSync(npz))) as Map<string, NDArray>;
+    for (const [k, t] of Object.entries(views)) expect(back.get(k)?.toNested(), k).toEqual(t.toNested());
+  });
+
+  it("the README's library examples do what they say", async () => {
+    const sd = (await load(T('tied_state_dict.pt'))) as Map<string, Tensor>;
+    const w = sd.get('fc.weight') as Tensor;
+    expect([w.dtype, w.shape, w.stride, w.storageOffset, w.requiresGrad]).toEqual([
+      'float32',
+      [5, 3],
+      [3, 1],
+      0,
+      false,
+    ]);
+    expect(w.toNested()).toEqual(py.lists['fc.weight']);
+    expect(w.get(0, 2)).toBe((py.lists['fc.weight'] as number[][])[0]?.[2]);
+    expect(w.data).toBeInstanceOf(Float32Array);
+    const t = Tensor.fromTypedArray(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    const { tensors, metadata } = torchToSafetensors(sd);
+    expect(metadata).toEqual({ format: 'pt', 'fc.weight': 'emb.weight' });
+    const back = loads(dumpsSafetensors(tensors, metadata)) as { tensors: Map<string, Tensor> };
+    expect(back.tensors.get('emb.weight')?.toNested()).toEqual(py.lists['emb.weight']);
+    const npz = loads(dumpsNpz({ weight: tensorToNDArray(t) })) as Map<string, NDArray>;
+    expect(ndarrayToTensor(npz.get('weight') as NDArray).toNested()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    const out = path.join(TMP, 'readme.safetensors');
+    convertTensorFile(T('tied_state_dict.pt'), out, 'safetensors');
+    expect((loads(new Uint8Array(fs.readFileSync(out))) as { metadata: unknown }).metadata).toEqual(metadata);
   });
 
   it('convert refuses what a format cannot hold, naming the path; nothing is written', async () => {
