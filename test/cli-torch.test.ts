@@ -230,6 +230,9 @@ describeWithPython('the CLI on tensor files', () => {
     expect(lines).toContain('  legacy:object');
     expect(lines[0]).toMatch(/2 pickles, zip archive$/);
     expect(r.stdout).toMatch(/legacy_model\.pt: ok — \d+ globals .*legacy torch file/);
+    const st = await run(['scan', path.join(TMP, 'py.safetensors')]);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toMatch(/py\.safetensors: ok — no globals; safetensors file, no pickle inside\n$/);
   });
 
   it('json: tensors as their values with dtype and shape; --array-items cuts them', async () => {

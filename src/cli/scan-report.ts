@@ -9,6 +9,8 @@ export interface FileResult {
   readonly report?: ScanReport;
   /** Set when the file could not be read. */
   readonly error?: string;
+  /** What the file is, when that replaces the protocol and pickle counts (`safetensors file, no pickle inside`). */
+  readonly note?: string;
 }
 
 /** The verdict of one file. `strict` counts globals of unknown severity as failures. */
@@ -94,7 +96,7 @@ export function scanText(r: FileResult, strict: boolean, style: Style): string[]
   if (rep.pickles !== 1) about.push(`${rep.pickles} pickles`);
   if (rep.arrays > 0) about.push(`${rep.arrays} joblib array${rep.arrays === 1 ? '' : 's'}`);
   if (rep.container) about.push(rep.container === 'zip' ? 'zip archive' : 'legacy torch file');
-  const lines = [`${r.file}: ${label} — ${countText}; ${about.join(', ')}`];
+  const lines = [`${r.file}: ${label} — ${countText}; ${r.note ?? about.join(', ')}`];
   // Archives: one block per pickle entry (offsets are within the entry).
   const entries = [...new Set(rep.globals.map((g) => g.entry))];
   const byEntry = entries.length > 1 || entries[0] !== undefined;
@@ -135,6 +137,7 @@ export function scanJson(results: readonly FileResult[], strict: boolean): unkno
       verdict: verdictOf(r, strict),
       ...(r.report ?? {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.note !== undefined ? { note: r.note } : {}),
     })),
   };
 }
