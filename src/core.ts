@@ -99,6 +99,8 @@ export { dumpsNpz, npyBytes } from './containers/npz.js';
 export type { NpzOptions } from './containers/npz.js';
 export { loadsSafetensors, dumpsSafetensors, torchToSafetensors } from './containers/safetensors.js';
 export type { Safetensors } from './containers/safetensors.js';
+export { tensorToNDArray, ndarrayToTensor } from './containers/convert.js';
+export type { TensorFormat } from './containers/convert.js';
 export { ready } from './codecs/index.js';
 export type { ReadyOptions } from './codecs/index.js';
 export { buildShowTree, renderShowText, ShowRegistry, defaultShowRegistry } from './tools/show/index.js';

@@ -8,3 +8,4 @@ export { load } from './load.js';
 export { dump } from './pickle/dump-file.js';
 export { dumpJoblib } from './joblib/write-file.js';
 export { dumpTorch } from './torch/write-file.js';
+export { convertTensorFile } from './containers/convert-file.js';

@@ -19,6 +19,7 @@ import { codecFor } from './codecs/index.js';
 import { FileSource } from './containers/file-source.js';
 import { loadOpenContainer } from './containers/node.js';
 import { containerKind } from './containers/torch-archive.js';
+import { isSafetensors, loadsSafetensors } from './containers/safetensors.js';
 import { familySet } from './families.js';
 import type { FamilySet } from './family.js';
 import { detectJoblibCompression, readZFile } from './joblib/compress.js';
@@ -49,6 +50,12 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
       return loadOpenContainer(src, head, options, families);
     }
     if (isNpy(head)) return loadNpyFile(src, head, options, families);
+    if (isSafetensors(head, src.size)) {
+      // Each tensor is read from the file by offset; without `lazy`, all of them now.
+      const st = loadsSafetensors(src);
+      if (options?.lazy !== true) for (const t of st.tensors.values()) void t.storage?.bytes;
+      return st;
+    }
     const compression = detectJoblibCompression(head);
     if (compression === 'zfile') {
       const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;

@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type LoadOptions } from './unpickle/options.js';
 import { unpickle, unpickleAll } from './unpickle/index.js';
 import { familySet } from './families.js';
 import { containerKind, loadContainer } from './containers/torch-archive.js';
+import { isSafetensors, loadsSafetensors } from './containers/safetensors.js';
 
 /** Reads a side file of an old (pre-0.10) joblib file by the name the pickle gives; undefined when absent. */
 export type SiblingReader = (name: string) => Uint8Array | undefined;
@@ -32,6 +33,7 @@ export function decodeContainer(
   }
   if (containerKind(data) !== undefined) return loadContainer(data, { options, families }); // zip, legacy torch, tar
   if (isNpy(data)) return readNpy(data, (p) => unpickle(p, options, families));
+  if (isSafetensors(data)) return loadsSafetensors(data); // { tensors, metadata }
   const compression = detectJoblibCompression(data);
   const plain = decompressJoblib(data, maxBytes) ?? data;
   try {
@@ -43,7 +45,7 @@ export function decodeContainer(
 
 /**
  * Decode one pickle from bytes. Also accepts a joblib file's bytes (uncompressed or compressed with
- * any compressor joblib writes) and `.npy` bytes.
+ * any compressor joblib writes), `.npy` bytes, and safetensors files (as `loadsSafetensors` gives them).
  * @example
  * const value = loads(new Uint8Array([0x80, 0x04, 0x4b, 0x2a, 0x2e])); // 42
  */

@@ -243,7 +243,7 @@ describe('help, version, usage errors', () => {
     [['show', '--bogus', 'a'], /unknown option --bogus/],
     [['convert', 'a'], /missing OUT/],
     [['convert', 'a', 'b', '--protocol', '6'], /--protocol must be 0-5/],
-    [['convert', 'a', 'b', '--to', 'zip'], /--to must be pickle or joblib/],
+    [['convert', 'a', 'b', '--to', 'zip'], /--to must be one of pickle, joblib, pt, safetensors, npz/],
     [['convert', 'a', 'b', '--compress', 'rar'], /--compress must be METHOD/],
     [['convert', 'a', 'b', '--to', 'pickle', '--compress', 'gzip'], /--compress applies to joblib/],
     [['json', '--indent', '99', 'a'], /--indent must be 0-10/],

@@ -79,7 +79,7 @@ function textStart(data: Uint8Array): string {
  */
 export function sniffFormat(data: Uint8Array): Sniffed | undefined {
   for (const [bytes, at, what, hint] of MAGICS) if (startsWith(data, bytes, at)) return { what, hint };
-  if (isSafetensors(data)) return { what: 'a safetensors file', hint: 'read it with readSafetensors / a safetensors library' };
+  if (isSafetensors(data)) return { what: 'a safetensors file', hint: 'loads() and load() read it (loadsSafetensors), `picklejar show` shows it' };
   if (looksLikeText(data)) {
     const first = String.fromCharCode(data.find((b) => b > 0x20) ?? 0x20);
     const kind = first === '{' || first === '[' ? 'JSON text' : first === '<' ? 'XML or HTML text' : 'text';

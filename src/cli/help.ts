@@ -1,6 +1,6 @@
 /** Help texts of `picklejar` and its commands (printed by --help; the README quotes them). */
 
-export const TOOL_HELP = `picklejar — inspect, check and convert Python pickle, joblib and .npy files without Python.
+export const TOOL_HELP = `picklejar — inspect, check and convert Python pickle, joblib, .npy and PyTorch files without Python.
 Nothing in the file is ever executed.
 
 Usage:
@@ -10,16 +10,18 @@ Usage:
 
 Commands:
   show FILE        a readable tree of the decoded value: Python types, dict keys, object classes and
-                   attributes, numpy arrays, pandas DataFrames
+                   attributes, numpy arrays, pandas DataFrames, torch tensors
   json FILE        the value as JSON for jq and other tools, or as jsonpickle text (--jsonpickle)
   dis FILE         the opcode listing, the same text as \`python -m pickletools FILE\`; joblib files
                    are listed past their array data (which pickletools cannot read)
   scan FILE...     report the globals each file would import and flag dangerous ones; exit 1 if any
                    file is dangerous (for gating uploads in CI)
-  convert IN OUT   re-write as a pickle (any protocol) or a joblib file (any compressor)
+  convert IN OUT   re-write as a pickle (any protocol) or a joblib file (any compressor), or convert
+                   between .pt, .safetensors and .npz
 
 FILE may be a pickle (protocols 0-5, Python 2 included), a joblib file (any compressor, old formats
-with their .npy side files), or a .npy file. \`-\` reads stdin (or, as OUT, writes stdout).
+with their .npy side files), a .npy or .npz file, a PyTorch file (torch.save zip archive, legacy
+format, TorchScript archive) or a safetensors file. \`-\` reads stdin (or, as OUT, writes stdout).
 
 Options for every command:
   -h, --help       show help
@@ -43,6 +45,7 @@ Examples:
   picklejar dis model.pkl | less
   picklejar scan --json uploads/*.pkl
   picklejar convert model.joblib model.p2.pkl --protocol 2
+  picklejar convert model.pt model.safetensors
   curl -s https://example.org/model.pkl | picklejar scan -
 `;
 
@@ -52,9 +55,13 @@ Print a readable tree of the value in FILE as picklejar decodes it: Python type 
 dict, set, bytes, …), dict keys, foreign objects with their class (e.g.
 sklearn.linear_model._logistic.LogisticRegression) and attributes, numpy arrays with dtype, shape,
 size and a few values, pandas DataFrames with columns, dtypes (as df.dtypes names them) and first
-rows. The first line summarises the file: container, size, pickle protocol, and how many objects and
-arrays it holds. Numbers print as Python's repr prints them: 0.0 and 1 differ, 1e-05, inf, nan.
-Sizes are in binary units (KiB, MiB, GiB).
+rows, torch tensors as "Tensor float32 (64, 3, 7, 7) [preview]" with notes (requires_grad, tied to or
+sharing a storage with another tensor, views, quantization scale and zero point, sparse nnz, meta
+tensors without data). The first line summarises the file: container, size, pickle protocol, and how
+many objects and arrays it holds; for torch and safetensors files also the torch layout and era
+(byteorder entry: torch ≥ 2.1), tensors and storages, parameter count and bytes by dtype. Numbers
+print as Python's repr prints them: 0.0 and 1 differ, 1e-05, inf, nan. Sizes are in binary units
+(KiB, MiB, GiB).
 
 Lines fit the width of the terminal (--width; 100 columns when stdout is not a terminal): array
 previews and tables show fewer items, and longer lines end in "…".
@@ -83,6 +90,7 @@ Examples:
   picklejar show examples/model.joblib
   picklejar show --depth 3 --items 3 examples/data.pkl
   picklejar show --width 0 model.pkl > model.txt
+  picklejar show checkpoint.pt
   cat data.pkl | picklejar show -
 `;
 
@@ -101,7 +109,8 @@ json.dumps writes it, so jq and other tools take it as is:
 
 What json.dumps cannot write is a "$"-marked object: bytes {"$bytes": "<base64>"}, Python
 objects {"$class": "module.name", …attributes}, numpy arrays {"$ndarray": {"dtype", "shape",
-"data"}} (float dtypes give floats, int dtypes ints), DataFrames {"$dataframe": {"columns",
+"data"}} (float dtypes give floats, int dtypes ints), torch tensors {"$tensor": {"dtype", "shape",
+"data"}} (with requires_grad, quantization, device when set), DataFrames {"$dataframe": {"columns",
 "index", "data"}}, datetimes {"$datetime": "<isoformat>"}, class references {"$global": "m.name"};
 a second occurrence of the same container (shared or cyclic) is {"$ref": "#/json/pointer/to/the/
 first"}. Dict keys and attributes that start with "$" get one more "$". The view is lossy: it
@@ -127,7 +136,7 @@ Options:
   --tagged         the $-marker form described above (--nan and --big-ints do not apply)
   --depth N        containers more than N levels below the top become {"$truncated": kind,
                    "size": n}
-  --array-items N  numpy arrays with more elements are cut to their first N, flat, under "head"
+  --array-items N  numpy arrays and tensors with more elements are cut to their first N, flat, under "head"
                    with "truncated": true (default 1000); all: never cut
   --jsonpickle     jsonpickle text instead of the plain view
   --inert          decode code-running globals as inert references instead of refusing the file
@@ -162,6 +171,12 @@ Files are read in pieces (array data is skipped, not read), so listing a file of
 little memory. Compressed joblib files are decompressed first (a note on stderr says so); offsets
 are then positions in the decompressed stream.
 
+Zip archives (torch.save, TorchScript, .npz) list each pickle entry under a heading line
+("--- archive/data.pkl ---", offsets within the entry), then a line about the raw storage entries;
+.npz object arrays list their pickle. Legacy torch files list their five pickles (magic number,
+protocol version, sys_info, the object, storage keys; offsets from the start of the file, as
+repeated pickletools.dis(f) calls print them), then a line about the raw storages that follow.
+
 Options:
   -a, --annotate   append a short description to each line (layout as pickletools -a; the
                    descriptions are picklejar's own wording)
@@ -182,7 +197,9 @@ Statically list every global (module.name) each file would import when unpickled
 is used (called, referenced, or built into), its byte offset, and a severity: dangerous (runs code,
 touches files, processes or the network, imports modules, starts another deserializer, …), unknown
 (not on either list), or safe (known data classes of builtins, numpy, pandas, scikit-learn, …).
-Nothing is decoded or executed. Joblib files of every compressor are decompressed first.
+Nothing is decoded or executed. Joblib files of every compressor are decompressed first; every
+pickle inside a torch archive, TorchScript archive, .npz or legacy torch file is scanned, and the
+report groups globals by the entry they are in.
 
 A clean report means no known-dangerous global, not a proof that loading the file in Python is
 harmless.
@@ -203,8 +220,18 @@ Examples:
 
 export const CONVERT_HELP = `Usage: picklejar convert [options] IN OUT
 
-Read IN (anything \`show\` opens) and write it to OUT as a pickle or a joblib file. OUT \`-\` writes to
-stdout. OUT is written through a temporary file renamed into place, so it is never left half-written.
+Read IN (anything \`show\` opens) and write it to OUT as a pickle, a joblib file, a PyTorch file (.pt),
+a safetensors file or an .npz. OUT \`-\` writes to stdout. OUT is written through a temporary file
+renamed into place, so it is never left half-written.
+
+Tensor formats: .pt, .safetensors and .npz inputs are read by position and written one tensor at a
+time, so memory stays near the largest tensor whatever the file size. safetensors and .npz output
+need a dict of tensors or numeric arrays: a checkpoint's 'state_dict' entry is used when there is
+one (as Hugging Face's converter does), tied weights are written once (safetensors records the
+removed names in its metadata, and .pt output from safetensors restores them as the same tensor),
+and anything else (a whole model object, a non-tensor value, sparse or quantized tensors, dtypes the
+format lacks) is refused with the path of the value (exit 1). Pickle and joblib output cannot hold
+torch tensors.
 
 IN is decoded losslessly and written with allowGlobals: foreign objects (e.g. scikit-learn
 estimators) keep their class, arguments and state and are written back as the same Python class
@@ -212,12 +239,14 @@ references, so Python gets an equal object when it loads OUT. This also means OU
 globals as IN: convert refuses inputs with code-running globals (check with \`picklejar scan\`).
 
 Options:
-  --to FORMAT      pickle or joblib (default: joblib if OUT ends in .joblib or a compressor
+  --to FORMAT      pickle, joblib, pt, safetensors or npz (default: pt for .pt/.pth, safetensors
+                   for .safetensors, npz for .npz, joblib if OUT ends in .joblib or a compressor
                    extension .z .gz .bz2 .lzma .xz .lz4, else pickle)
-  --protocol N     pickle protocol 0-5 (default 4)
+  --protocol N     pickle protocol 0-5 (default 4; .pt: data.pkl's, default 2 as torch.save)
   --compress METHOD[:LEVEL]
                    joblib compression: zlib, gzip, bz2, lzma, xz or lz4, optionally with a level
-                   1-9 (e.g. gzip:3); a bare level N means zlib:N. Implies --to joblib.
+                   1-9 (e.g. gzip:3); a bare level N means zlib:N. Implies --to joblib unless OUT
+                   is an .npz, where zlib means np.savez_compressed.
   --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
                    Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
 
@@ -225,6 +254,9 @@ Examples:
   picklejar convert model.joblib model.pkl --protocol 2
   picklejar convert data.pkl data.joblib --compress gzip:3
   picklejar convert old-py2.pkl - --protocol 4 --encoding latin1 > new.pkl
+  picklejar convert model.pt model.safetensors
+  picklejar convert model.safetensors model.pt
+  picklejar convert arrays.joblib arrays.npz --compress zlib
 `;
 
 export const HELP: Record<string, string> = {

@@ -8,11 +8,15 @@ import { decompressJoblib, detectJoblibCompression } from '../joblib/compress.js
 import { isNpy } from '../numpy/npy.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
 import { displayName, formatSize, type Input, type Status } from './read.js';
+import { tensorContainerInfo, type TensorContainer } from './tensor-info.js';
 
 /** What a buffer is, before decoding. */
 export interface ContainerInfo {
-  /** 'npy', 'joblib' (numpy arrays written joblib's way, or a z-file), or 'pickle'. */
-  readonly format: 'npy' | 'joblib' | 'pickle';
+  /**
+   * 'npy', 'joblib' (numpy arrays written joblib's way, or a z-file), 'pickle', or a tensor
+   * container ('torch', 'torchscript', 'legacy-torch', 'npz', 'safetensors').
+   */
+  readonly format: 'npy' | 'joblib' | 'pickle' | TensorContainer;
   /** Compressor name (zlib, gzip, bz2, lzma, xz, lz4, or 'z-file' for joblib < 0.10), if any. */
   readonly compression: string | undefined;
   /** Size on disk. */
@@ -21,6 +25,8 @@ export interface ContainerInfo {
   readonly plainSize: number;
   /** PROTO of the (first) pickle; undefined for protocol 0/1 streams (no header) and .npy. */
   readonly protocol: number | undefined;
+  /** Tensor containers: the parts of their description (see tensor-info.ts). */
+  readonly parts?: readonly string[];
 }
 
 function containsAscii(data: Uint8Array, text: string): boolean {
@@ -62,6 +68,20 @@ export function unwrap(
       },
     };
   }
+  const tensor = tensorContainerInfo(data);
+  if (tensor !== undefined) {
+    return {
+      plain: data,
+      info: {
+        format: tensor.format,
+        compression: undefined,
+        size: data.length,
+        plainSize: data.length,
+        protocol: tensor.protocol,
+        parts: tensor.parts,
+      },
+    };
+  }
   const kind = detectJoblibCompression(data);
   if (kind !== undefined)
     status?.(
@@ -85,6 +105,7 @@ export function unwrap(
 export function describeContainer(info: ContainerInfo): string {
   const parts: string[] = [];
   if (info.format === 'npy') return `.npy file, ${formatSize(info.size)}`;
+  if (info.parts !== undefined) return info.parts.join(', ');
   let head = info.format === 'joblib' ? 'joblib file' : 'pickle';
   if (info.compression) head += `, ${info.compression}-compressed`;
   parts.push(head);
@@ -108,7 +129,8 @@ export async function decodeInput(
 ): Promise<{ value: unknown; info: ContainerInfo }> {
   const { plain, info } = unwrap(input.data, status, displayName(input.name));
   status?.(`decoding ${displayName(input.name)} (${formatSize(plain.length)})`);
-  if (info.format === 'npy') return { value: loads(input.data, options), info };
+  if (info.format !== 'joblib' && info.format !== 'pickle')
+    return { value: loads(input.data, options), info };
   if (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain))) {
     return { value: await load(input.path, options), info };
   }
@@ -126,7 +148,7 @@ export async function decodeAll(
 ): Promise<{ values: unknown[]; info: ContainerInfo }> {
   const { plain, info } = unwrap(input.data, status, displayName(input.name));
   if (
-    info.format === 'npy' ||
+    (info.format !== 'joblib' && info.format !== 'pickle') ||
     (input.path !== undefined && (info.compression === 'z-file' || mentionsSideFiles(plain)))
   ) {
     const { value } = await decodeInput(input, options);

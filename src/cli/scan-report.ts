@@ -9,6 +9,8 @@ export interface FileResult {
   readonly report?: ScanReport;
   /** Set when the file could not be read. */
   readonly error?: string;
+  /** What the file is, when that replaces the protocol and pickle counts (`safetensors file, no pickle inside`). */
+  readonly note?: string;
 }
 
 /** The verdict of one file. `strict` counts globals of unknown severity as failures. */
@@ -93,23 +95,31 @@ export function scanText(r: FileResult, strict: boolean, style: Style): string[]
   about.push(`protocol ${rep.protocol}`);
   if (rep.pickles !== 1) about.push(`${rep.pickles} pickles`);
   if (rep.arrays > 0) about.push(`${rep.arrays} joblib array${rep.arrays === 1 ? '' : 's'}`);
-  const lines = [`${r.file}: ${label} — ${countText}; ${about.join(', ')}`];
-  const gs = groups(rep.globals);
-  const nameWidth = Math.min(60, Math.max(0, ...gs.map((g) => g.name.length)));
-  const rows = gs.map((g) => ({ g, uses: [...g.uses].join('/'), at: `byte ${offsetsText(g.offsets)}` }));
-  const usesWidth = Math.max(0, ...rows.map((r) => r.uses.length));
-  const atWidth = Math.max(0, ...rows.map((r) => r.at.length));
-  for (const { g, uses, at } of rows) {
-    const sev = g.severity.padEnd(9);
-    const sevText =
-      g.severity === 'dangerous'
-        ? style.bad(sev)
-        : g.severity === 'unknown'
-          ? style.warn(sev)
-          : style.good(sev);
-    let line = `  ${sevText}  ${g.name.padEnd(nameWidth)}  ${uses.padEnd(usesWidth)}  ${g.reason ? at.padEnd(atWidth) : at}`;
-    if (g.reason) line += `  ${style.note(g.reason)}`;
-    lines.push(line);
+  if (rep.container) about.push(rep.container === 'zip' ? 'zip archive' : 'legacy torch file');
+  const lines = [`${r.file}: ${label} — ${countText}; ${r.note ?? about.join(', ')}`];
+  // Archives: one block per pickle entry (offsets are within the entry).
+  const entries = [...new Set(rep.globals.map((g) => g.entry))];
+  const byEntry = entries.length > 1 || entries[0] !== undefined;
+  for (const entry of entries) {
+    const gs = groups(rep.globals.filter((g) => g.entry === entry));
+    const indent = byEntry ? '    ' : '  ';
+    if (byEntry) lines.push(`  ${entry ?? '(file)'}`);
+    const nameWidth = Math.min(60, Math.max(0, ...gs.map((g) => g.name.length)));
+    const rows = gs.map((g) => ({ g, uses: [...g.uses].join('/'), at: `byte ${offsetsText(g.offsets)}` }));
+    const usesWidth = Math.max(0, ...rows.map((r) => r.uses.length));
+    const atWidth = Math.max(0, ...rows.map((r) => r.at.length));
+    for (const { g, uses, at } of rows) {
+      const sev = g.severity.padEnd(9);
+      const sevText =
+        g.severity === 'dangerous'
+          ? style.bad(sev)
+          : g.severity === 'unknown'
+            ? style.warn(sev)
+            : style.good(sev);
+      let line = `${indent}${sevText}  ${g.name.padEnd(nameWidth)}  ${uses.padEnd(usesWidth)}  ${g.reason ? at.padEnd(atWidth) : at}`;
+      if (g.reason) line += `  ${style.note(g.reason)}`;
+      lines.push(line);
+    }
   }
   for (const e of rep.errors) lines.push(`  ${style.warn('problem')}    ${e}`);
   if (rep.compression && rep.globals.length > 0)
@@ -127,6 +137,7 @@ export function scanJson(results: readonly FileResult[], strict: boolean): unkno
       verdict: verdictOf(r, strict),
       ...(r.report ?? {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.note !== undefined ? { note: r.note } : {}),
     })),
   };
 }

@@ -24,12 +24,13 @@ function descrText(dt: DType): string {
 }
 
 /**
- * The bytes of a `.npy` file holding `a` (format 1.0, or 2.0 for headers over 64 KiB; object arrays
- * as a protocol-3 pickle, as numpy writes them).
+ * The header and the data of a `.npy` file holding `a` (format 1.0, or 2.0 for headers over 64 KiB;
+ * object arrays as a protocol-3 pickle, as numpy writes them): two parts, so a writer need not join
+ * them (the data is `a.raw` itself for numeric arrays).
  * @example
- * npyBytes(NDArray.fromTypedArray(new Float64Array([1, 2]))) // np.load reads array([1., 2.])
+ * const [header, body] = npyParts(NDArray.fromTypedArray(new Float64Array([1, 2])));
  */
-export function npyBytes(a: NDArray): Uint8Array {
+export function npyParts(a: NDArray): [Uint8Array, Uint8Array] {
   const fortran = a.order === 'F' && a.ndim > 1;
   const shape = `(${a.shape.join(', ')}${a.shape.length === 1 ? ',' : ''})`;
   const dict = `{'descr': ${descrText(a.dtype)}, 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shape}, }`;
@@ -44,14 +45,22 @@ export function npyBytes(a: NDArray): Uint8Array {
   const pad = (64 - (total % 64)) % 64;
   const header = dict + ' '.repeat(pad) + '\n';
   const body = a.objects !== null ? encode(a, { protocol: 3 }) : a.raw;
-  const out = new Uint8Array(pre + header.length + body.length);
+  const out = new Uint8Array(pre + header.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
   const v = new DataView(out.buffer);
   if (version === 1) v.setUint16(8, header.length, true);
   else v.setUint32(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i) & 0xff;
-  out.set(body, pre + header.length);
-  return out;
+  return [out, body];
+}
+
+/**
+ * The bytes of a `.npy` file holding `a` (see `npyParts`).
+ * @example
+ * npyBytes(NDArray.fromTypedArray(new Float64Array([1, 2]))) // np.load reads array([1., 2.])
+ */
+export function npyBytes(a: NDArray): Uint8Array {
+  return concatChunks(npyParts(a));
 }
 
 /** Options of `dumpsNpz`. */
@@ -79,7 +88,7 @@ export function dumpsNpz(
         `root.${name}`,
         'invalid-value',
       );
-    zip.add(`${name}.npy`, npyBytes(a), { compress: options.compress === true, align: 1 });
+    zip.add(`${name}.npy`, npyParts(a), { compress: options.compress === true, align: 1 });
   }
   zip.finish();
   return concatChunks(chunks);

@@ -5,10 +5,11 @@
  */
 import { UnpicklingError, PicklingError } from '../errors.js';
 import { Storage } from '../torch/storage.js';
-import { Tensor, SparseTensor } from '../torch/tensor.js';
+import { Tensor, QuantizedTensor } from '../torch/tensor.js';
 import { TORCH_DTYPES } from '../torch/dtypes.js';
 import { MemorySource, type ByteSource } from '../bytes/source.js';
 import { concatChunks } from './zip-write.js';
+import { itemPath, safetensorsPlan } from './convert.js';
 
 const MAX_HEADER = 100_000_000;
 const BY_CODE = new Map(
@@ -17,6 +18,23 @@ const BY_CODE = new Map(
 
 function bad(message: string): UnpicklingError {
   return new UnpicklingError(`invalid safetensors file: ${message}`, -1, undefined, 'corrupt');
+}
+
+/**
+ * True when `data` starts like a safetensors file: a u64 LE header length that fits the input, then
+ * a JSON object (`{`) that ends (after its space padding) with `}`. A pickle never starts so (its
+ * first bytes would have to be zeros).
+ * @example
+ * isSafetensors(bytes) && loadsSafetensors(bytes)
+ */
+export function isSafetensors(data: Uint8Array, size = data.length): boolean {
+  if (data.length < 10) return false;
+  const n = Number(new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true));
+  if (n < 2 || n > MAX_HEADER || 8 + n > size || data[8] !== 0x7b) return false;
+  if (8 + n > data.length) return true; // only the start is at hand (a file's first bytes)
+  let end = 8 + n - 1;
+  while (end > 8 && data[end] === 0x20) end--;
+  return data[end] === 0x7d;
 }
 
 /** A decoded safetensors file. */
@@ -88,6 +106,81 @@ export function loadsSafetensors(input: Uint8Array | ByteSource): Safetensors {
   return { tensors, metadata };
 }
 
+/** Header layout of `tensors`: the items in file order and the padded header bytes. */
+function layout(
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  metadata: Record<string, string> | undefined,
+): { items: [string, Tensor][]; header: Uint8Array } {
+  const items = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [
+    string,
+    Tensor,
+  ][];
+  for (const [name, t] of items) {
+    const at = itemPath('root', name);
+    if (!(t instanceof Tensor) || t instanceof QuantizedTensor || !TORCH_DTYPES.get(t.dtype)?.safetensors) {
+      throw new PicklingError(
+        `safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`,
+        at,
+        'invalid-value',
+      );
+    }
+    if (!t.storage) throw new PicklingError(`a ${t.device} tensor, without data`, at, 'invalid-value');
+  }
+  items.sort((a, b) => b[1].itemsize - a[1].itemsize || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const head: Record<string, unknown> = {};
+  if (metadata) head['__metadata__'] = metadata;
+  let at = 0;
+  for (const [name, t] of items) {
+    const n = t.numel * t.itemsize;
+    // A name '__metadata__' would collide with the metadata entry: setOwn-style define, and refuse.
+    if (name === '__metadata__')
+      throw new PicklingError(
+        'a tensor cannot be named __metadata__ in safetensors',
+        'root',
+        'invalid-value',
+      );
+    Object.defineProperty(head, name, {
+      value: { dtype: TORCH_DTYPES.get(t.dtype)?.safetensors, shape: t.shape, data_offsets: [at, at + n] },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    at += n;
+  }
+  let json = JSON.stringify(head);
+  const enc = new TextEncoder();
+  let hb = enc.encode(json);
+  json += ' '.repeat((8 - (hb.length % 8)) % 8);
+  hb = enc.encode(json);
+  const header = new Uint8Array(8 + hb.length);
+  new DataView(header.buffer).setBigUint64(0, BigInt(hb.length), true);
+  header.set(hb, 8);
+  return { items, header };
+}
+
+/**
+ * Write a safetensors file of `tensors` to `sink`, chunk by chunk: the header (from shapes alone),
+ * then each tensor's bytes in C order, little-endian. `written` hears each tensor once its bytes
+ * went out (a file converter releases its storage there, so memory holds one tensor at a time).
+ * @example
+ * const chunks: Uint8Array[] = [];
+ * writeSafetensors(new Map([['w', Tensor.fromValues('float32', [1, 2])]]), { format: 'pt' }, (c) => chunks.push(c));
+ */
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  metadata: Record<string, string> | undefined,
+  sink: (chunk: Uint8Array) => void,
+  written?: (t: Tensor) => void,
+): void {
+  const { items, header } = layout(tensors, metadata);
+  sink(header);
+  for (const [, t] of items) {
+    const bytes = t.bytes();
+    if (bytes.length > 0) sink(bytes);
+    written?.(t);
+  }
+}
+
 /**
  * A safetensors file of `tensors` (written contiguous, little-endian; largest element size first,
  * then by name, as the reference writer orders them).
@@ -98,50 +191,17 @@ export function dumpsSafetensors(
   tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
   metadata?: Record<string, string>,
 ): Uint8Array {
-  const items = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [
-    string,
-    Tensor,
-  ][];
-  for (const [name, t] of items) {
-    if (!(t instanceof Tensor) || !TORCH_DTYPES.get(t.dtype)?.safetensors) {
-      throw new PicklingError(
-        `${name}: safetensors holds dense tensors of its dtypes only (not ${t instanceof Tensor ? t.dtype : typeof t})`,
-        `root.${name}`,
-        'invalid-value',
-      );
-    }
-    if (!t.storage)
-      throw new PicklingError(`${name}: a tensor without data`, `root.${name}`, 'invalid-value');
-  }
-  items.sort((a, b) => b[1].itemsize - a[1].itemsize || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const head: Record<string, unknown> = {};
-  if (metadata) head['__metadata__'] = metadata;
   const chunks: Uint8Array[] = [];
-  let at = 0;
-  for (const [name, t] of items) {
-    const bytes = t.bytes();
-    head[name] = {
-      dtype: TORCH_DTYPES.get(t.dtype)?.safetensors,
-      shape: t.shape,
-      data_offsets: [at, at + bytes.length],
-    };
-    chunks.push(bytes);
-    at += bytes.length;
-  }
-  let json = JSON.stringify(head);
-  const enc = new TextEncoder();
-  let hb = enc.encode(json);
-  json += ' '.repeat((8 - (hb.length % 8)) % 8);
-  hb = enc.encode(json);
-  const len = new Uint8Array(8);
-  new DataView(len.buffer).setBigUint64(0, BigInt(hb.length), true);
-  return concatChunks([len, hb, ...chunks]);
+  writeSafetensors(tensors, metadata, (c) => chunks.push(c));
+  return concatChunks(chunks);
 }
 
 /**
  * The tensors of a torch value as safetensors wants them, as Hugging Face's converter does: unwrap
- * `{'state_dict': …}`, keep one name per shared storage (the others are recorded in the metadata as
- * removed → kept), make every tensor contiguous.
+ * `{'state_dict': …}`, keep one name of tensors that are the same view of one storage (tied weights;
+ * the others are recorded in the metadata as removed → kept), make every tensor contiguous. numpy
+ * arrays in the dict become tensors; anything safetensors cannot hold (a whole model, non-tensor
+ * values, sparse or quantized tensors) is refused with a PicklingError naming its path.
  * @example
  * const { tensors, metadata } = torchToSafetensors(loads(ptBytes)); dumpsSafetensors(tensors, metadata)
  */
@@ -149,48 +209,7 @@ export function torchToSafetensors(value: unknown): {
   tensors: Map<string, Tensor>;
   metadata: Record<string, string>;
 } {
-  let v = value;
-  const get = (o: unknown, k: string): unknown =>
-    o instanceof Map
-      ? o.get(k)
-      : o !== null && typeof o === 'object'
-        ? (o as Record<string, unknown>)[k]
-        : undefined;
-  if (get(v, 'state_dict') !== undefined) v = get(v, 'state_dict');
-  const entries =
-    v instanceof Map ? [...v.entries()] : v !== null && typeof v === 'object' ? Object.entries(v) : [];
-  const metadata: Record<string, string> = { format: 'pt' };
-  const byStorage = new Map<Storage, string[]>();
-  const all = new Map<string, Tensor>();
-  for (const [k, t] of entries) {
-    if (t instanceof SparseTensor)
-      throw new PicklingError(
-        `${String(k)} is sparse: safetensors holds dense tensors`,
-        `root.${String(k)}`,
-        'invalid-value',
-      );
-    if (!(t instanceof Tensor) || !t.storage) continue;
-    all.set(String(k), t);
-    const g = byStorage.get(t.storage) ?? [];
-    g.push(String(k));
-    byStorage.set(t.storage, g);
-  }
-  for (const names of byStorage.values()) {
-    if (names.length < 2) continue;
-    // Keep a name whose tensor covers its whole storage (first in sorted order), else the first.
-    const sorted = [...names].sort();
-    const complete = sorted.filter((n) => {
-      const t = all.get(n) as Tensor;
-      return t.storageOffset === 0 && t.numel * t.itemsize === t.storage?.nbytes;
-    });
-    const keep = complete[0] ?? (sorted[0] as string);
-    for (const n of sorted)
-      if (n !== keep) {
-        metadata[n] = keep;
-        all.delete(n);
-      }
-  }
-  const tensors = new Map<string, Tensor>();
-  for (const [k, t] of all) tensors.set(k, t.contiguous());
+  const { tensors, metadata } = safetensorsPlan(value);
+  for (const [k, t] of tensors) tensors.set(k, t.contiguous());
   return { tensors, metadata };
 }

@@ -9,8 +9,9 @@
 import { UnpicklingError } from '../errors.js';
 import { Machine, resolveOptions } from '../unpickle/decoder.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
-import { FamilySet } from '../family.js';
-import { PyGlobal, Tuple } from '../python/values.js';
+import type { FamilySet } from '../family.js';
+import { PyGlobal } from '../python/values.js';
+import { genops } from '../tools/genops.js';
 import { readNpy, isNpy, parseNpyHeader } from '../numpy/npy.js';
 import { checkShape, lazyNDArray, type NDArray } from '../numpy/ndarray.js';
 import { Storage } from '../torch/storage.js';
@@ -18,18 +19,9 @@ import { StorageType, storageTypeOf } from '../torch/rebuild.js';
 import { dtypeInfo } from '../torch/dtypes.js';
 import { ZipReader, isZip, type ZipEntry } from './zip.js';
 import { MemorySource, readOwn, type ByteSource } from '../bytes/source.js';
+import { TorchScriptArchive } from './torchscript-archive.js';
 
-/** What a TorchScript archive (`torch.jit.save`) decodes to. */
-export class TorchScriptArchive {
-  constructor(
-    /** The module object from `data.pkl`: parameters, buffers and submodules are its attributes. */
-    readonly module: unknown,
-    /** The tuple of `constants.pkl` (tensors the code refers to as CONSTANTS.cN). */
-    readonly constants: unknown,
-    /** `extra/<name>` files saved with `_extra_files`, by name. */
-    readonly extra: ReadonlyMap<string, Uint8Array>,
-  ) {}
-}
+export { TorchScriptArchive };
 
 /** Decoding context shared by the container readers. */
 export interface ContainerContext {
@@ -526,11 +518,12 @@ export function* picklesIn(
   }
 }
 
-/** Offset just past the STOP of the pickle starting at `pos` (a decode that executes nothing). */
+/**
+ * Offset just past the STOP of the pickle starting at `pos`: an opcode walk that builds nothing (a
+ * decode would trip over what persistent ids stand for, e.g. NEWOBJ of a `('module', …)` id).
+ */
 function pickleEnd(data: Uint8Array, pos: number): number {
-  const inert = resolveOptions(
-    { persistentLoad: (pid) => Tuple.from_([pid]), dangerousGlobals: 'inert', unknownGlobals: 'inert' },
-    new FamilySet([]),
-  );
-  return new Machine(data, inert).run(pos).end;
+  let end = pos;
+  for (const op of genops(data, pos, { lenient: true })) end = op.end;
+  return end;
 }

@@ -52,6 +52,8 @@ export class ZipWriter {
   constructor(
     private readonly sink: (chunk: Uint8Array) => void,
     private readonly zip64End: 'always' | 'auto' = 'always',
+    /** The CRC-32 to use (Node passes zlib.crc32, ~4× faster than the portable one on big entries). */
+    private readonly checksum: (data: Uint8Array, crc?: number) => number = crc32,
   ) {}
 
   /** Bytes written so far. */
@@ -65,15 +67,25 @@ export class ZipWriter {
     this.#offset += chunk.length;
   }
 
-  /** Add one entry (`data` is written as given: no copy for stored entries). */
-  add(name: string, data: Uint8Array, options: ZipAddOptions = {}): void {
+  /**
+   * Add one entry (`data` is written as given: no copy for stored entries; several parts are one
+   * entry's bytes in order, written without joining them).
+   */
+  add(name: string, data: Uint8Array | readonly Uint8Array[], options: ZipAddOptions = {}): void {
     if (this.#finished) throw new Error('zip already finished');
     const nameBytes = new TextEncoder().encode(name);
     const compress = options.compress === true;
-    const payload = compress ? deflateSync(data, { level: 6 }) : data;
-    const crc = crc32(data);
+    const parts = data instanceof Uint8Array ? [data] : compress ? [concatChunks(data)] : data;
+    let size = 0;
+    let crc = 0;
+    for (const p of parts) {
+      size += p.length;
+      crc = this.checksum(p, crc);
+    }
+    const payloads = compress ? [deflateSync(parts[0] as Uint8Array, { level: 6 })] : parts;
+    const packed = compress ? (payloads[0] as Uint8Array).length : size;
     const offset = this.#offset;
-    const zip64 = data.length >= MAX32 || payload.length >= MAX32 || offset >= MAX32;
+    const zip64 = size >= MAX32 || packed >= MAX32 || offset >= MAX32;
     const z64len = zip64 ? 20 : 0;
     let pad = 0;
     if (!compress) {
@@ -92,8 +104,8 @@ export class ZipWriter {
     v.setUint16(10, 0, true); // 00:00:00
     v.setUint16(12, 0x21, true); // 1980-01-01: fixed, so output does not depend on the clock
     v.setUint32(14, crc, true);
-    v.setUint32(18, zip64 ? MAX32 : payload.length, true);
-    v.setUint32(22, zip64 ? MAX32 : data.length, true);
+    v.setUint32(18, zip64 ? MAX32 : packed, true);
+    v.setUint32(22, zip64 ? MAX32 : size, true);
     v.setUint16(26, nameBytes.length, true);
     v.setUint16(28, extraLen, true);
     h.set(nameBytes, 30);
@@ -101,8 +113,8 @@ export class ZipWriter {
     if (zip64) {
       v.setUint16(x, 1, true);
       v.setUint16(x + 2, 16, true);
-      u64(v, x + 4, data.length);
-      u64(v, x + 12, payload.length);
+      u64(v, x + 4, size);
+      u64(v, x + 12, packed);
       x += 20;
     }
     if (!compress) {
@@ -111,13 +123,13 @@ export class ZipWriter {
       h.fill(0x5a, x + 4, x + 4 + pad); // 'Z'
     }
     this.emit(h);
-    this.emit(payload);
+    for (const p of payloads) this.emit(p);
     this.#done.push({
       name: nameBytes,
       method: compress ? 8 : 0,
       crc,
-      csize: payload.length,
-      usize: data.length,
+      csize: packed,
+      usize: size,
       offset,
     });
   }
@@ -152,7 +164,11 @@ export class ZipWriter {
         v.setUint16(x, 1, true);
         v.setUint16(x + 2, 8 * n64, true);
         x += 4;
-        for (const [need, val] of [[needs[0], e.usize], [needs[1], e.csize], [needs[2], e.offset]] as const) {
+        for (const [need, val] of [
+          [needs[0], e.usize],
+          [needs[1], e.csize],
+          [needs[2], e.offset],
+        ] as const) {
           if (!need) continue;
           u64(v, x, val);
           x += 8;

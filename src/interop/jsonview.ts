@@ -30,6 +30,9 @@
  * | timezone, ZoneInfo | `{"$timezone": "<tzname>"}`, `{"$zoneinfo": "<key>"}` |
  * | Decimal, Fraction, UUID | `{"$decimal": "1.10"}`, `{"$fraction": "3/4"}`, `{"$uuid": "…"}` |
  * | numpy array | `{"$ndarray": {"dtype": "<f8", "shape": […], "data": <nested arrays>}}`; more than `maxArrayItems` elements: `"truncated": true` and `"head"` (the first elements, flat, C order) instead of `data`. Elements follow the dtype: float dtypes give floats, int dtypes ints. |
+ * | torch tensor | `{"$tensor": {"dtype": "float32", "shape": […], "data": <nested arrays>}}` (`head`/`truncated` as arrays; `requires_grad`, `class` for parameters, `device`, quantization parameters when set; quantized values dequantized; `data: null` for meta tensors); sparse tensors `{"$tensor": {"layout", "dtype", "shape", "indices"…, "values"}}` |
+ * | TorchScript archive, storage | `{"$torchscript": {"module", "constants", "extra"?}}`, `{"$storage": {"dtype", "nbytes"}}` |
+ * | torch dtype, device | `{"$global": "torch.float32"}`, `{"$device": "cuda:0"}` |
  * | numpy scalar | its value (by the rules above) |
  * | numpy dtype | `{"$dtype": "<f8"}` |
  * | pandas DataFrame / Series | `{"$dataframe": {"columns", "index", "data": [[column values]…]}}`, `{"$series": {"name", "index", "data"}}` |
@@ -75,6 +78,11 @@ import {
 import { DType, NDArray, NumpyScalar } from '../numpy/index.js';
 import { DataFrame, PandasIndex, Series } from '../pandas/index.js';
 import { PicklingError } from '../errors.js';
+import { Parameter, QuantizedTensor, SparseTensor, Tensor } from '../torch/tensor.js';
+import { Storage } from '../torch/storage.js';
+import { StorageType, TorchDType, TorchDevice, TorchEnum } from '../torch/rebuild.js';
+import { dtypeInfo } from '../torch/dtypes.js';
+import { TorchScriptArchive } from '../containers/torchscript-archive.js';
 import { reprBytes, reprFloat, reprStr } from '../tools/pyrepr.js';
 import { toBase64 } from './jsonpickle-common.js';
 import { pyFloatText } from './json-text.js';
@@ -129,13 +137,49 @@ class Obj {
   }
 }
 
-/** The elements of a non-object numpy array, converted as they are written. */
+/** The elements of a numpy array or a torch tensor, read and converted as they are written. */
+interface ElementSource {
+  readonly shape: readonly number[];
+  readonly size: number;
+  get(idx: number[]): unknown;
+  /** All elements in C order (faster than `get` one by one), when the source has them. */
+  all?(): unknown[];
+  node(x: unknown, r: Rules, where: () => string): Node;
+}
+
+/** The elements of a non-object numpy array (or a tensor), converted as they are written. */
 class ArrayData {
   constructor(
-    readonly a: NDArray,
+    readonly a: ElementSource,
     /** Elements written: all (nested by shape) or a flat head of this many. */
     readonly head: number | undefined,
   ) {}
+}
+
+function ndarraySource(a: NDArray): ElementSource {
+  return {
+    shape: a.shape,
+    size: a.size,
+    get: (idx) => a.get(...idx),
+    all: () => a.toArray(),
+    node: (x, r, where) => elementNode(x, a.dtype, r, where),
+  };
+}
+
+/** Elements of a tensor: floats for float dtypes (and quantized ones, dequantized), ints, bools, complex. */
+function tensorSource(t: Tensor): ElementSource {
+  const info = dtypeInfo(t.dtype);
+  const k = info?.kind ?? '';
+  const quantized = t instanceof QuantizedTensor;
+  const float = quantized || k.startsWith('f') || k === 'bf16' || k.startsWith('e');
+  const values = quantized ? t.dequantize() : t;
+  return {
+    shape: t.shape,
+    size: t.numel,
+    get: (idx) => values.get(...idx),
+    node: (x, r, where) =>
+      typeof x === 'number' ? (float ? floatNode(x, r, where) : intNode(x, r)) : plainNode(x, r, where),
+  };
 }
 
 /** A JS number stands for itself, written as `String(n)`; Num where Python spells it otherwise. */
@@ -265,6 +309,9 @@ function leaf(v: object, r: Rules, where: () => string): Node | undefined {
   if (v instanceof PyUUID) return tagged('$uuid', v.toString());
   if (v instanceof PySafeUUID) return tagged('$global', `uuid.SafeUUID.${v.name}`);
   if (v instanceof DType) return tagged('$dtype', dtypeString(v));
+  if (v instanceof TorchDType || v instanceof TorchEnum || v instanceof StorageType)
+    return tagged('$global', v.toString());
+  if (v instanceof TorchDevice) return tagged('$device', v.toString());
   return undefined;
 }
 
@@ -501,11 +548,12 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
       } else {
         const n = truncated ? maxItems : undefined;
         // Refuse before any text is written (array data is converted while it is written).
+        const src = ndarraySource(a);
         if (!r.tagged && r.nonFinite === 'error') {
           const at = (): string => `${pointer(t)}/$ndarray/${key}`;
-          forEachElement(a, n ?? a.size, (x) => void elementNode(x, a.dtype, r, at));
+          forEachElement(src, n ?? a.size, (x) => void src.node(x, r, at));
         }
-        body.add(key, new ArrayData(a, n));
+        body.add(key, new ArrayData(src, n));
       }
     } else if (v instanceof DataFrame || v instanceof Series) {
       const body = new Obj();
@@ -525,6 +573,66 @@ function view(value: unknown, options: JSONViewOptions | undefined): Node {
               ['data', v.values()],
             ];
       for (const [k, x] of members) tasks.push(member(body, k, x, at, depth));
+    } else if (v instanceof Tensor) {
+      const body = new Obj();
+      put(t, tagged('$tensor', body));
+      body.add('dtype', v.dtype);
+      body.add('shape', [...v.shape]);
+      if (v instanceof Parameter) body.add('class', 'torch.nn.parameter.Parameter');
+      if (v.requiresGrad) body.add('requires_grad', true);
+      if (v.device !== 'cpu') body.add('device', v.device);
+      if (v instanceof QuantizedTensor) {
+        body.add('qscheme', v.qscheme);
+        if (v.scales !== undefined) {
+          tasks.push(member(body, 'scales', v.scales, marker(t, '$tensor'), depth));
+          tasks.push(member(body, 'zero_points', v.zeroPoints, marker(t, '$tensor'), depth));
+          body.add('axis', v.axis ?? null);
+        } else {
+          body.add('scale', floatNode(v.scale as number, r, where));
+          body.add('zero_point', intNode(v.zeroPoint as number, r));
+        }
+      }
+      if (!v.storage) body.add('data', null);
+      else {
+        const truncated = v.numel > maxItems;
+        if (truncated) body.add('truncated', true);
+        const src = tensorSource(v);
+        const n = truncated ? maxItems : undefined;
+        if (!r.tagged && r.nonFinite === 'error') {
+          const at = (): string => `${pointer(t)}/$tensor/${truncated ? 'head' : 'data'}`;
+          forEachElement(src, n ?? v.numel, (x) => void src.node(x, r, at));
+        }
+        body.add(truncated ? 'head' : 'data', new ArrayData(src, n));
+      }
+    } else if (v instanceof SparseTensor) {
+      // The stored parts, not the dense tensor (whose size the shape alone decides).
+      const body = new Obj();
+      put(t, tagged('$tensor', body));
+      body.add('layout', v.layout);
+      body.add('dtype', v.dtype);
+      body.add('shape', [...v.shape]);
+      const at = marker(t, '$tensor');
+      const parts: [string, Tensor | undefined][] = [
+        ['indices', v.indices],
+        ['compressed_indices', v.compressedIndices],
+        ['plain_indices', v.plainIndices],
+        ['values', v.values],
+      ];
+      for (const [k, x] of parts) if (x !== undefined) tasks.push(member(body, k, x, at, depth));
+    } else if (v instanceof TorchScriptArchive) {
+      const body = new Obj();
+      put(t, tagged('$torchscript', body));
+      const at = marker(t, '$torchscript');
+      tasks.push(
+        member(body, 'module', v.module, at, depth),
+        member(body, 'constants', v.constants, at, depth),
+      );
+      if (v.extra.size > 0) tasks.push(member(body, 'extra', v.extra, at, depth));
+    } else if (v instanceof Storage) {
+      const body = new Obj();
+      body.add('dtype', v.dtype);
+      body.add('nbytes', v.nbytes);
+      put(t, tagged('$storage', body));
     } else if (v instanceof PySlice) {
       const out: Node[] = [null, null, null];
       put(t, tagged('$slice', out));
@@ -574,11 +682,11 @@ function reshape(flat: unknown[], shape: readonly number[]): unknown {
 }
 
 /** Calls `f` for the first `n` elements of `a` in C order (all when `n` is undefined). */
-function forEachElement(a: NDArray, n: number, f: (v: unknown) => void): void {
+function forEachElement(a: ElementSource, n: number, f: (v: unknown) => void): void {
   const shape = a.shape;
   const idx = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < n; i++) {
-    f(a.get(...idx));
+    f(a.get(idx));
     for (let k = shape.length - 1; k >= 0; k--) {
       idx[k] = (idx[k] as number) + 1;
       if ((idx[k] as number) < (shape[k] as number)) break;
@@ -603,12 +711,20 @@ function toValue(tree: Node, r: Rules): JSONValue {
     else if (n instanceof Num) v = n.value;
     else if (n instanceof ArrayData) {
       const a = n.a;
-      const el = (x: unknown): Node => elementNode(x, a.dtype, r, where);
+      const el = (x: unknown): Node => a.node(x, r, where);
       if (n.head !== undefined) {
         const out: Node[] = [];
         forEachElement(a, n.head, (x) => out.push(el(x)));
         stack.push([out, target, key]);
-      } else stack.push([reshape(a.toArray().map(el), a.shape) as Node, target, key]);
+      } else {
+        let flat: unknown[];
+        if (a.all) flat = a.all();
+        else {
+          flat = [];
+          forEachElement(a, a.size, (x) => flat.push(x));
+        }
+        stack.push([reshape(flat.map(el), a.shape) as Node, target, key]);
+      }
       continue;
     } else if (Array.isArray(n)) {
       const out: JSONValue[] = new Array<JSONValue>(n.length).fill(null);
@@ -671,10 +787,9 @@ function writeTree(tree: Node, r: Rules, indent: number, write: (chunk: string) 
   const arrayData = (d: ArrayData, level: number, indented: boolean): void => {
     const a = d.a;
     const where = (): string => '';
-    const el = (x: unknown, lv: number, ind: boolean): void =>
-      small(elementNode(x, a.dtype, r, where), lv, ind);
+    const el = (x: unknown, lv: number, ind: boolean): void => small(a.node(x, r, where), lv, ind);
     if (a.shape.length === 0 && d.head === undefined) {
-      el(a.get(), level, indented);
+      el(a.get([]), level, indented);
       return;
     }
     // A head is flat; whole data nests by shape.
@@ -700,7 +815,7 @@ function writeTree(tree: Node, r: Rules, indent: number, write: (chunk: string) 
         if (i > 0) out(',');
         if (ind) out('\n' + pad.repeat(lv + 1));
         if (dim === shape.length - 1) {
-          el(a.get(...idx), lv + 1, ind);
+          el(a.get(idx), lv + 1, ind);
           step();
         } else rec(dim + 1, lv + 1);
       }

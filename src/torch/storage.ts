@@ -86,9 +86,20 @@ export class Storage {
         );
       }
       this.#bytes = b;
-      this.#load = undefined;
     }
     return this.#bytes;
+  }
+
+  /**
+   * Forget bytes read through the loader (the next use reads them again), so that a streaming
+   * conversion holds one storage at a time. Storages made from bytes in memory keep them.
+   * @example
+   * for (const t of tensors) { sink(t.bytes()); t.storage?.release(); }
+   */
+  release(): void {
+    if (this.#load === undefined) return;
+    this.#bytes = undefined;
+    this.#elements.clear();
   }
 
   /**

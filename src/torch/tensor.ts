@@ -161,7 +161,11 @@ export class Tensor {
     return t;
   }
 
-  /** Number of elements. */
+  /**
+   * Number of elements.
+   * @example
+   * Tensor.fromValues('float32', [1, 2, 3, 4], [2, 2]).numel // 4
+   */
   get numel(): number {
     let n = 1;
     for (const d of this.shape) n *= d;
@@ -177,7 +181,11 @@ export class Tensor {
     return this.#info.itemsize;
   }
 
-  /** True when the elements are laid out in C order without gaps (size-1 axes ignored). */
+  /**
+   * True when the elements are laid out in C order without gaps (size-1 axes ignored).
+   * @example
+   * t.isContiguous() // false for a transpose saved by torch
+   */
   isContiguous(): boolean {
     let expected = 1;
     for (let d = this.shape.length - 1; d >= 0; d--) {
@@ -224,6 +232,8 @@ export class Tensor {
    * The elements in C order as a TypedArray (see dtypes.ts for which). A view of the storage (no
    * copy) when the tensor is contiguous and the storage needs no conversion; otherwise a new array.
    * conj/neg bits are applied (by copying).
+   * @example
+   * Tensor.fromValues('float16', [0.5, 2]).data // Float32Array [0.5, 2]
    */
   get data(): NumericTypedArray {
     const { arr, comp } = this.elements();
@@ -309,6 +319,8 @@ export class Tensor {
   /**
    * The element bytes in C order, little-endian (torch's layout in a little-endian archive): a view
    * of the storage when contiguous, little-endian and without conj/neg bits, else a copy.
+   * @example
+   * Tensor.fromValues('int16', [1, -1]).bytes() // Uint8Array [1, 0, 255, 255]
    */
   bytes(): Uint8Array {
     if (!this.storage) throw new RangeError(`a ${this.device} tensor has no data`);
@@ -344,6 +356,8 @@ export class Tensor {
   /**
    * A C-contiguous tensor with its own storage holding these values (this tensor when it already is
    * contiguous, starts its storage, spans all of it and has no conj/neg bits).
+   * @example
+   * sd.get('T').contiguous().stride // [4, 1] for a (6, 4) transpose
    */
   contiguous(): Tensor {
     const s = this.storage;
@@ -436,14 +450,22 @@ export class QuantizedTensor extends Tensor {
     }
   }
 
-  /** The integer values as a tensor of the matching integer dtype (uint8 for the packed types). */
+  /**
+   * The integer values as a tensor of the matching integer dtype (uint8 for the packed types).
+   * @example
+   * q.intRepr().toNested() // [[-20, 0, 10], …] for scale 0.05, zero point 0
+   */
   intRepr(): Tensor {
     const ints = this.data;
     const dtype = this.dtype === 'qint8' ? 'int8' : this.dtype === 'qint32' ? 'int32' : 'uint8';
     return Tensor.fromTypedArray(ints.slice() as NumericTypedArray, this.shape, dtype);
   }
 
-  /** float32 values `(q - zero_point) × scale`. */
+  /**
+   * float32 values `(q - zero_point) × scale`.
+   * @example
+   * q.dequantize().toNested() // [[-1, 0, 0.5], …]
+   */
   dequantize(): Tensor {
     const ints = this.data as unknown as ArrayLike<number>;
     const out = new Float32Array(ints.length);
@@ -519,7 +541,11 @@ export class SparseTensor {
     return this.values.dtype;
   }
 
-  /** The dense tensor (duplicates of uncoalesced COO entries are summed, as torch does). */
+  /**
+   * The dense tensor (duplicates of uncoalesced COO entries are summed, as torch does).
+   * @example
+   * sparse.toDense().toNested() // [[0, 0, 3], [4, 0, 5]]
+   */
   toDense(): Tensor {
     const shape = this.shape;
     const info = dtypeInfo(this.values.dtype) as TorchDTypeInfo;

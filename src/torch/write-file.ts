@@ -1,9 +1,15 @@
 /** Node-only: `dumpTorch`, streaming the archive to a temporary file renamed over the target. */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PicklingError } from '../errors.js';
 import { writeTorchArchive, type TorchDumpOptions } from './write.js';
+
+/** zlib's CRC-32 (Node ≥ 20.15), several times faster than the portable one on multi-GB archives. */
+export const nativeCrc32: ((data: Uint8Array) => number) | undefined = (
+  zlib as { crc32?: (data: Uint8Array) => number }
+).crc32;
 
 /**
  * Write `value` as a torch.save archive at `path` (folder prefix: the file's base name without
@@ -24,10 +30,15 @@ export async function dumpTorch(path: string, value: unknown, options?: TorchDum
       throw new PicklingError(`cannot write ${path}: ${(e as Error).message}`, 'root', 'io');
     }
     const out = fd;
-    writeTorchArchive(value, { ...options, archiveName }, (chunk) => {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(out, chunk, done, chunk.length - done);
-    });
+    writeTorchArchive(
+      value,
+      { ...options, archiveName },
+      (chunk) => {
+        let done = 0;
+        while (done < chunk.length) done += writeSync(out, chunk, done, chunk.length - done);
+      },
+      nativeCrc32 ? { crc32: nativeCrc32 } : {},
+    );
     closeSync(out);
     fd = undefined;
     renameSync(tmp, path);

@@ -20,6 +20,12 @@ export interface TorchDumpOptions extends DumpOptions {
   readonly archiveName?: string;
 }
 
+/** What a streaming writer hears and uses (internal). */
+export interface WriteHooks {
+  readonly written?: (s: Storage) => void;
+  readonly crc32?: (data: Uint8Array) => number;
+}
+
 /** Bytes of a storage in little-endian order (a swapped copy for storages read from big-endian archives). */
 function littleBytes(s: Storage): Uint8Array {
   const b = s.bytes;
@@ -39,12 +45,15 @@ function littleBytes(s: Storage): Uint8Array {
 
 /**
  * Write the archive entries of `value` to `sink` (the shared core of dumpsTorch and dumpTorch).
+ * `hooks.written` hears each storage once its entry went out (a file converter releases it there);
+ * `hooks.crc32` replaces the portable CRC-32 (Node writers pass zlib's).
  * @internal
  */
 export function writeTorchArchive(
   value: unknown,
   options: TorchDumpOptions | undefined,
   sink: (chunk: Uint8Array) => void,
+  hooks: WriteHooks = {},
 ): void {
   const prefix = options?.archiveName ?? 'archive';
   if (prefix === '' || /[/\\]/.test(prefix))
@@ -80,11 +89,14 @@ export function writeTorchArchive(
     persistentId,
     reducers: [...(options?.reducers ?? []), torchReducer],
   });
-  const zip = new ZipWriter(sink);
+  const zip = new ZipWriter(sink, 'always', hooks.crc32);
   const enc = new TextEncoder();
   zip.add(`${prefix}/data.pkl`, pkl);
   zip.add(`${prefix}/byteorder`, enc.encode('little'));
-  for (const s of order) zip.add(`${prefix}/data/${keys.get(s) as string}`, littleBytes(s));
+  for (const s of order) {
+    zip.add(`${prefix}/data/${keys.get(s) as string}`, littleBytes(s));
+    hooks.written?.(s);
+  }
   zip.add(`${prefix}/version`, enc.encode('3\n'));
   zip.finish();
 }

@@ -1,16 +1,42 @@
-/** `picklejar convert`: decode losslessly and write again as a pickle or a joblib file. */
+/**
+ * `picklejar convert`: decode losslessly and write again as a pickle or a joblib file, or convert
+ * between the tensor formats (.pt, .safetensors, .npz): files of those formats are read by position
+ * and written one tensor at a time.
+ */
 import { writeFileAtomic } from '../../bytes/atomic.js';
 import { JOBLIB_COMPRESSORS, compressJoblib, type JoblibCompressor } from '../../joblib/compress.js';
 import { joblibStream, resolveCompression, type JoblibCompress } from '../../joblib/write.js';
-import { PickleError } from '../../errors.js';
+import { statSync } from 'node:fs';
+import { PickleError, PicklingError } from '../../errors.js';
+import type { Protocol } from '../../pickle/options.js';
+import type { Tensor } from '../../torch/tensor.js';
+import { isSafetensors } from '../../containers/safetensors.js';
+import { containerKind } from '../../containers/torch-archive.js';
+import { FileSource } from '../../containers/file-source.js';
+import {
+  stateDictFromTensors,
+  tensorPath,
+  writeTensorFormat,
+  type TensorFormat,
+} from '../../containers/convert.js';
+import { convertTensorFile, openTensorFile } from '../../containers/convert-file.js';
 import { dumps } from '../../pickle/index.js';
-import { intOption, stringOption, UsageError } from '../args.js';
+import { intOption, stringOption, UsageError, type Parsed } from '../args.js';
+import type { Io } from '../specs.js';
 import { decodeInput } from '../input.js';
-import { errnoText, formatSize } from '../read.js';
+import { errnoText, formatSize, InputError } from '../read.js';
 import { OutputError } from '../report.js';
-import { encodingOption, getInput, type Runner } from './common.js';
+import { displayName, encodingOption, getInput, type Runner } from './common.js';
 
 const JOBLIB_EXTENSIONS = ['.joblib', '.z', '.gz', '.bz2', '.lzma', '.xz', '.lz4'];
+const TENSOR_EXTENSIONS: readonly [string, TensorFormat][] = [
+  ['.pt', 'pt'],
+  ['.pth', 'pt'],
+  ['.safetensors', 'safetensors'],
+  ['.npz', 'npz'],
+];
+const FORMATS = ['pickle', 'joblib', 'pt', 'safetensors', 'npz'] as const;
+type Format = (typeof FORMATS)[number];
 
 function parseCompress(text: string): JoblibCompress {
   const m = /^([a-z0-9]+)(?::(\d+))?$/.exec(text);
@@ -38,39 +64,49 @@ export const convert: Runner = {
   async run(p, io) {
     const [inName, outName] = p.operands as [string, string];
     const to = stringOption(p, 'to');
-    if (to !== undefined && to !== 'pickle' && to !== 'joblib') {
+    if (to !== undefined && !(FORMATS as readonly string[]).includes(to)) {
       throw new UsageError(
-        `picklejar convert: --to must be pickle or joblib, got ${JSON.stringify(to)}`,
+        `picklejar convert: --to must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(to)}`,
         'convert',
       );
     }
     const compressText = stringOption(p, 'compress');
-    const compress = compressText === undefined ? undefined : parseCompress(compressText);
-    if (compress !== undefined && to === 'pickle') {
-      throw new UsageError(
-        'picklejar convert: --compress applies to joblib output; drop it or use --to joblib',
-        'convert',
-      );
-    }
-    const format =
-      to ??
-      (compress !== undefined || JOBLIB_EXTENSIONS.some((e) => outName.toLowerCase().endsWith(e))
-        ? 'joblib'
-        : 'pickle');
+    const lower = outName.toLowerCase();
+    const format: Format =
+      (to as Format | undefined) ??
+      TENSOR_EXTENSIONS.find(([e]) => lower.endsWith(e))?.[1] ??
+      (compressText !== undefined || JOBLIB_EXTENSIONS.some((e) => lower.endsWith(e)) ? 'joblib' : 'pickle');
     if (outName === '-' && io.stdoutIsTTY) {
       throw new UsageError(
         'picklejar convert: refusing to write binary data to a terminal; redirect stdout or name a file',
         'convert',
       );
     }
+    if (format === 'pt' || format === 'safetensors' || format === 'npz')
+      return tensorConvert(p, io, inName, outName, format, compressText);
+    const compress = compressText === undefined ? undefined : parseCompress(compressText);
+    if (compress !== undefined && format === 'pickle') {
+      throw new UsageError(
+        'picklejar convert: --compress applies to joblib output; drop it or use --to joblib',
+        'convert',
+      );
+    }
     const protocol = intOption(p, 'protocol', 4);
     const encoding = encodingOption(p, 'convert');
     const input = await getInput(inName, io);
-    const { value } = await decodeInput(
+    const { value: decoded } = await decodeInput(
       input,
       { lossless: true, ...(encoding !== undefined ? { encoding } : {}) },
       io.status,
     );
+    const value = isSafetensors(input.data) ? stateDictFromTensors(...safetensorsParts(decoded)) : decoded;
+    const holder = tensorPath(value);
+    if (holder !== undefined)
+      throw new PicklingError(
+        `a torch tensor: ${format} output cannot hold tensors here; convert to .pt, .safetensors or .npz instead`,
+        holder,
+        'invalid-value',
+      );
     const opts = { protocol, allowGlobals: true, lossless: true } as const;
     let data: Uint8Array;
     if (format === 'pickle') {
@@ -95,11 +131,123 @@ export const convert: Runner = {
     try {
       await writeFileAtomic(outName, data);
     } catch (e) {
-      if (e instanceof PickleError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code) throw new OutputError(`cannot write ${outName}: ${errnoText(e)}`);
-      throw e;
+      throw outputError(e, outName);
     }
     return 0;
   },
 };
+
+function outputError(e: unknown, outName: string): unknown {
+  if (e instanceof PicklingError && e.code === 'io') return new OutputError(e.message);
+  if (e instanceof PickleError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code) return new OutputError(`cannot write ${outName}: ${errnoText(e)}`);
+  return e;
+}
+
+/** `loads` of a safetensors file: its tensors and metadata. */
+function safetensorsParts(v: unknown): [Map<string, Tensor>, Record<string, string> | null] {
+  const st = v as { tensors: Map<string, Tensor>; metadata: Record<string, string> | null };
+  return [st.tensors, st.metadata];
+}
+
+/** --compress for .npz output: zlib (or deflate) means np.savez_compressed. */
+function npzCompress(text: string | undefined, format: TensorFormat): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (format === 'npz' && (text === 'zlib' || text === 'deflate')) return true;
+  throw new UsageError(
+    format === 'npz'
+      ? `picklejar convert: --compress for .npz output must be zlib (np.savez_compressed), got ${JSON.stringify(text)}`
+      : `picklejar convert: --compress applies to joblib and .npz output, not ${format}`,
+    'convert',
+  );
+}
+
+/** pt, safetensors and npz output: files of the tensor formats are converted one tensor at a time. */
+async function tensorConvert(
+  p: Parsed,
+  io: Io,
+  inName: string,
+  outName: string,
+  format: TensorFormat,
+  compressText: string | undefined,
+): Promise<number> {
+  const compress = npzCompress(compressText, format);
+  if (p.options.has('protocol') && format !== 'pt')
+    throw new UsageError(
+      `picklejar convert: --protocol applies to pickle, joblib and .pt output, not ${format}`,
+      'convert',
+    );
+  const protocol = p.options.has('protocol') ? (intOption(p, 'protocol', 2) as Protocol) : undefined;
+  const encoding = encodingOption(p, 'convert');
+  const load = { lossless: true, ...(encoding !== undefined ? { encoding } : {}) } as const;
+  const target = outName === '-' ? '<stdout>' : outName;
+  const shown = displayName(inName);
+  let input: string | { value: unknown } | undefined;
+  if (inName !== '-') {
+    let st;
+    try {
+      st = statSync(inName);
+    } catch (e) {
+      throw new InputError(`cannot read ${inName}: ${errnoText(e)}`);
+    }
+    if (st.isFile()) {
+      const head = readHead(inName);
+      if (
+        isSafetensors(head, st.size) ||
+        containerKind(head) === 'zip' ||
+        containerKind(head) === 'legacy-torch'
+      )
+        input = inName;
+    }
+  }
+  if (input === undefined) {
+    const data = await getInput(inName, io);
+    const { value } = await decodeInput(data, load, io.status);
+    input = { value: isSafetensors(data.data) ? stateDictFromTensors(...safetensorsParts(value)) : value };
+  } else io.status(`reading the structure of ${shown}`);
+  const progress = (bytes: number): void => io.status(`writing ${target} (${format}): ${formatSize(bytes)}`);
+  try {
+    if (outName === '-') {
+      // stdout: the output is gathered first (a refusal must not leave half a file on the pipe).
+      const chunks: Uint8Array[] = [];
+      const opened = typeof input === 'string' ? openTensorFile(input, load) : undefined;
+      try {
+        const value = opened ? opened.value : (input as { value: unknown }).value;
+        writeTensorFormat(value, format, (c) => chunks.push(c), {
+          ...(compress !== undefined ? { compress } : {}),
+          ...(protocol !== undefined ? { protocol } : {}),
+          allowGlobals: true,
+          lossless: true,
+          ...(opened?.kind === 'safetensors' && format === 'safetensors' && opened.metadata
+            ? { metadata: opened.metadata }
+            : {}),
+        });
+      } finally {
+        opened?.close();
+      }
+      for (const c of chunks) io.out(c);
+      return 0;
+    }
+    convertTensorFile(input, outName, format, {
+      ...(compress !== undefined ? { compress } : {}),
+      ...(protocol !== undefined ? { protocol } : {}),
+      allowGlobals: true,
+      load,
+      progress,
+    });
+  } catch (e) {
+    throw outputError(e, outName);
+  }
+  return 0;
+}
+
+/** The first 512 bytes of a file (enough to tell the container). */
+function readHead(path: string): Uint8Array {
+  const src = FileSource.open(path);
+  try {
+    return src.read(0, Math.min(src.size, 512));
+  } finally {
+    src.close();
+  }
+}

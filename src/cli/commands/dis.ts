@@ -17,6 +17,9 @@ import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag, intOption } from '../args.js';
 import { containerOf } from '../container.js';
 import { concat, errnoText, formatSize, InputError } from '../read.js';
+import { disassembleArchive } from '../../tools/dis-archive.js';
+import { isSafetensors } from '../../containers/safetensors.js';
+import { MemorySource, type ByteSource as SourceOfBytes } from '../../bytes/source.js';
 import type { Io } from '../specs.js';
 import { displayName, getInput, type Runner } from './common.js';
 
@@ -102,6 +105,7 @@ export const dis: Runner = {
     try {
       if (!file.regular) return inMemory(readToEnd(file.fd, name), shown, options, joblib, io);
       const source = fileSource(file.fd, file.size);
+      if (archive({ ...source, inMemory: false }, shown, options, io)) return 0;
       const kind = containerOf(source.read(0, 6));
       if (kind === 'npy')
         throw new InputError(`${shown} is a .npy file (a numpy array), not a pickle; try \`picklejar show\``);
@@ -123,6 +127,25 @@ export const dis: Runner = {
   },
 };
 
+/** Zip archives and legacy torch files: each pickle inside under a heading. False for other input. */
+function archive(source: SourceOfBytes, shown: string, options: DisassembleOptions, io: Io): boolean {
+  const head = source.read(0, Math.min(source.size, 512));
+  if (isSafetensors(head, source.size))
+    throw new InputError(
+      `${shown} is a safetensors file (a JSON header and raw tensors, no pickle); try \`picklejar show\``,
+    );
+  const write = (t: string): void => {
+    if (t) io.out(t);
+  };
+  io.status(`disassembling ${shown} (${formatSize(source.size)})`);
+  try {
+    return disassembleArchive(source, { ...options, all: false }, write, DEFAULT_LIMITS.maxInputBytes);
+  } catch (e) {
+    if (e instanceof DisassemblyError) write(e.output);
+    throw e;
+  }
+}
+
 function disassemblyReader(source: ByteSource): OpReader {
   // Small files are read whole (one read, and the fastest path for pickletools' own fixtures).
   if (source.size <= 1 << 20) return memoryReader(source.read(0, source.size));
@@ -136,6 +159,7 @@ function inMemory(
   joblib: boolean,
   io: Io,
 ): number {
+  if (archive(new MemorySource(data), shown, options, io)) return 0;
   const kind = containerOf(data.subarray(0, 6));
   if (kind === 'npy')
     throw new InputError(`${shown} is a .npy file (a numpy array), not a pickle; try \`picklejar show\``);

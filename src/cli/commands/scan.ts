@@ -1,12 +1,23 @@
 /** `picklejar scan`: the globals each file would import, graded; the exit status gates uploads. */
 import { decompressJoblib } from '../../joblib/compress.js';
-import { scan } from '../../tools/scan/index.js';
+import { scan, type ScanReport } from '../../tools/scan/index.js';
+import { isSafetensors } from '../../containers/safetensors.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag } from '../args.js';
 import { containerOf } from '../container.js';
 import { formatSize, InputError } from '../read.js';
 import { scanExitCode, scanJson, scanText, type FileResult } from '../scan-report.js';
 import { displayName, getInput, type Runner } from './common.js';
+
+const NO_PICKLE = {
+  dangerous: false,
+  globals: [],
+  pickles: 0,
+  protocol: 0,
+  errors: [],
+  arrays: 0,
+  complete: true,
+} as const satisfies ScanReport;
 
 export const scanCmd: Runner = {
   async run(p, io) {
@@ -17,6 +28,13 @@ export const scanCmd: Runner = {
       let result: FileResult;
       try {
         const input = await getInput(name, io);
+        if (isSafetensors(input.data)) {
+          // JSON and raw tensor bytes: nothing in it can name a global.
+          results.push({ file, report: NO_PICKLE, note: 'safetensors file, no pickle inside' });
+          if (!flag(p, 'json') && !flag(p, 'quiet'))
+            io.out(scanText(results[results.length - 1] as FileResult, strict, io.style).join('\n') + '\n');
+          continue;
+        }
         let decompressError: string | undefined;
         const report = scan(input.data, {
           decompress: (d) => {

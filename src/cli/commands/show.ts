@@ -1,10 +1,21 @@
 /** `picklejar show`: the show tree of the decoded value, as text fitted to the terminal. */
-import { buildShowTree, countValues, countsText, renderShowText } from '../../tools/show/index.js';
+import {
+  buildShowTree,
+  countValues,
+  countsText,
+  defaultShowRegistry,
+  registerTorch,
+  renderShowText,
+  torchIndex,
+  torchTotalsText,
+} from '../../tools/show/index.js';
 import { visibleLength } from '../../tools/show/format.js';
 import { flag, intOption } from '../args.js';
 import { decodeAll, decodeInput, describeContainer } from '../input.js';
 import type { Io } from '../specs.js';
 import { displayName, getInput, loadOptions, type Runner } from './common.js';
+
+const TORCH_FORMATS: ReadonlySet<string> = new Set(['torch', 'torchscript', 'legacy-torch', 'safetensors']);
 
 /** Width when stdout is not a terminal (pipes, files) and no --width is given. */
 export const DEFAULT_WIDTH = 100;
@@ -52,6 +63,15 @@ export const show: Runner = {
     const groups = [describeContainer(info).split(', ')];
     if (all) groups.push([`${values.length} pickle${values.length === 1 ? '' : 's'}`]);
     groups.push(countsText(countValues(values)).split(', '));
+    let registry;
+    if (TORCH_FORMATS.has(info.format)) {
+      // Tensor files: totals on the first line, and heads that name tied and shared storages.
+      const base = defaultShowRegistry();
+      const { index, totals } = torchIndex(values, base);
+      registry = registerTorch(base, index);
+      const parts = torchTotalsText(totals);
+      if (parts.length > 0) groups.push(parts);
+    }
     const shown = displayName(name);
     const out = summaryLines(shown, groups, width).map((l, i) =>
       i === 0 ? io.style.bold(shown) + l.slice(shown.length) : l,
@@ -61,6 +81,7 @@ export const show: Runner = {
       items: intOption(p, 'items', 20),
       lossless: true,
       width,
+      ...(registry !== undefined ? { registry } : {}),
     };
     const textOptions = { width, paint: io.style.paint };
     values.forEach((value, i) => {

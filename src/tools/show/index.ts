@@ -20,5 +20,7 @@ export { renderShowText, type ShowTextOptions } from './text.js';
 export { ShowRegistry, defaultShowRegistry, type ShowClass } from './registry.js';
 export { countValues, countsText, type ShowCounts } from './count.js';
 export { formatSize, shortRepr } from './format.js';
-export { arrayPreview } from './numpy.js';
+export { arrayPreview, fitPreview, type PreviewSource } from './numpy.js';
 export { pandasDtypeName } from './pandas.js';
+export { registerTorch, tensorPreview, tensorRenderer, torchIndex, torchTotalsText } from './torch.js';
+export type { TorchIndex, TorchTotals } from './torch.js';

@@ -90,13 +90,21 @@ function elementText(a: NDArray, idx: number[], lossless: boolean, fields = 3): 
   return shortRepr(v, lossless, 1, true);
 }
 
+/** What a preview needs of an array-like value (numpy arrays, torch tensors). */
+export interface PreviewSource {
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** The text of the element at `idx` (records show their first `fields` fields). */
+  text(idx: number[], fields: number): string;
+}
+
 /**
  * numpy-like preview: `[[1.5, 2.0, …, 9.0], …]`, the first and last `edge` items per axis (edge 0:
  * the first item only); records show their first `fields` fields.
  */
-function preview(a: NDArray, lossless: boolean, edge: number, fields: number): string {
+function preview(a: PreviewSource, edge: number, fields: number): string {
   const shape = a.shape;
-  const elementText_ = (idx: number[]): string => elementText(a, idx, lossless, fields);
+  const elementText_ = (idx: number[]): string => a.text(idx, fields);
   if (shape.length === 0) return elementText_([]);
   if (a.size === 0) return '[]';
   if (shape.length > 3) {
@@ -135,12 +143,12 @@ function preview(a: NDArray, lossless: boolean, edge: number, fields: number): s
 }
 
 /**
- * The preview of `a` that fits `budget` characters: three edge items per axis, fewer if that is
- * too long, and cut with `…` as a last resort.
+ * The preview of an array-like value that fits `budget` characters: three edge items per axis,
+ * fewer if that is too long, and cut with `…` as a last resort (numpy arrays and torch tensors share it).
  * @example
- * arrayPreview(arr, true, 40); // '[0.0, 1.0, 2.0, …, 97.0, 98.0, 99.0]'
+ * fitPreview({ shape: [3], size: 3, text: ([i]) => String(i) }, 40); // '[0, 1, 2]'
  */
-export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
+export function fitPreview(a: PreviewSource, budget = Infinity): string {
   let text = '';
   // From the fullest preview to the shortest: fewer edge items, then fewer record fields, then the first item.
   const tries: [number, number][] = [
@@ -153,7 +161,7 @@ export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): 
   ];
   for (const [edge, fields] of tries) {
     try {
-      text = preview(a, lossless, edge, fields);
+      text = preview(a, edge, fields);
     } catch (e) {
       return `<cannot preview: ${(e as Error).message}>`;
     }
@@ -161,6 +169,19 @@ export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): 
   }
   const chars = [...text];
   return chars.slice(0, Math.max(4, Math.floor(budget) - 1)).join('') + '…';
+}
+
+/**
+ * The preview of `a` that fits `budget` characters: three edge items per axis, fewer if that is
+ * too long, and cut with `…` as a last resort.
+ * @example
+ * arrayPreview(arr, true, 40); // '[0.0, 1.0, 2.0, …, 97.0, 98.0, 99.0]'
+ */
+export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
+  return fitPreview(
+    { shape: a.shape, size: a.size, text: (idx, fields) => elementText(a, idx, lossless, fields) },
+    budget,
+  );
 }
 
 /** What the tree says about an array. */

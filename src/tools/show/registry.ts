@@ -19,6 +19,7 @@ import { DataFrame, PandasExtensionArray, PandasIndex, Series } from '../../pand
 import type { ShowRenderer } from './model.js';
 import { dtypeRenderer, ndarrayRenderer, scalarRenderer } from './numpy.js';
 import { dataFrameRenderer, extensionArrayRenderer, indexRenderer, seriesRenderer } from './pandas.js';
+import { registerTorch } from './torch.js';
 import {
   byteArrayRenderer,
   bytesRenderer,
@@ -77,7 +78,7 @@ export class ShowRegistry {
 }
 
 /**
- * The registry `picklejar show` uses: builtins, the stdlib value types, numpy and pandas.
+ * The registry `picklejar show` uses: builtins, the stdlib value types, numpy, pandas and torch.
  * @example
  * const mine = defaultShowRegistry().register(MyClass, myRenderer);
  */
@@ -114,5 +115,5 @@ export function defaultShowRegistry(): ShowRegistry {
     PySafeUUID,
   ])
     r.register(cls as ShowClass<object>, stdlibRenderer);
-  return r;
+  return registerTorch(r);
 }
