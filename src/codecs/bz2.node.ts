@@ -11,8 +11,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import seekBzip from 'seek-bzip';
-import libbzip2 from 'libbzip2-wasm';
 import { PicklingError } from '../errors.js';
 import { type Codec, aligned, checkLevel, corruptError, limitError } from './types.js';
 
@@ -38,7 +36,12 @@ interface Bz2Wasm {
   ): { error: number; errorMsg: string; output: Uint8Array };
 }
 
-const Bunzip = seekBzip as unknown as BunzipClass;
+// Both packages are loaded on first use: libbzip2-wasm embeds its WebAssembly as a large string, and
+// loading it at import cost every CLI start about 0.1 s.
+const requireHere = createRequire(import.meta.url);
+let bunzip: BunzipClass | undefined;
+const Bunzip = (): BunzipClass => (bunzip ??= requireHere('seek-bzip') as BunzipClass);
+const libbzip2 = (): unknown => requireHere('libbzip2-wasm');
 
 class Truncated extends Error {}
 
@@ -104,7 +107,7 @@ export function bz2Ready(): Promise<void> {
       const ex = proc?.listeners('uncaughtException') ?? [];
       const rej = proc?.listeners('unhandledRejection') ?? [];
       const m = (
-        libbzip2 as unknown as () => Bz2Wasm & {
+        libbzip2() as () => Bz2Wasm & {
           then?: unknown;
           calledRun?: boolean;
           onRuntimeInitialized?: () => void;
@@ -153,7 +156,7 @@ function startNow(): Bz2Wasm {
   const mod = new WA.Module(Buffer.from(b64, 'base64'));
   const ex = process.listeners('uncaughtException');
   const rej = process.listeners('unhandledRejection');
-  const m = (libbzip2 as unknown as (o: object) => Bz2Wasm & { then?: unknown; calledRun?: boolean })({
+  const m = (libbzip2() as (o: object) => Bz2Wasm & { then?: unknown; calledRun?: boolean })({
     instantiateWasm(imports: object, receive: (i: { exports: object }) => void) {
       const inst = new WA.Instance(mod, imports);
       receive(inst);
@@ -185,7 +188,7 @@ export const bz2Codec: Codec = {
     const out = new Output(maxOutput, Math.max(1 << 16, data.length * 4));
     const input = new Input(data, 0);
     try {
-      const bz = new Bunzip(input, out);
+      const bz = new (Bunzip())(input, out);
       for (;;) {
         if (bz._init_block()) {
           bz._read_bunzip();

@@ -12,7 +12,6 @@
  * Input is cut into 32 MiB frames so the WebAssembly memory (which never shrinks) stays small.
  */
 import { Decompress } from 'fzstd';
-import * as zstdWasm from '@bokuweb/zstd-wasm';
 import { PicklingError } from '../errors.js';
 import { type Codec, CappedChunks, joinChunks, checkLevel, corruptError, limitError } from './types.js';
 
@@ -86,6 +85,8 @@ function frameEnd(
 
 let started: Promise<void> | undefined;
 let isReady = false;
+/** The encoder's module, imported by zstdReady() only (its WebAssembly glue is costly to load). */
+let zstdWasm: { init(path?: string): Promise<void>; compress(data: Uint8Array, level: number): Uint8Array } | undefined;
 
 /**
  * Start the zstd encoder's WebAssembly (once). `wasm` is where zstd.wasm is served in a browser
@@ -94,9 +95,10 @@ let isReady = false;
  * await zstdReady(); dumpsJoblib(value, { compress: ['zstd', 3] });
  */
 export function zstdReady(wasm?: string | URL): Promise<void> {
-  started ??= (zstdWasm.init as (path?: string) => Promise<void>)(
-    wasm === undefined ? undefined : String(wasm),
-  ).then(() => {
+  started ??= import('@bokuweb/zstd-wasm').then(async (m) => {
+    const mod = m as unknown as NonNullable<typeof zstdWasm>;
+    await mod.init(wasm === undefined ? undefined : String(wasm));
+    zstdWasm = mod;
     isReady = true;
   });
   return started;
@@ -142,11 +144,12 @@ export const zstdCodec: Codec = {
         'invalid-value',
       );
     }
-    if (data.length <= FRAME_INPUT) return zstdWasm.compress(data, level);
+    const enc = zstdWasm as NonNullable<typeof zstdWasm>;
+    if (data.length <= FRAME_INPUT) return enc.compress(data, level);
     const parts: Uint8Array[] = [];
     let total = 0;
     for (let s = 0; s < data.length; s += FRAME_INPUT) {
-      const c = zstdWasm.compress(data.subarray(s, s + FRAME_INPUT), level);
+      const c = enc.compress(data.subarray(s, s + FRAME_INPUT), level);
       parts.push(c);
       total += c.length;
     }
