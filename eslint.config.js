@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**', 'viewer/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**', 'viewer/dist/**', 'bench/out/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,4 +12,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Scripts, benchmarks and tests run in Node; the viewer's page and worker in a browser.
+  { files: ['bench/**', 'scripts/**', 'test/**', '*.js', '*.mjs'], languageOptions: { globals: { ...globals.node } } },
+  { files: ['viewer/**'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -5,7 +5,7 @@
 // picklejar's loads against joblib.load, and the browser variants run under Node. zstd: the reference is
 // the zstd CLI (Python 3.11 has no zstd). A harness, not a test: it prints a table, asserts nothing.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { findPython } from './lib/python.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pj = await import('../dist/index.js');
-const { compressJoblib, decompressJoblib } = await import('../dist/joblib/compress.js');
+const { decompressJoblib } = await import('../dist/joblib/compress.js');
 const { ready } = await import('../dist/codecs/index.js');
 const browser = {
   ...(await import('../dist/codecs/zlib.browser.js')),

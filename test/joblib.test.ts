@@ -2,7 +2,7 @@
 // stream without tell()) and the hand-built pre-0.10 formats, read with loads(bytes) and load(path);
 // zero-copy payloads; corrupt, truncated and oversized compressed data; side-file name checks.
 import { describe, expect, test } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';

@@ -4,10 +4,9 @@
  * safetensors header, the npz headers), then each tensor's bytes are read by position, written to a
  * temporary file, and let go; the output is renamed into place only once complete.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { PicklingError, UnpicklingError } from '../errors.js';
+import { basename } from 'node:path';
+import { writeFileAtomicStreamingSync } from '../bytes/atomic.js';
+import { UnpicklingError } from '../errors.js';
 import { DEFAULT_LIMITS, type LoadOptions } from '../unpickle/options.js';
 import { familySet } from '../families.js';
 import { isNpy, readNpy } from '../numpy/npy.js';
@@ -110,31 +109,7 @@ export function openTensorFile(path: string, options?: LoadOptions): OpenedTenso
  * writeFileStreaming('out.bin', (sink) => { sink(a); sink(b); });
  */
 export function writeFileStreaming(path: string, fill: (sink: (chunk: Uint8Array) => void) => void): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    try {
-      fd = openSync(tmp, 'wx', 0o666);
-    } catch (e) {
-      throw new PicklingError(`cannot write ${path}: ${(e as Error).message}`, 'root', 'io');
-    }
-    const out = fd;
-    fill((chunk) => {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(out, chunk, done, chunk.length - done);
-    });
-    closeSync(out);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
+  writeFileAtomicStreamingSync(path, (sink) => fill((chunk) => sink.write(chunk)));
 }
 
 /** The folder name torch gives an archive saved at `path` (its base name without extension). */

@@ -1,9 +1,7 @@
 /** Node-only: `dumpTorch`, streaming the archive to a temporary file renamed over the target. */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import zlib from 'node:zlib';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { PicklingError } from '../errors.js';
+import { basename } from 'node:path';
+import { writeFileAtomicStreamingSync } from '../bytes/atomic.js';
 import { writeTorchArchive, type TorchDumpOptions } from './write.js';
 
 /** zlib's CRC-32 (Node ≥ 20.15), several times faster than the portable one on multi-GB archives. */
@@ -19,36 +17,9 @@ export const nativeCrc32: ((data: Uint8Array) => number) | undefined = (
  * await dumpTorch('model.pt', { weight: Tensor.fromValues('float32', [1, 2]) });
  */
 export async function dumpTorch(path: string, value: unknown, options?: TorchDumpOptions): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const stem = basename(path).replace(/\.[^.]*$/, '');
   const archiveName = options?.archiveName ?? (/^[\x20-\x7e]+$/.test(stem) && stem !== '' ? stem : 'archive');
-  let fd: number | undefined;
-  try {
-    try {
-      fd = openSync(tmp, 'wx', 0o666);
-    } catch (e) {
-      throw new PicklingError(`cannot write ${path}: ${(e as Error).message}`, 'root', 'io');
-    }
-    const out = fd;
-    writeTorchArchive(
-      value,
-      { ...options, archiveName },
-      (chunk) => {
-        let done = 0;
-        while (done < chunk.length) done += writeSync(out, chunk, done, chunk.length - done);
-      },
-      nativeCrc32 ? { crc32: nativeCrc32 } : {},
-    );
-    closeSync(out);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
+  writeFileAtomicStreamingSync(path, (sink) =>
+    writeTorchArchive(value, { ...options, archiveName }, (chunk) => sink.write(chunk), nativeCrc32 ? { crc32: nativeCrc32 } : {}),
+  );
 }
