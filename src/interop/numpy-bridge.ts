@@ -19,10 +19,10 @@
 // node:zlib in Node, fflate in a browser bundle (package.json "browser" map), not through the codec
 // registry: jsonpickle's numpy form needs zlib even in a page that never called ready().
 import { zlibCodec } from '../codecs/zlib.node.js';
-import { Complex, Tuple } from '../python/values.js';
+import { Tuple } from '../python/values.js';
 import { PyDate, PyDateTime, PyTimedelta } from '../python/stdlib.js';
-import { DType, NATIVE_ORDER, NDArray, MaskedArray, NumpyScalar, numberToHalf } from '../numpy/index.js';
-import { encodeUcs4 } from '../numpy/elements.js';
+import { DType, NATIVE_ORDER, NDArray, MaskedArray, NumpyScalar } from '../numpy/index.js';
+import { writeElement } from '../numpy/elements.js';
 import { JFloat, JInt, JObject, parseJson, type JNode } from './json-text.js';
 import { pyLiteralText, parsePyLiteral } from './pyliteral.js';
 import { fromBase64, toBase64 } from './jsonpickle-common.js';
@@ -210,97 +210,30 @@ function timeCount(dt: DType, v: unknown): bigint {
   return floorDiv(us, per * count);
 }
 
-function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  throw new RangeError('expected a number');
-}
-
-function toBig(v: unknown): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (typeof v === 'boolean') return v ? 1n : 0n;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  throw new RangeError('expected an integer');
+/**
+ * A value as `ndarray.tolist()` gave it to jsonpickle, in the form numpy/elements.ts's writeElement
+ * takes (one element encoder for the whole library): datetimes and timedeltas become counts of the
+ * dtype's unit, records and sub-arrays are mapped field by field.
+ */
+function prepare(dt: DType, v: unknown): unknown {
+  if (dt.subarray) {
+    const base = dt.subarray.base;
+    const map = (x: unknown, depth: number): unknown =>
+      depth === 0 ? prepare(base, x) : Array.isArray(x) ? x.map((y) => map(y, depth - 1)) : x;
+    return map(v, dt.subarray.shape.length);
+  }
+  if (dt.names !== null) {
+    const fields = dt.fieldList();
+    if (!Array.isArray(v) || v.length !== fields.length) throw new RangeError('a record needs one value per field');
+    return fields.map((f, i) => prepare(f.dtype, v[i]));
+  }
+  if (dt.kind === 'M' || dt.kind === 'm') return timeCount(dt, v);
+  return v;
 }
 
 /** Write element `v` of dtype `dt` at `off` (numpy's conversion rules for JSON-borne values). */
 function encodeElement(dt: DType, v: unknown, view: DataView, raw: Uint8Array, off: number): void {
-  if (dt.subarray) {
-    const { base, shape } = dt.subarray;
-    const flat: unknown[] = [];
-    flattenInto(v, shape.length, flat);
-    let n = 1;
-    for (const d of shape) n *= d;
-    if (flat.length !== n) throw new RangeError('sub-array element has the wrong shape');
-    flat.forEach((x, i) => encodeElement(base, x, view, raw, off + i * base.itemsize));
-    return;
-  }
-  if (dt.names !== null) {
-    const fields = dt.fieldList();
-    const items = Array.isArray(v) ? v : undefined;
-    if (!items || items.length !== fields.length) throw new RangeError('a record needs one value per field');
-    fields.forEach((f, i) => encodeElement(f.dtype, items[i], view, raw, off + f.offset));
-    return;
-  }
-  const little = dt.byteorder !== '>';
-  const n = dt.itemsize;
-  switch (dt.kind) {
-    case 'b':
-      raw[off] = v === true || (v !== false && toNumber(v) !== 0) ? 1 : 0;
-      return;
-    case 'i':
-    case 'u': {
-      const b = toBig(v);
-      if (n === 1) raw[off] = Number(BigInt.asUintN(8, b));
-      else if (n === 2) view.setUint16(off, Number(BigInt.asUintN(16, b)), little);
-      else if (n === 4) view.setUint32(off, Number(BigInt.asUintN(32, b)), little);
-      else view.setBigUint64(off, BigInt.asUintN(64, b), little);
-      return;
-    }
-    case 'f': {
-      const x = toNumber(v);
-      if (n === 2) view.setUint16(off, numberToHalf(x), little);
-      else if (n === 4) view.setFloat32(off, x, little);
-      else if (n === 8) view.setFloat64(off, x, little);
-      else throw new RangeError(`cannot write ${dt.str} elements from JSON numbers`);
-      return;
-    }
-    case 'c': {
-      const re = v instanceof Complex ? v.re : toNumber(v);
-      const im = v instanceof Complex ? v.im : 0;
-      if (n === 8) {
-        view.setFloat32(off, re, little);
-        view.setFloat32(off + 4, im, little);
-      } else if (n === 16) {
-        view.setFloat64(off, re, little);
-        view.setFloat64(off + 8, im, little);
-      } else throw new RangeError(`cannot write ${dt.str} elements from JSON numbers`);
-      return;
-    }
-    case 'U':
-      if (typeof v !== 'string') throw new RangeError('str elements must be strings');
-      encodeUcs4(v, view, off, n, little);
-      return;
-    case 'S':
-    case 'V': {
-      let b: Uint8Array;
-      if (v instanceof Uint8Array) b = v;
-      else if (typeof v === 'string' && dt.kind === 'S')
-        b = Uint8Array.from(v, (c) => c.charCodeAt(0) & 0xff);
-      else throw new RangeError('bytes elements must be bytes');
-      if (b.length > n) throw new RangeError(`bytes element longer than ${dt.str}`);
-      raw.set(b, off);
-      return;
-    }
-    case 'M':
-    case 'm':
-      view.setBigInt64(off, BigInt.asIntN(64, timeCount(dt, v)), little);
-      return;
-    case 'O':
-      throw new RangeError('object elements have no bytes');
-  }
+  writeElement(dt, prepare(dt, v), raw, view, off);
 }
 
 function flattenInto(v: unknown, depth: number, out: unknown[]): void {
