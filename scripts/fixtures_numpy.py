@@ -320,7 +320,7 @@ def containers() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 def _frombuffer_k(buf, dtype, shape, order, axis_order=None):
-    """numpy >= 2.3's `_frombuffer` (FORMATS.md §4.2): 'K' order with an axis permutation."""
+    """numpy >= 2.3's `_frombuffer` (docs/FORMATS.md §4.2): 'K' order with an axis permutation."""
     array = np.frombuffer(buf, dtype=dtype)
     if order == 'K' and axis_order is not None:
         return array.reshape(shape, order='C').transpose(axis_order)

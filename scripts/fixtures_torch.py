@@ -10,7 +10,7 @@ Hand-crafted files (json `"handmade": "<why>"`): torch 1.13 cannot write them (a
 `_rebuild_tensor_v3` with float8 dtypes, the `.format_version` / `.storage_alignment` / `byteorder`
 entries and numeric key order of torch >= 2.1, conj/neg metadata, old legacy view metadata) or they are
 formats picklejar must refuse clearly (torch.package, torch.export, a plain zip, the pre-0.4 tar). They
-are built from the byte-level facts of FORMATS.md section 8; their expected values are computed here
+are built from the byte-level facts of docs/FORMATS.md section 8; their expected values are computed here
 independently of the file bytes (e.g. float8 decoded by formula), and said so in each json.
 
 Torch descriptions:
@@ -441,7 +441,7 @@ def new_era_archive(writer: Any) -> None:
     ]
     add(writer, 'handmade_v3_float8', write_zip(entries), {'t': 'dict', 'id': 0, 'v': desc_items},
         handmade='torch 1.13 has no float8 dtypes, no _rebuild_tensor_v3 and none of the torch >= 2.1 entries; '
-                 'built from FORMATS.md 8.1/8.3, float8 values decoded by formula in fixtures_torch.py')
+                 'built from docs/FORMATS.md 8.1/8.3, float8 values decoded by formula in fixtures_torch.py')
 
 
 class _DictOf:
@@ -474,7 +474,7 @@ def conj_neg_archive(writer: Any) -> None:
                ('archive/version', b'3\n')]
     add(writer, 'handmade_conj_neg', write_zip(entries), desc,
         handmade='torch 1.13 has no metadata argument (its _rebuild_tensor_v2 takes 6); the 7th argument '
-                 '(FORMATS.md 8.3) is written by hand; the expected values are torch\'s own conj() and '
+                 '(docs/FORMATS.md 8.3) is written by hand; the expected values are torch\'s own conj() and '
                  '_neg_view() of the stored values')
 
 
@@ -515,7 +515,7 @@ def big_endian_archive(writer: Any, little: bytes, desc: Any) -> None:
             out.append((f'{prefix}/byteorder', b'big'))
     add(writer, 'handmade_big_endian', write_zip(out), desc,
         handmade='torch 1.13 writes little-endian only; this is all_dtypes.pt with each storage element '
-                 'byte-swapped (complex: each half) and a byteorder entry "big" (FORMATS.md 8.1/8.2)')
+                 'byte-swapped (complex: each half) and a byteorder entry "big" (docs/FORMATS.md 8.1/8.2)')
 
 
 def legacy_view_metadata(writer: Any) -> None:
@@ -538,14 +538,14 @@ def legacy_view_metadata(writer: Any) -> None:
     desc = gen_fixtures.describe(back, 2)
     add(writer, 'handmade_legacy_view', data, desc,
         handmade='view metadata in legacy persistent ids is written by torch < 1.0 only; stream built from '
-                 'FORMATS.md 8.4; torch 1.13 loads it to the described values (view = elements 3..4)')
+                 'docs/FORMATS.md 8.4; torch 1.13 loads it to the described values (view = elements 3..4)')
 
 
 def refusals(writer: Any, sample: bytes) -> None:
     entries = zip_entries(sample)
     pkg = write_zip([('pkg/.data/version', b'6\n'), ('pkg/.data/extern_modules', b''), ('pkg/model/model.pkl', entries[0][1])])
     add(writer, 'refuse_torch_package', pkg, None, ext='pt', error='torch.package',
-        handmade='torch.package layout (FORMATS.md 8.1): refused with a message naming it')
+        handmade='torch.package layout (docs/FORMATS.md 8.1): refused with a message naming it')
     export = write_zip([('model/archive_format', b'pt2'), ('model/version', b'0'), ('model/data.pkl', entries[0][1])])
     add(writer, 'refuse_torch_export', export, None, ext='pt2', error='torch.export',
         handmade='torch.export (pt2) archive_format entry: refused with a message naming it')

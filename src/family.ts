@@ -55,7 +55,10 @@ export interface Family {
   readonly reduce?: Reducer;
   /**
    * Policy rules. Every global in `globals` is graded safe without a rule (reason: the family's
-   * name); a `'dangerous'` rule wins over that.
+   * name). For one name, a `'dangerous'` exact rule or pattern wins over a safe one; an exact safe
+   * name inside a module that a `module.*` rule calls dangerous is safe (torch needs
+   * `torch.serialization._get_layout` inside the refused `torch.serialization`): so a family must
+   * only name what is really data. docs/FAMILIES.md has the whole grading order.
    */
   readonly rules?: readonly PolicyRule[];
 }

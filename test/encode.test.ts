@@ -71,7 +71,7 @@ function argLength(d: Uint8Array, i: number): number {
   }
 }
 
-describe('framing (FORMATS §3.1)', () => {
+describe('framing (docs/FORMATS.md §3.1)', () => {
   it('writes no FRAME for content under 4 bytes', () => {
     expect(hex(dumps([], { protocol: 4 }))).toBe('80045d942e');
     expect(hex(dumps(1, { protocol: 4 }))).toBe('80044b012e');
@@ -104,7 +104,7 @@ describe('framing (FORMATS §3.1)', () => {
   });
 });
 
-describe('scalars (FORMATS §3.2)', () => {
+describe('scalars (docs/FORMATS.md §3.2)', () => {
   it('uses the smallest int opcode', () => {
     expect(hex(dumps(2n ** 31n, { protocol: 2 }))).toBe('80028a0500000080002e');
     expect(hex(dumps(-(2n ** 31n) - 1n, { protocol: 2 }))).toBe('80028a05ffffff7fff2e');
@@ -141,7 +141,7 @@ describe('scalars (FORMATS §3.2)', () => {
   });
 });
 
-describe('memo (FORMATS §3.6)', () => {
+describe('memo (docs/FORMATS.md §3.6)', () => {
   it("shares b'' and one-byte bytes like CPython singletons", () => {
     const v = [new Uint8Array([0x61]), new Uint8Array([0x61]), new Uint8Array(0), new Uint8Array(0)];
     expect(hex(dumps(v, { protocol: 4 }))).toBe('80049510000000000000005d94284301619468014300946802652e');
@@ -202,7 +202,7 @@ describe('memo (FORMATS §3.6)', () => {
   });
 });
 
-describe('batching (FORMATS §3.5)', () => {
+describe('batching (docs/FORMATS.md §3.5)', () => {
   const list = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   it('uses the C pickler rules for lists, dicts and sets', () => {
     expect(countOf(dumps(list(1000), { protocol: 4 }), 0x65)).toBe(1);

@@ -1,4 +1,4 @@
-/** safetensors: JS writes the layout of FORMATS.md §8.7 (checked by parsing it in Python with json+struct and numpy) and reads it back. */
+/** safetensors: JS writes the layout of docs/FORMATS.md §8.7 (checked by parsing it in Python with json+struct and numpy) and reads it back. */
 import { expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

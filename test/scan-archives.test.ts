@@ -69,3 +69,15 @@ print(json.dumps(out))`;
     }
   });
 });
+
+describe('scan of compressed joblib streams', () => {
+  it('a zstd-compressed stream is decompressed and scanned like the other compressors', () => {
+    const bytes = readFixtureBytes('codecs/large.zstd1');
+    const r = scan(bytes);
+    expect(r.compression).toBe('zstd');
+    expect(r.complete).toBe(true);
+    expect(r.pickles).toBe(1);
+    expect(r.dangerous).toBe(false);
+    expect(r.globals.length).toBeGreaterThan(0);
+  });
+});

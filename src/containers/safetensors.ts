@@ -1,5 +1,5 @@
 /**
- * safetensors (FORMATS.md §8.7): u64 LE header length, a JSON header padded with spaces to a multiple
+ * safetensors (docs/FORMATS.md §8.7): u64 LE header length, a JSON header padded with spaces to a multiple
  * of 8, then one data buffer. Tensors are C-contiguous and little-endian; offsets are relative to the
  * data buffer, in order, without gaps.
  */

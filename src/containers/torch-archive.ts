@@ -1,7 +1,7 @@
 /**
  * Single-file containers built on pickle: torch.save zip archives, TorchScript archives, `.npz`
  * files, legacy (pre-1.6 layout) torch files; and clear refusals for the formats picklejar does not
- * read (torch.package, torch.export, the pre-0.4 tar, other zips). FORMATS.md §8 and §4.
+ * read (torch.package, torch.export, the pre-0.4 tar, other zips). docs/FORMATS.md §8 and §4.6.
  *
  * Storages are resolved through the decoder's `persistentLoad` hook: each archive key becomes one
  * `Storage` whose bytes are read on first use (a view of the input when it is in memory).
@@ -309,7 +309,7 @@ const MAGIC_LE = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 const MAGIC_DECIMAL = '119547037146038801333356';
 
 /**
- * True when `data`'s first pickle is the legacy torch magic number (FORMATS.md §8.4): checked by
+ * True when `data`'s first pickle is the legacy torch magic number (docs/FORMATS.md §8.4): checked by
  * reading that pickle's opcodes (PROTO, FRAME, then LONG1 or a text LONG, then STOP), which covers
  * every pickle protocol without decoding the rest of the file.
  */

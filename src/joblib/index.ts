@@ -2,7 +2,7 @@
  * joblib's array wrappers. joblib replaces every numpy array in the pickle by a wrapper object whose
  * BUILD is followed by the array's bytes (NumpyArrayWrapper, joblib ≥ 0.10) or which names a side file
  * (NDArrayWrapper / ZNDArrayWrapper, joblib < 0.10). Each wrapper here becomes the array itself when
- * its BUILD runs (FORMATS.md §5).
+ * its BUILD runs (docs/FORMATS.md §5).
  */
 import { defineFamily } from '../family.js';
 import { SET_STATE, handlerTable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';

@@ -1,5 +1,5 @@
 /**
- * Writing joblib files as joblib ≥ 1.2 does (FORMATS.md §5): one pickle stream in which every exact
+ * Writing joblib files as joblib ≥ 1.2 does (docs/FORMATS.md §5): one pickle stream in which every exact
  * `ndarray`/`matrix`/`memmap` is a `NumpyArrayWrapper` whose BUILD is followed by the array bytes
  * (16-byte aligned from the stream start), optionally compressed as a whole.
  *

@@ -2,7 +2,7 @@
  * numpy `dtype` as an inert, mutable JS object.
  *
  * A pickled dtype is `numpy.dtype(typestr, align, copy)` (REDUCE) followed by a BUILD whose state
- * tuple carries the byte order, fields, sizes and datetime unit (FORMATS.md §4.4). The pickle memoizes
+ * tuple carries the byte order, fields, sizes and datetime unit (docs/FORMATS.md §4.4). The pickle memoizes
  * the dtype *between* the two, so BUILD must complete the very object REDUCE returned: `DType`
  * therefore implements `[SET_STATE]` and mutates itself.
  */

@@ -1,5 +1,5 @@
 /**
- * Writing numpy values the way numpy 1.x pickles them (FORMATS.md §4), so that numpy 1.x and 2.x
+ * Writing numpy values the way numpy 1.x pickles them (docs/FORMATS.md §4), so that numpy 1.x and 2.x
  * both load them:
  * - arrays: `numpy.core.multiarray._reconstruct(cls, (0,), b'b')` + BUILD `(1, shape, dtype,
  *   is_fortran, rawdata)` (a list of the elements for object dtypes); at protocol 5, plain ndarrays of

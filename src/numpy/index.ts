@@ -51,7 +51,7 @@ export {
 } from './encode.js';
 export type { NpyHeader } from './npy.js';
 
-/** The module paths numpy 1.x and 2.x use for the same functions (FORMATS.md §4.3). */
+/** The module paths numpy 1.x and 2.x use for the same functions (docs/FORMATS.md §4.3). */
 const CORE = ['numpy.core', 'numpy._core'];
 const names = (suffixes: string[]): string[] => CORE.flatMap((c) => suffixes.map((s) => `${c}.${s}`));
 

@@ -897,7 +897,7 @@ const SCALAR_KINDS = new Set(['b', 'i', 'u', 'f', 'c', 'M', 'm']);
 const SAFE_NUMBERS = { safeNumbers: true } as const;
 const EXACT_NUMBERS = { safeNumbers: false } as const;
 
-/** `_frombuffer(buf, dtype, shape, order[, axis_order])` (protocol 5, FORMATS.md §4.2). */
+/** `_frombuffer(buf, dtype, shape, order[, axis_order])` (protocol 5, docs/FORMATS.md §4.2). */
 export function ndarrayFromFrombuffer(args: Tuple, ctx: DecodeContext): NDArray {
   if (args.length !== 4 && args.length !== 5)
     throw ctx.error(`_frombuffer expects 4 or 5 arguments, got ${args.length}`);

@@ -1,6 +1,6 @@
 /**
  * The pickler: JS values to pickle bytes, laid out exactly as CPython's C pickler lays out the same
- * Python values (FORMATS.md §3). It never recurses per nesting level: containers become frames on
+ * Python values (docs/FORMATS.md §3). It never recurses per nesting level: containers become frames on
  * an explicit stack, so a million-deep list encodes without exhausting the JS stack.
  *
  * JS → Python mapping (the README table):

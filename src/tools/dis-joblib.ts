@@ -6,7 +6,7 @@
  *   window that moves along the stream, so listing a 250 MB file holds about a megabyte of it.
  * - `joblibWatcher` follows joblib's NumpyArrayWrapper objects with a light model of the pickle
  *   machine (strings, ints, tuples, dicts, globals and dtypes; everything else is opaque). After the
- *   BUILD of a wrapper, joblib writes the array's bytes into the stream (FORMATS.md §5.3): the listing
+ *   BUILD of a wrapper, joblib writes the array's bytes into the stream (docs/FORMATS.md §5.3): the listing
  *   prints one line for them — `  224: [array payload: 40 bytes, float64 (5,), padding 2]` — and
  *   continues after them; an object array's payload is a pickle of its own, listed in place. Python's
  *   pickletools stops at the first payload ("opcode … unknown").

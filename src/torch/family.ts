@@ -1,7 +1,7 @@
 /**
  * The torch family: decoding handlers (rebuild functions, storages, dtypes, Size, device, qschemes,
  * layouts, TorchScript helpers), the reducer that writes tensors as torch.save does, and the policy
- * rules for torch's names (FORMATS.md §8).
+ * rules for torch's names (docs/FORMATS.md §8).
  */
 import { defineFamily, type Family, type PolicyRule } from '../family.js';
 import { TORCH_HANDLERS } from './rebuild.js';

@@ -1,5 +1,5 @@
 /**
- * Decoding handlers of the torch family: the rebuild functions of `torch._utils` (FORMATS.md §8.3),
+ * Decoding handlers of the torch family: the rebuild functions of `torch._utils` (docs/FORMATS.md §8.3),
  * storage classes, dtypes, `torch.Size`, `torch.device`, qschemes, layouts and the TorchScript
  * `torch.jit._pickle` helpers. Each handler checks its arguments and builds inert JS values.
  */

@@ -1,5 +1,5 @@
 /**
- * `dumpsTorch`: torch.save's zip archive (FORMATS.md §8.1): `<prefix>/data.pkl` (protocol 2, storages
+ * `dumpsTorch`: torch.save's zip archive (docs/FORMATS.md §8.1): `<prefix>/data.pkl` (protocol 2, storages
  * as persistent ids `('storage', <Class>Storage, key, 'cpu', numel)`), `<prefix>/byteorder`,
  * `<prefix>/data/<key>` (each storage once, 64-byte aligned), `<prefix>/version` (`3`). Tensors that
  * share a Storage object share one entry, as tied weights do in torch.

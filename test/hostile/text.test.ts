@@ -249,7 +249,7 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
       });
     }
     checkBad('3 bad UTF-8', cases);
-    // Surrogates written by Python's surrogatepass are accepted (FORMATS.md §1.4).
+    // Surrogates written by Python's surrogatepass are accepted (docs/FORMATS.md §1.4).
     checkGood('3 bad UTF-8', [
       [[0x8c, 3, 0xed, 0xa0, 0x80, '.'], '\ud800'],
       [['X', u32(4), 0xf0, 0x9f, 0x98, 0x80, '.'], '😀'],

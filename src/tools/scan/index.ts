@@ -81,6 +81,7 @@ const COMPRESSION_MAGIC: readonly [string, number[]][] = [
   ['lzma', [0x5d, 0x00]],
   ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a]],
   ['lz4', [0x04, 0x22, 0x4d, 0x18]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
 ];
 
 /** The compression container `data` starts with, if any (joblib's detection order). */
