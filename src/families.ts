@@ -12,7 +12,7 @@ import { PANDAS_FAMILY } from './pandas/index.js';
 import { TORCH_FAMILY } from './torch/family.js';
 
 /** The families every call uses, in this order; `options.families` come after them. */
-export const BUILTIN_FAMILIES: readonly Family[] = [
+const BUILTIN_FAMILIES: readonly Family[] = [
   BUILTINS_FAMILY,
   STDLIB_FAMILY,
   NUMPY_FAMILY,

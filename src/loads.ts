@@ -17,7 +17,7 @@ import { isSafetensors, loadsSafetensors } from './containers/safetensors.js';
 export type SiblingReader = (name: string) => Uint8Array | undefined;
 
 /** Decode any single-file format from bytes; `readSibling` serves old joblib side files (load(path)). */
-export function decodeContainer(
+function decodeContainer(
   data: Uint8Array,
   options: LoadOptions | undefined,
   readSibling?: SiblingReader,

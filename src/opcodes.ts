@@ -156,7 +156,7 @@ export const OPCODE_BY_CODE: readonly (OpcodeInfo | undefined)[] = (() => {
 })();
 
 /** Opcode info by name. */
-export const OPCODE_BY_NAME: ReadonlyMap<string, OpcodeInfo> = new Map(OPCODES.map((o) => [o.name, o]));
+const OPCODE_BY_NAME: ReadonlyMap<string, OpcodeInfo> = new Map(OPCODES.map((o) => [o.name, o]));
 
 /** Name of an opcode byte, or a hex description for bytes that are not opcodes. */
 export function opcodeName(code: number): string {

@@ -7,13 +7,13 @@
  */
 
 /** CPython's default `sys.int_info.default_max_str_digits`: longer decimal ints are refused. */
-export const PY_INT_MAX_STR_DIGITS = 4300;
+const PY_INT_MAX_STR_DIGITS = 4300;
 
 /** A text argument Python would reject; `message` is Python's wording. */
 export class LiteralError extends Error {}
 
 /** Python's repr of a bytes line (for messages): b'...' with escapes. */
-export function reprBytesLine(b: Uint8Array, max = 200): string {
+function reprBytesLine(b: Uint8Array, max = 200): string {
   let s = '';
   for (let i = 0; i < b.length && s.length < max; i++) {
     const c = b[i] as number;
@@ -133,7 +133,7 @@ export function decodeLongBytes(b: Uint8Array): bigint {
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Value of one hex digit (ASCII code), or -1. */
-export function hexVal(c: number): number {
+function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
   if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;

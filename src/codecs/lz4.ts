@@ -127,7 +127,7 @@ function decodeFrame(data: Uint8Array, pos: number, out: OutBuf): number {
  * Decode an LZ4 frame file: frames back to back. As Python's LZ4FrameFile does, reading stops quietly
  * when what follows a frame is not another frame's magic.
  */
-export function decodeLz4(data: Uint8Array, out: OutBuf): void {
+function decodeLz4(data: Uint8Array, out: OutBuf): void {
   let pos = decodeFrame(data, 0, out);
   while (data.length - pos >= 4) {
     const m = le32(data, pos);
@@ -266,7 +266,7 @@ function compressBlock(
  * One LZ4 frame as lz4.frame writes it: linked 64 KiB blocks, content checksum; content size stored
  * so a reader can refuse an over-large file before decoding. `level` sets the search depth.
  */
-export function encodeLz4(src: Uint8Array, level = 3): Uint8Array {
+function encodeLz4(src: Uint8Array, level = 3): Uint8Array {
   const nBlocks = Math.ceil(src.length / BLOCK);
   const out = new Uint8Array(4 + 11 + 4 + nBlocks * (4 + BLOCK + 8) + 4 + 4);
   const v = new DataView(out.buffer);

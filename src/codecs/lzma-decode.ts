@@ -37,7 +37,7 @@ export interface LzmaProps {
   pb: number;
 }
 
-export function parsePropsByte(b: number): LzmaProps {
+function parsePropsByte(b: number): LzmaProps {
   if (b >= 9 * 5 * 5) throw new CorruptError(`invalid LZMA properties byte 0x${b.toString(16)}`);
   const lc = b % 9;
   const rest = (b - lc) / 9;
@@ -285,7 +285,7 @@ class LzmaDecoder {
  * Decode one "LZMA alone" stream (13-byte header: properties, dictionary size, uncompressed size or
  * all-ones for unknown) starting at `pos`. Returns the offset just after the stream.
  */
-export function decodeLzmaAlone(data: Uint8Array, pos: number, out: OutBuf): number {
+function decodeLzmaAlone(data: Uint8Array, pos: number, out: OutBuf): number {
   if (data.length - pos < 13) throw new CorruptError('truncated .lzma header');
   const props = parsePropsByte(data[pos] as number);
   const view = new DataView(data.buffer, data.byteOffset + pos, 13);

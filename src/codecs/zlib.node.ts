@@ -33,15 +33,6 @@ function inflateOne(
   }
 }
 
-/** One zlib stream at the start of `data` (for the old z-file); returns its output and length used. */
-export function inflateZlib(
-  data: Uint8Array,
-  maxOutput: number,
-  what = 'zlib',
-): { out: Uint8Array; used: number } {
-  return inflateOne(false, data, maxOutput, what, maxOutput);
-}
-
 export const zlibCodec: Codec = {
   name: 'zlib',
   levels: [0, 9],

@@ -108,12 +108,12 @@ export function openTensorFile(path: string, options?: LoadOptions): OpenedTenso
  * @example
  * writeFileStreaming('out.bin', (sink) => { sink(a); sink(b); });
  */
-export function writeFileStreaming(path: string, fill: (sink: (chunk: Uint8Array) => void) => void): void {
+function writeFileStreaming(path: string, fill: (sink: (chunk: Uint8Array) => void) => void): void {
   writeFileAtomicStreamingSync(path, (sink) => fill((chunk) => sink.write(chunk)));
 }
 
 /** The folder name torch gives an archive saved at `path` (its base name without extension). */
-export function archiveNameFor(path: string): string {
+function archiveNameFor(path: string): string {
   const stem = basename(path).replace(/\.[^.]*$/, '');
   return /^[\x20-\x7e]+$/.test(stem) && stem !== '' && !/[/\\]/.test(stem) ? stem : 'archive';
 }

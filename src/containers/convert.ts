@@ -118,7 +118,7 @@ function notADict(value: unknown, path: string): PicklingError {
  * @example
  * stateDictOf({ state_dict: sd, epoch: 3 }) // { entries: [...sd], path: "root['state_dict']" }
  */
-export function stateDictOf(value: unknown): { entries: [string, unknown][]; path: string } {
+function stateDictOf(value: unknown): { entries: [string, unknown][]; path: string } {
   let v = value;
   let path = 'root';
   const top = dictEntries(v);
@@ -187,22 +187,6 @@ export function safetensorsPlan(value: unknown): {
       }
     }
   return { tensors: all, metadata };
-}
-
-/**
- * The numpy arrays of a value for an `.npz` file: the state dict (see `stateDictOf`) with tensors
- * turned into arrays (tied weights are written once per name, as np.savez would).
- * @example
- * dumpsNpz(npzPlan(loads(ptBytes)))
- */
-export function npzPlan(value: unknown): Map<string, NDArray> {
-  const { entries, path } = stateDictOf(value);
-  const out = new Map<string, NDArray>();
-  for (const [k, x] of entries) {
-    const at = itemPath(path, k);
-    out.set(k, x instanceof NDArray ? x : tensorToNDArray(x as Tensor, at));
-  }
-  return out;
 }
 
 /**

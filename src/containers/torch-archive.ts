@@ -420,7 +420,7 @@ export function loadLegacyTorch(data: Uint8Array, cx: ContainerContext): unknown
 // ---------------------------------------------------------------------------------------------
 
 /** True for a POSIX tar (`ustar` at 257). */
-export function isTar(data: Uint8Array): boolean {
+function isTar(data: Uint8Array): boolean {
   return (
     data.length >= 512 &&
     data[257] === 0x75 &&
@@ -432,7 +432,7 @@ export function isTar(data: Uint8Array): boolean {
 }
 
 /** Refuse a tar, naming the old torch layout when its members are torch's. */
-export function refuseTar(data: Uint8Array): never {
+function refuseTar(data: Uint8Array): never {
   const name = new TextDecoder().decode(data.subarray(0, 100)).replace(/\0.*$/s, '');
   if (['storages', 'tensors', 'pickle', 'sys_info'].includes(name)) {
     throw wrongFormat(

@@ -70,7 +70,7 @@ export class JsonSyntaxError extends Error {
 }
 
 /** Python 3.11's default `sys.get_int_max_str_digits()`; longer int literals are refused as Python does. */
-export const MAX_INT_DIGITS = 4300;
+const MAX_INT_DIGITS = 4300;
 
 const WS = new Uint8Array(128);
 WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;

@@ -92,7 +92,7 @@ export const NAME_FIXES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Python builtins that are types (for `py/type` rather than `py/function`). */
-export const BUILTIN_TYPES = new Set([
+const BUILTIN_TYPES = new Set([
   'object',
   'int',
   'float',

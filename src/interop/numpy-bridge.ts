@@ -104,13 +104,13 @@ function simpleDtypeText(dt: DType, native: boolean): string {
  * The dtype text jsonpickle stores. `native`: the array/scalar form, where the byte order travels
  * separately (`"byteorder"`), so simple dtypes are named in native order.
  */
-export function dtypeText(dt: DType, native: boolean): string {
+function dtypeText(dt: DType, native: boolean): string {
   const lit = dtypeLiteral(dt, native);
   return typeof lit === 'string' ? lit : pyLiteralText(lit);
 }
 
 /** Parse jsonpickle's dtype text (`np.dtype(text)`, or `ast.literal_eval` for `[`/`{` forms). */
-export function parseDtypeText(text: string, reader: Reader): DType {
+function parseDtypeText(text: string, reader: Reader): DType {
   try {
     const t = text.trim();
     if (t.startsWith('[') || t.startsWith('{') || t.startsWith('('))

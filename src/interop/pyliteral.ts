@@ -7,7 +7,7 @@ import { Tuple } from '../python/values.js';
 
 const MAX_DEPTH = 64;
 
-export class LiteralSyntaxError extends Error {}
+class LiteralSyntaxError extends Error {}
 
 export function parsePyLiteral(text: string): unknown {
   let pos = 0;

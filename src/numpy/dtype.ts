@@ -37,7 +37,7 @@ export type DescrEntry =
   | [name: string | [title: unknown, name: string], type: string | DescrEntry[], shape: number[]];
 
 /** Flag bits numpy keeps on a dtype (only these matter to a reader/writer). */
-export const DTYPE_FLAGS = {
+const DTYPE_FLAGS = {
   ITEM_HASOBJECT: 0x01,
   LIST_PICKLE: 0x02,
   ITEM_IS_POINTER: 0x04,
@@ -49,7 +49,7 @@ export const DTYPE_FLAGS = {
 } as const;
 
 /** Datetime units numpy knows, coarse to fine, plus `generic` (no unit). */
-export const DATETIME_UNITS = [
+const DATETIME_UNITS = [
   'Y',
   'M',
   'W',

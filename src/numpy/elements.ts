@@ -148,7 +148,7 @@ export function numberToHalf(x: number): number {
  * x87 80-bit extended precision (numpy `float128`/`longdouble` on x86, stored in 12 or 16 bytes) →
  * nearest double. Lossy: the 64-bit mantissa is rounded to 53 bits.
  */
-export function extendedToNumber(view: DataView, offset: number, little: boolean): number {
+function extendedToNumber(view: DataView, offset: number, little: boolean): number {
   // Little-endian layout: 8 mantissa bytes, then sign+exponent; big-endian reverses the 10 bytes.
   let lo: number;
   let hi: number;
@@ -273,7 +273,7 @@ export function decodeUcs4(view: DataView, offset: number, bytes: number, little
 }
 
 /** string → UCS-4 bytes (padded with NULs to `bytes`), for writers. Throws when it does not fit. */
-export function encodeUcs4(s: string, out: DataView, offset: number, bytes: number, little: boolean): void {
+function encodeUcs4(s: string, out: DataView, offset: number, bytes: number, little: boolean): void {
   let i = 0;
   for (const ch of s) {
     if (i + 4 > bytes)
@@ -416,7 +416,7 @@ export function swapBytes(dt: DType, raw: Uint8Array, count: number): Uint8Array
 }
 
 /** number → x87 80-bit extended (exact: every double fits), written in the first 10 bytes. */
-export function numberToExtended(x: number, view: DataView, offset: number, little: boolean): void {
+function numberToExtended(x: number, view: DataView, offset: number, little: boolean): void {
   let se: number;
   let mant: bigint;
   const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;

@@ -69,7 +69,7 @@ function ascii(s: string): Uint8Array {
 }
 
 /** `numpy.dtype(typestr, False, True)` + numpy 1.x's BUILD state. */
-export function dtypeReduction(dt: DType): Reduction {
+function dtypeReduction(dt: DType): Reduction {
   const flexible = dt.kind === 'S' || dt.kind === 'U' || dt.kind === 'V';
   const datetime = dt.kind === 'M' || dt.kind === 'm';
   let subarray: Tuple | null = null;
@@ -141,7 +141,7 @@ function rawdata(a: NDArray): unknown {
 }
 
 /** How numpy 1.x pickles `a` at `protocol`. */
-export function ndarrayReduction(a: NDArray, protocol: number): Reduction {
+function ndarrayReduction(a: NDArray, protocol: number): Reduction {
   const fortran = isFortranOnly(a);
   if (a instanceof MaskedArray) return maskedReduction(a, fortran);
   const dt = a.dtype;
@@ -212,13 +212,13 @@ function fortranBytes(a: NDArray): Uint8Array {
 }
 
 /** `numpy.core.multiarray.scalar(dtype, bytes)` (object scalars carry the object itself). */
-export function scalarReduction(s: NumpyScalar): Reduction {
+function scalarReduction(s: NumpyScalar): Reduction {
   const data = s.dtype.kind === 'O' ? s.value : freshBytes(s.raw);
   return { callable: G_SCALAR, kind: 'reduce', args: [s.dtype, data] };
 }
 
 /** Reducer for NDArray and MaskedArray. */
-export const ndarrayReducer: Reducer = (value, ctx) =>
+const ndarrayReducer: Reducer = (value, ctx) =>
   value instanceof NDArray ? ndarrayReduction(value, ctx.protocol) : undefined;
 
 /**
@@ -233,9 +233,9 @@ export const typedArrayReducer: Reducer = (value, ctx) => {
   return undefined;
 };
 
-export const dtypeReducer: Reducer = (value) => (value instanceof DType ? dtypeReduction(value) : undefined);
+const dtypeReducer: Reducer = (value) => (value instanceof DType ? dtypeReduction(value) : undefined);
 
-export const scalarReducer: Reducer = (value) =>
+const scalarReducer: Reducer = (value) =>
   value instanceof NumpyScalar ? scalarReduction(value) : undefined;
 
 /** How the numpy family writes its values (arrays, masked arrays, dtypes, scalars). */

@@ -17,10 +17,6 @@ import { MaskedArray, NDArray, NO_BYTES, className, ndarrayFromFrombuffer, scala
 export {
   DType,
   isDType,
-  applyDTypeState,
-  dtypeFromReduce,
-  DTYPE_FLAGS,
-  DATETIME_UNITS,
   NATIVE_ORDER,
 } from './dtype.js';
 export type { DTypeKind, ByteOrder, DTypeField, DTypeSubarray, DescrEntry } from './dtype.js';
@@ -34,21 +30,13 @@ export {
   ndarrayFromState,
   arrayByteLength,
   checkShape,
-  maskDType,
-} from './ndarray.js';
+  } from './ndarray.js';
 export type { NDArrayData, NDArrayInit, ArrayOrder, NumericTypedArray } from './ndarray.js';
 export { halfToNumber, numberToHalf } from './elements.js';
 export { isNpy, readNpy, parseNpyHeader } from './npy.js';
 export {
-  numpyReducer,
-  ndarrayReducer,
-  dtypeReducer,
-  scalarReducer,
   typedArrayReducer,
-  ndarrayReduction,
-  dtypeReduction,
-  scalarReduction,
-} from './encode.js';
+  } from './encode.js';
 export type { NpyHeader } from './npy.js';
 
 /** The module paths numpy 1.x and 2.x use for the same functions (docs/FORMATS.md §4.3). */

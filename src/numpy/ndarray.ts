@@ -144,7 +144,7 @@ function forEachC(
 }
 
 /** Bytes of a Python `bytes`/`bytearray`/buffer, or of a latin-1 `str` (Python 2 pickles, encoding='latin1'). */
-export function bytesOf(v: unknown, what: string, ctx?: DecodeContext): Uint8Array {
+function bytesOf(v: unknown, what: string, ctx?: DecodeContext): Uint8Array {
   if (v instanceof PickleBuffer) return v.data;
   if (v instanceof ByteArray) return new Uint8Array(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
   if (v instanceof Uint8Array) return v;

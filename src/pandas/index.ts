@@ -24,7 +24,7 @@ export interface PandasRecipe {
 }
 
 /** The recipe of a pandas value, set by the handlers below (non-enumerable). */
-export const RECIPE: unique symbol = Symbol('picklejar.pandasRecipe');
+const RECIPE: unique symbol = Symbol('picklejar.pandasRecipe');
 
 function setRecipe(target: object, recipe: PandasRecipe): void {
   Object.defineProperty(target, RECIPE, { value: recipe, enumerable: false, writable: true, configurable: true });
@@ -222,7 +222,7 @@ function valuesOf(v: unknown): unknown[] {
 }
 
 /** One block: 2-D values (one row per column in the block) and which columns they are. */
-export class PandasBlock {
+class PandasBlock {
   constructor(
     readonly values: unknown,
     readonly placement: number[],
@@ -266,7 +266,7 @@ function placementOf(p: unknown, ctx: DecodeContext | undefined): number[] {
 }
 
 /** A pandas BlockManager (DataFrame) or SingleBlockManager (Series): axes plus blocks. */
-export class PandasManager {
+class PandasManager {
   axes: unknown[] = [];
   blocks: PandasBlock[] = [];
   constructor(readonly cls: string) {}

@@ -46,7 +46,7 @@ function hashableItems(v: unknown, ctx: DecodeContext): unknown[] {
 }
 
 /** Encode `s` with a Python codec name (the ones pickles use). */
-export function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array {
+function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array {
   // 'latin1' is what Python 3 writes for every bytes object at protocols 0-2: no normalising for it.
   if (encoding === 'latin1') return latin1Bytes(s, ctx);
   const e = encoding.toLowerCase().replace(/_/g, '-');

@@ -196,7 +196,7 @@ function shapeText(shape: readonly number[]): string {
  * @example
  * disassembleTo(reader, {}, write, joblibWatcher);
  */
-export function joblibWatcher(): OpWatcher {
+function joblibWatcher(): OpWatcher {
   let stack: Item[] = [];
   const marks: Item[][] = [];
   const memo = new Map<number, Item>();

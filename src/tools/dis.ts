@@ -55,7 +55,7 @@ function codeRepr(code: number): string {
 }
 
 /** Python `repr()` of a decoded argument, by the argument's kind. */
-export function reprArg(op: OpcodeInfo, arg: unknown, codePoints?: readonly number[]): string {
+function reprArg(op: OpcodeInfo, arg: unknown, codePoints?: readonly number[]): string {
   if (codePoints !== undefined) return reprCodePoints(codePoints);
   if (typeof arg === 'boolean') return arg ? 'True' : 'False';
   switch (op.arg) {

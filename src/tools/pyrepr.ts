@@ -148,7 +148,7 @@ export function reprFloat(x: number): string {
 }
 
 /** Python's default limit on int <-> decimal string conversion (sys.get_int_max_str_digits()). */
-export const INT_MAX_STR_DIGITS = 4300;
+const INT_MAX_STR_DIGITS = 4300;
 
 /** Thrown where Python itself would raise while producing a repr (e.g. an int over the digit limit). */
 export class ReprError extends Error {}
@@ -167,9 +167,4 @@ export function reprInt(n: number | bigint, maxDigits = INT_MAX_STR_DIGITS): str
     );
   }
   return text;
-}
-
-/** Python `repr(b)` for a bool. */
-export function reprBool(b: boolean): string {
-  return b ? 'True' : 'False';
 }

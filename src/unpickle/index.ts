@@ -56,21 +56,3 @@ export function unpickleSource(
   const opts = resolveOptions(options, families, readSibling);
   return new Machine(source, opts, 0, windowing).run(0).value;
 }
-
-/** Every pickle of a byte source, one after another (see unpickleSource). */
-export function unpickleSourceAll(
-  source: ByteSource,
-  options: LoadOptions | undefined,
-  families: FamilySet,
-  windowing?: Windowing,
-): unknown[] {
-  const opts = resolveOptions(options, families);
-  const out: unknown[] = [];
-  let pos = 0;
-  while (pos < source.size) {
-    const { value, end } = new Machine(source, opts, 0, windowing).run(pos);
-    out.push(value);
-    pos = end;
-  }
-  return out;
-}

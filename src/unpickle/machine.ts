@@ -31,7 +31,7 @@ import { CALL, SET_STATE, hasSetState, isCallable, type DecodeContext, type Glob
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
 /** Nested pickles (joblib object arrays) deeper than this are refused: real files nest one level. */
-export const MAX_NESTED = 32;
+const MAX_NESTED = 32;
 
 /** Bytes read per window from a file or stream. */
 const WINDOW = 8 << 20;

@@ -85,7 +85,7 @@ const COMPRESSION_MAGIC: readonly [string, number[]][] = [
 ];
 
 /** The compression container `data` starts with, if any (joblib's detection order). */
-export function detectCompression(data: Uint8Array): string | undefined {
+function detectCompression(data: Uint8Array): string | undefined {
   for (const [name, magic] of COMPRESSION_MAGIC) {
     if (data.length >= magic.length && magic.every((b, i) => data[i] === b)) return name;
   }

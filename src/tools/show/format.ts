@@ -33,9 +33,9 @@ import { reprBytes, reprFloat, reprStr } from '../pyrepr.js';
 export { formatSize } from './size.js';
 
 /** Characters of a str shown before eliding (unless the width leaves less). */
-export const STR_CHARS = 80;
+const STR_CHARS = 80;
 /** Bytes of a bytes value shown before eliding. */
-export const BYTES_SHOWN = 32;
+const BYTES_SHOWN = 32;
 
 /**
  * A str repr, elided after `max` characters (between 16 and STR_CHARS): `'abc…' (1200 chars)`.
@@ -158,7 +158,7 @@ export function sizeOf(v: object): number {
 }
 
 /** Lists, tuples, dicts, sets and plain objects (dicts of the default decoding). */
-export function isContainer(v: unknown): v is object {
+function isContainer(v: unknown): v is object {
   return Array.isArray(v) || v instanceof Map || v instanceof Set || isPlainObject(v);
 }
 
@@ -171,7 +171,7 @@ export function rangeText(r: PyRange): string {
 }
 
 /** The repr-like form of a numpy scalar: `numpy.float64(0.5)`. */
-export function scalarText(s: NumpyScalar, lossless: boolean): string {
+function scalarText(s: NumpyScalar, lossless: boolean): string {
   return `numpy.${s.dtype.name}(${scalarValueText(s, lossless)})`;
 }
 

@@ -14,13 +14,12 @@ export type {
   ShowRenderer,
   Tally,
 } from './model.js';
-export { plainText, seg } from './model.js';
+export { seg } from './model.js';
 export { buildShowTree, type ShowTreeOptions } from './tree.js';
 export { renderShowText, type ShowTextOptions } from './text.js';
 export { ShowRegistry, defaultShowRegistry, type ShowClass } from './registry.js';
 export { countValues, countsText, type ShowCounts } from './count.js';
-export { formatSize, shortRepr } from './format.js';
-export { arrayPreview, fitPreview, type PreviewSource } from './numpy.js';
-export { pandasDtypeName } from './pandas.js';
-export { registerTorch, tensorPreview, tensorRenderer, torchIndex, torchTotalsText } from './torch.js';
+export { formatSize } from './format.js';
+export { type PreviewSource } from './numpy.js';
+export { registerTorch, torchIndex, torchTotalsText } from './torch.js';
 export type { TorchIndex, TorchTotals } from './torch.js';

@@ -113,10 +113,3 @@ export interface ShowRenderer<T = never> {
 
 /** Segment helpers. */
 export const seg = (text: string, role: Role = 'plain'): Segment => ({ text, role });
-
-/** The plain text of segments. */
-export function plainText(segments: readonly Segment[]): string {
-  let s = '';
-  for (const x of segments) s += x.text;
-  return s;
-}

@@ -24,7 +24,7 @@ const UNIT_MS: Record<string, number> = { W: 7 * 86_400_000, D: 86_400_000, h: 3
 const SUBSECOND: Record<string, number> = { s: 0, ms: 3, us: 6, ns: 9, ps: 12, fs: 15, as: 18 };
 
 /** numpy datetime64 / timedelta64 elements as numpy prints them (ISO dates, `NaT`, `5 ms`). */
-export function timeText(v: unknown, dt: DType): string | undefined {
+function timeText(v: unknown, dt: DType): string | undefined {
   if (typeof v !== 'bigint' && typeof v !== 'number') return undefined;
   const n = BigInt(v);
   if (n === NAT) return 'NaT';
@@ -177,7 +177,7 @@ export function fitPreview(a: PreviewSource, budget = Infinity): string {
  * @example
  * arrayPreview(arr, true, 40); // '[0.0, 1.0, 2.0, …, 97.0, 98.0, 99.0]'
  */
-export function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
+function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string {
   return fitPreview(
     { shape: a.shape, size: a.size, text: (idx, fields) => elementText(a, idx, lossless, fields) },
     budget,

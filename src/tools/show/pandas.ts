@@ -36,7 +36,7 @@ function maskedName(data: unknown): string | undefined {
  * The dtype pandas prints for a block's values (`df.dtypes`): numpy names for numpy blocks, pandas'
  * names for extension arrays (`datetime64[ns, Europe/Paris]`, `category`, `Int64`, `string`, …).
  */
-export function pandasDtypeName(values: unknown): string {
+function pandasDtypeName(values: unknown): string {
   if (values instanceof NDArray) return values.dtype.name;
   if (values instanceof PandasExtensionArray) {
     const cls = shortClass(values.cls);

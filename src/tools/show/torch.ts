@@ -54,7 +54,7 @@ function elementReader(t: Tensor): (idx: number[]) => unknown {
  * @example
  * tensorPreview(Tensor.fromValues('float32', [1, 2, 3]), 40) // '[1.0, 2.0, 3.0]'
  */
-export function tensorPreview(t: Tensor, budget = Infinity): string {
+function tensorPreview(t: Tensor, budget = Infinity): string {
   const asFloat = floatKind(t.dtype) || t instanceof QuantizedTensor;
   const read = elementReader(t);
   return fitPreview({ shape: t.shape, size: t.numel, text: (idx) => valueText(read(idx), asFloat) }, budget);
@@ -157,7 +157,7 @@ function width(segments: readonly Segment[]): number {
  * @example
  * registry.register(Tensor, tensorRenderer(torchIndex(value)));
  */
-export function tensorRenderer(index?: TorchIndex): ShowRenderer<Tensor> {
+function tensorRenderer(index?: TorchIndex): ShowRenderer<Tensor> {
   return {
     expand(t, ctx) {
       const nbytes = t.storage ? t.numel * t.itemsize : undefined;
@@ -183,7 +183,7 @@ export function tensorRenderer(index?: TorchIndex): ShowRenderer<Tensor> {
   };
 }
 
-export const sparseRenderer: ShowRenderer<SparseTensor> = {
+const sparseRenderer: ShowRenderer<SparseTensor> = {
   expand(t, ctx) {
     const nnz = t.values.shape[0] ?? 1;
     const notes = [`nnz=${nnz}`];
@@ -206,7 +206,7 @@ export const sparseRenderer: ShowRenderer<SparseTensor> = {
   tally: () => ({ kind: 'none' }),
 };
 
-export const storageRenderer: ShowRenderer<Storage> = {
+const storageRenderer: ShowRenderer<Storage> = {
   expand(s) {
     const info = dtypeInfo(s.dtype);
     const n = info ? Math.floor(s.nbytes / info.itemsize) : s.nbytes;
@@ -221,7 +221,7 @@ export const storageRenderer: ShowRenderer<Storage> = {
   },
 };
 
-export const torchScriptRenderer: ShowRenderer<TorchScriptArchive> = {
+const torchScriptRenderer: ShowRenderer<TorchScriptArchive> = {
   expand(a) {
     const children: ShowChild[] = [
       { label: 'module', value: a.module },
@@ -244,7 +244,7 @@ export const torchScriptRenderer: ShowRenderer<TorchScriptArchive> = {
 };
 
 /** torch.float32, torch.device('cuda:0'), torch.per_tensor_affine, torch.FloatStorage. */
-export const torchAtomRenderer: ShowRenderer<TorchDType | TorchDevice | TorchEnum | StorageType> = {
+const torchAtomRenderer: ShowRenderer<TorchDType | TorchDevice | TorchEnum | StorageType> = {
   atom: () => true,
   expand(v) {
     const text =
