@@ -85,7 +85,11 @@ if (!manifest || JSON.stringify(manifest.wanted) !== JSON.stringify(wanted) || !
 // ---- measurements ----
 function child(cmd, args, extraEnv = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...env, NODE_OPTIONS: '', ...extraEnv } });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `status ${r.status}`).trim().split('\n').slice(-3).join(' ') };
+  if (r.status !== 0) {
+    const error = (r.stderr || r.error?.message || `status ${r.status} ${r.signal ?? ''}`).trim().split('\n').slice(-3).join(' ');
+    console.error(`  failed: ${[cmd, ...args].join(' ')}: ${error}`);
+    return { error };
+  }
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 const pj = (...args) => child(process.execPath, ['--expose-gc', join(HERE, 'large-child.mjs'), ...args]);
