@@ -121,7 +121,7 @@ const add = (row) => {
   console.error(`  ${row.file} | ${row.op} | ${fmtS(row.pj)} ${fmtMB(row.pj?.peak)} | ${row.pyOp ?? ''} ${fmtS(row.py)} ${fmtMB(row.py?.peak)} | ${row.check ?? ''}`);
 };
 const fmtS = (r) => (r === undefined ? '' : r.error ? 'error' : r.seconds < 1 ? `${(r.seconds * 1000).toFixed(0)} ms` : `${r.seconds.toFixed(2)} s`);
-const fmtMB = (b) => (b === undefined ? '' : b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(0)} MB`);
+const fmtMB = (b) => (b === undefined ? '' : b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.max(0, b / 1e6).toFixed(0)} MB`);
 const gbOf = (b) => `${(b / 1e9).toFixed(2)} GB`;
 
 const J = manifest.joblib;
@@ -179,6 +179,21 @@ console.error(`large files in ${DIR}: joblib ${gbOf(J.size)}, zlib joblib ${gbOf
   const e = w(py('torch-save', files.torch, out));
   rmSync(out, { force: true });
   add({ file: `torch ${gbOf(T.size)}`, op: 'dumpTorch of the loaded value (added RSS)', pj: d, pyOp: 'torch.save', py: e, write: true });
+}
+
+// the CLI on the same files: time and peak RSS of the whole command (GNU time's %M)
+if (existsSync('/usr/bin/time')) {
+  const CLI = join(HERE, '..', 'dist', 'cli.js');
+  const cliRun = (...args) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...env, NODE_OPTIONS: '' } });
+    const m = /([\d.]+) (\d+)\s*$/.exec(r.stderr ?? '');
+    if (r.status !== 0 || !m) return { error: (r.stderr || '').trim().split('\n').slice(-2).join(' ') };
+    return { seconds: Number(m[1]), peak: Number(m[2]) * 1024 };
+  };
+  add({ file: `joblib ${gbOf(J.size)}`, op: '`picklejar show` (lazy by default)', pj: cliRun('show', files.joblib) });
+  add({ file: `joblib ${gbOf(J.size)}`, op: '`picklejar scan`', pj: cliRun('scan', '-q', files.joblib) });
+  add({ file: `torch ${gbOf(T.size)}`, op: '`picklejar show`', pj: cliRun('show', files.torch) });
+  add({ file: `torch ${gbOf(T.size)}`, op: '`picklejar scan`', pj: cliRun('scan', '-q', files.torch) });
 }
 
 // ---- report ----
