@@ -64,6 +64,9 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
     if (compression !== undefined) {
       const chunks = await decompressFile(path, src, compression, options);
       const input: ByteSource | Uint8Array = chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkSource(chunks);
+      // The source holds the chunks now: this array must not, or none could be freed as decoding
+      // consumes them (a 1 GB stream then peaked at 2.1x its size instead of near 1x).
+      chunks.length = 0;
       return decodeBytes(input, options, families, siblingReader(path, options), compression);
     }
     return decodeBytes(src, options, families, siblingReader(path, options), undefined);

@@ -2,10 +2,13 @@
  * The README's library tour, run against the shipped examples, and its CLI section's output blocks,
  * run as the commands they name: the front door must not lie.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execute, plan } from '../src/cli/run.js';
 import { makeStyle } from '../src/cli/style.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPython, runPython } from './helpers/python.js';
 import {
   load,
   loads,
@@ -20,6 +23,9 @@ import {
   Tuple,
   DataFrame,
   PyDateTime,
+  Tensor,
+  isLoaded,
+  UnpicklingError,
 } from '../src/index.js';
 
 describe('README tour', () => {
@@ -131,5 +137,64 @@ describe('README CLI section', () => {
       );
       expect(r.stdout.replace(/\n$/, ''), command).toBe(b.output);
     }
+  });
+});
+
+describeWithPython('README large files', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pj-readme-large-'));
+    await runPython(
+      `
+import sys, numpy as np, joblib, torch
+d = sys.argv[1]
+joblib.dump({'w': np.arange(12.0).reshape(4, 3), 'b': np.arange(3, dtype=np.int64)}, d + '/weights.joblib')
+torch.save(torch.nn.Linear(3, 2).state_dict(), d + '/model.pt')  # an OrderedDict: a Map
+`,
+      [dir],
+    );
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lazy: shapes at once, bytes on first use, one array at a time', async () => {
+    const v = (await load(join(dir, 'weights.joblib'), { lazy: true })) as Record<string, NDArray>;
+    const w = v['w'] as NDArray;
+    expect([w.shape, w.dtype.str]).toEqual([[4, 3], '<f8']);
+    expect(isLoaded(w)).toBe(false);
+    expect(w.get(1, 2)).toBe(5); // np.arange(12.0).reshape(4, 3)[1, 2]
+    expect(isLoaded(w)).toBe(true);
+    expect(isLoaded(v['b'] as NDArray)).toBe(false);
+    const sd = (await load(join(dir, 'model.pt'), { lazy: true })) as Map<string, Tensor>;
+    const t = sd.get('weight') as Tensor;
+    expect(t.shape).toEqual([2, 3]);
+    expect(t.storage?.loaded).toBe(false);
+    expect((t.toNested() as number[][]).length).toBe(2);
+    expect(t.storage?.loaded).toBe(true);
+    expect(sd.get('bias')?.storage?.loaded).toBe(false);
+  });
+
+  it('lazy: a file changed after the load is refused with code io', async () => {
+    const path = join(dir, 'weights.joblib');
+    const v = (await load(path, { lazy: true })) as Record<string, NDArray>;
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+    let error: unknown;
+    try {
+      (v['w'] as NDArray).get(0, 0);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnpicklingError);
+    expect((error as UnpicklingError).code).toBe('io');
+    expect((error as Error).message).toMatch(/changed after it was opened lazily/);
+  });
+
+  it('sharedMemory: each payload in a SharedArrayBuffer of exactly its bytes', async () => {
+    const m = (await load(join(dir, 'weights.joblib'), { sharedMemory: true })) as Record<string, NDArray>;
+    const w = m['w'] as NDArray;
+    expect(w.raw.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(w.raw.buffer.byteLength).toBe(w.nbytes);
+    expect(Array.from(new Float64Array(w.raw.buffer as SharedArrayBuffer))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
   });
 });

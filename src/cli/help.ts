@@ -84,6 +84,13 @@ Options:
                    Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
   --lossless       accepted for compatibility: the file is always decoded losslessly (ints and
                    floats told apart, big ints exact)
+  --lazy           open FILE lazily: arrays and tensors stored uncompressed (joblib, .npy, .npz
+                   entries saved by np.savez, torch and safetensors files) stay in the file, and the
+                   tree prints their dtype and shape with "(not loaded)" instead of a preview (those
+                   of 1 MiB or less are read and previewed). The default for files of 64 MiB or more
+                   and for torch, safetensors and .npz files, so a multi-GB file shows in well under a
+                   second; compressed joblib files are always read whole
+  --no-lazy        read every array now (previews for all), whatever the file size
   --no-color       no ANSI colours (default: colours on a terminal unless NO_COLOR is set)
 
 Examples:
@@ -91,6 +98,7 @@ Examples:
   picklejar show --depth 3 --items 3 examples/data.pkl
   picklejar show --width 0 model.pkl > model.txt
   picklejar show checkpoint.pt
+  picklejar show --no-lazy weights.joblib
   cat data.pkl | picklejar show -
 `;
 
@@ -142,6 +150,9 @@ Options:
   --inert          decode code-running globals as inert references instead of refusing the file
   --encoding ENC   how Python 2 str decodes: ascii (default, as Python 3 does), latin1 (text; what
                    Python 2 numpy arrays and datetimes need), bytes (str as bytes) or utf-8
+  --lazy           open FILE lazily (as \`show --lazy\`): each array is read from the file when its
+                   turn comes in the output; the default for files of 64 MiB or more
+  --no-lazy        read every array before writing anything
 
 Examples:
   picklejar json examples/data.pkl | jq '.flags["1"]'
@@ -224,8 +235,11 @@ Read IN (anything \`show\` opens) and write it to OUT as a pickle, a joblib file
 a safetensors file or an .npz. OUT \`-\` writes to stdout. OUT is written through a temporary file
 renamed into place, so it is never left half-written.
 
-Tensor formats: .pt, .safetensors and .npz inputs are read by position and written one tensor at a
-time, so memory stays near the largest tensor whatever the file size. safetensors and .npz output
+Memory: .pt, .safetensors and .npz inputs written as one of those formats are read by position and
+written one tensor at a time, so memory stays near the largest tensor whatever the file size. Other
+conversions read IN's arrays into memory (a file by position, never as one whole-file buffer) and
+stream OUT to its file as it is encoded: memory near the size of IN's arrays, not twice the file.
+OUT \`-\` is encoded in memory first. safetensors and .npz output
 need a dict of tensors or numeric arrays: a checkpoint's 'state_dict' entry is used when there is
 one (as Hugging Face's converter does), tied weights are written once (safetensors records the
 removed names in its metadata, and .pt output from safetensors restores them as the same tensor),

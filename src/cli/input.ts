@@ -21,8 +21,8 @@ export interface ContainerInfo {
   readonly compression: string | undefined;
   /** Size on disk. */
   readonly size: number;
-  /** Size after decompression (equal to `size` when uncompressed). */
-  readonly plainSize: number;
+  /** Size after decompression (equal to `size` when uncompressed); undefined when not measured (large compressed files opened by path). */
+  readonly plainSize: number | undefined;
   /** PROTO of the (first) pickle; undefined for protocol 0/1 streams (no header) and .npy. */
   readonly protocol: number | undefined;
   /** Tensor containers: the parts of their description (see tensor-info.ts). */
@@ -110,11 +110,13 @@ export function describeContainer(info: ContainerInfo): string {
   if (info.compression) head += `, ${info.compression}-compressed`;
   parts.push(head);
   parts.push(
-    info.compression
+    info.compression && info.plainSize !== undefined
       ? `${formatSize(info.size)} (${formatSize(info.plainSize)} unpacked)`
       : formatSize(info.size),
   );
-  parts.push(info.protocol === undefined ? 'protocol 0/1 (no PROTO header)' : `protocol ${info.protocol}`);
+  // A compressed file opened by path: its stream's first bytes were not looked at.
+  if (info.compression === undefined || info.plainSize !== undefined)
+    parts.push(info.protocol === undefined ? 'protocol 0/1 (no PROTO header)' : `protocol ${info.protocol}`);
   return parts.join(', ');
 }
 

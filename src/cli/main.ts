@@ -13,6 +13,7 @@ import { Spinner } from './progress.js';
 import { anyFlag, execute, plan, type Plan } from './run.js';
 import { colorWanted, makeStyle } from './style.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
+import { runWithHugePages, wantsHugePages } from './huge-pages.js';
 
 /** Inputs at least this large run in a worker when progress is on (smaller ones decode in well under 1 s). */
 const WORKER_THRESHOLD = 1 << 20;
@@ -66,6 +67,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (p.kind === 'text') {
     writeOut(p.text);
     return 0;
+  }
+
+  // Commands that read arrays into memory (not scan and dis, which step over them).
+  if (
+    p.command.name !== 'scan' &&
+    p.command.name !== 'dis' &&
+    wantsHugePages(p.command.inputs(p.parsed.operands), env)
+  ) {
+    const code = runWithHugePages(env);
+    if (code >= 0) return code;
   }
 
   const debug = anyFlag(p, 'debug');

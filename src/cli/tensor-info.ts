@@ -6,6 +6,8 @@
 import { isSafetensors } from '../containers/safetensors.js';
 import { isLegacyTorch, picklesIn, sniffZip } from '../containers/torch-archive.js';
 import { ZipReader, isZip } from '../containers/zip.js';
+import { MemorySource, type ByteSource } from '../bytes/source.js';
+import { DEFAULT_LIMITS } from '../unpickle/options.js';
 import { loads } from '../load.js';
 import { formatSize } from './read.js';
 
@@ -28,17 +30,20 @@ function entryText(zip: ZipReader, name: string, max = 64): string | undefined {
 }
 
 /**
- * The container `data` is and the parts of its description, or undefined for other input (plain
+ * The container `input` is (bytes, or a file read by position: only the archive's directory and
+ * small entries are read) and the parts of its description, or undefined for other input (plain
  * pickles, joblib, .npy, and zips picklejar refuses: decoding says why).
  * @example
  * tensorContainerInfo(bytes) // { format: 'torch', parts: ['torch.save zip archive', '2.5 KiB', …] }
  */
 export function tensorContainerInfo(
-  data: Uint8Array,
+  input: Uint8Array | ByteSource,
 ): { format: TensorContainer; parts: string[]; protocol: number | undefined } | undefined {
-  const size = formatSize(data.length);
+  const src: ByteSource = input instanceof Uint8Array ? new MemorySource(input) : input;
+  const size = formatSize(src.size);
   try {
-    if (isSafetensors(data)) {
+    const data = src.read(0, Math.min(src.size, 1 << 16));
+    if (isSafetensors(data, src.size)) {
       const n = Number(new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true));
       return {
         format: 'safetensors',
@@ -47,7 +52,7 @@ export function tensorContainerInfo(
       };
     }
     if (isZip(data)) {
-      const zip = ZipReader.open(data);
+      const zip = ZipReader.open(src);
       const { kind, prefix } = sniffZip(zip);
       if (kind === 'npz') {
         const deflated = zip.entries.some((e) => e.method === 8);
@@ -84,7 +89,9 @@ export function tensorContainerInfo(
     }
     if (isLegacyTorch(data)) {
       const parts = ['legacy torch file (pre-1.6 layout)', size];
-      const pickles = [...picklesIn(data)];
+      // Legacy files are read whole by the decoder too (under limits.maxInputBytes).
+      if (src.size > DEFAULT_LIMITS.maxInputBytes) return undefined;
+      const pickles = [...picklesIn(src.read(0, src.size))];
       const object = pickles.find((p) => p.name === 'legacy:object')?.bytes;
       parts.push(protocolText(object));
       const info = pickles.find((p) => p.name === 'legacy:sys_info')?.bytes;

@@ -41,6 +41,9 @@ const WINDOW = 8 << 20;
  */
 const AHEAD = 1 << 20;
 
+/** Bytes past `ahead` in the window read after a lazy payload (the loop then slides to full windows). */
+const LAZY_WINDOW = 64 << 10;
+
 /** Window sizes (tests make them small to exercise every boundary). */
 export interface Windowing {
   readonly window: number;
@@ -115,11 +118,14 @@ export abstract class MachineBase implements DecodeContext {
     return this.source === undefined ? this.data.length - pos : this.source.size - this.base - pos;
   }
 
-  /** Load the window starting at stream offset `at` holding at least `need` bytes (or up to the end). */
-  private setWindow(at: number, need: number): void {
+  /**
+   * Load the window starting at stream offset `at` holding at least `need` bytes (or up to the end).
+   * `size`: the window's length when `need` is less (a short one after a lazy payload, see readRawLazy).
+   */
+  private setWindow(at: number, need: number, size = this.windowing.window): void {
     const src = this.source as ByteSource;
     const previous = this.base;
-    const length = Math.min(Math.max(need, this.windowing.window), src.size - at);
+    const length = Math.min(Math.max(need, size), src.size - at);
     const data = src.read(at, length);
     this.data = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -222,7 +228,15 @@ export abstract class MachineBase implements DecodeContext {
     if (!Number.isSafeInteger(n) || n < 0) throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
     if (n > this.remaining(this.pos)) throw this.error('pickle data was truncated (raw payload)', 'truncated');
     const offset = this.base + this.pos;
-    this.seek(offset + n);
+    const end = offset + n;
+    if (end - this.base < this.data.length && end - this.base < this.refillAt) this.pos = end - this.base;
+    else {
+      // Past the window: read only a short one there. What follows a payload is usually a few
+      // hundred bytes of opcodes and the next payload, and every fresh window costs page faults
+      // (a full window per array made a lazy open of many arrays read 8 MiB each).
+      this.setWindow(end, 0, Math.min(this.windowing.window, this.windowing.ahead + LAZY_WINDOW));
+      this.pos = 0;
+    }
     return { source: src, offset, length: n };
   }
 

@@ -2,9 +2,13 @@
 import type { LoadOptions } from '../../unpickle/options.js';
 import { flag, stringOption, UsageError, type Parsed } from '../args.js';
 import { readFileWithStatus, type Input } from '../read.js';
+import { decodeAll, decodeInput, type ContainerInfo } from '../input.js';
+import { decodePath, lazyThreshold, probeFile, usePath } from '../open-file.js';
 import type { Io } from '../specs.js';
 
-export { displayName } from '../read.js';
+import { displayName } from '../read.js';
+
+export { displayName };
 
 /** A command's implementation (its options and operands are declared in specs.ts). */
 export interface Runner {
@@ -44,6 +48,44 @@ export function loadOptions(p: Parsed, lossless: boolean, command: string): Load
     dangerousGlobals: flag(p, 'inert') ? 'inert' : 'error',
     ...(encoding !== undefined ? { encoding } : {}),
   };
+}
+
+/**
+ * Decode a command's input: files through `load(path)` when they are tensor containers, large
+ * (lazily then, unless --no-lazy) or --lazy is given; stdin and small files from their bytes.
+ * `all`: every pickle of a multi-pickle stream (read from bytes; --lazy does not apply).
+ */
+export async function decodeOperand(
+  name: string,
+  p: Parsed,
+  options: LoadOptions,
+  io: Io,
+  command: string,
+  all = false,
+): Promise<{ values: unknown[]; info: ContainerInfo }> {
+  const lazyFlag = flag(p, 'lazy');
+  const eagerFlag = flag(p, 'no-lazy');
+  if (lazyFlag && eagerFlag)
+    throw new UsageError(`picklejar ${command}: --lazy and --no-lazy exclude each other`, command);
+  if (lazyFlag && name === '-')
+    throw new UsageError(`picklejar ${command}: --lazy needs a file (stdin is read whole)`, command);
+  if (name !== '-' && !all) {
+    const probe = probeFile(name);
+    const lazy =
+      lazyFlag ||
+      (!eagerFlag &&
+        probe.regular &&
+        probe.kind !== 'compressed' &&
+        (probe.kind === 'tensor' || probe.size >= lazyThreshold()));
+    if (usePath(probe, lazy)) {
+      const { value, info } = await decodePath(probe, options, lazy, displayName(name), io.status);
+      return { values: [value], info };
+    }
+  }
+  const input = await getInput(name, io);
+  if (all) return decodeAll(input, options, io.status);
+  const { value, info } = await decodeInput(input, options, io.status);
+  return { values: [value], info };
 }
 
 /** A string option that must be one of `choices` (default `fallback`). */

@@ -3,7 +3,8 @@
  * between the tensor formats (.pt, .safetensors, .npz): files of those formats are read by position
  * and written one tensor at a time.
  */
-import { writeFileAtomic } from '../../bytes/atomic.js';
+import { dump } from '../../pickle/dump-file.js';
+import { dumpJoblib } from '../../joblib/write-file.js';
 import { JOBLIB_COMPRESSORS, compressJoblib, type JoblibCompressor } from '../../joblib/compress.js';
 import { joblibStream, resolveCompression, type JoblibCompress } from '../../joblib/write.js';
 import { statSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { dumps } from '../../pickle/index.js';
 import { intOption, stringOption, UsageError, type Parsed } from '../args.js';
 import type { Io } from '../specs.js';
 import { decodeInput } from '../input.js';
+import { decodePath, probeFile, usePath } from '../open-file.js';
 import { errnoText, formatSize, InputError } from '../read.js';
 import { OutputError } from '../report.js';
 import { displayName, encodingOption, getInput, type Runner } from './common.js';
@@ -93,13 +95,20 @@ export const convert: Runner = {
     }
     const protocol = intOption(p, 'protocol', 4);
     const encoding = encodingOption(p, 'convert');
-    const input = await getInput(inName, io);
-    const { value: decoded } = await decodeInput(
-      input,
-      { lossless: true, ...(encoding !== undefined ? { encoding } : {}) },
-      io.status,
-    );
-    const value = isSafetensors(input.data) ? stateDictFromTensors(...safetensorsParts(decoded)) : decoded;
+    const loadOpts = { lossless: true, ...(encoding !== undefined ? { encoding } : {}) } as const;
+    let decoded: unknown;
+    let safetensors: boolean;
+    const probe = inName === '-' ? undefined : probeFile(inName);
+    if (probe !== undefined && usePath(probe, false)) {
+      // By path: arrays read into their own buffers, no whole-file buffer (files past 4 GiB too).
+      ({ value: decoded } = await decodePath(probe, loadOpts, false, displayName(inName), io.status));
+      safetensors = isSafetensors(probe.head, probe.size);
+    } else {
+      const input = await getInput(inName, io);
+      ({ value: decoded } = await decodeInput(input, loadOpts, io.status));
+      safetensors = isSafetensors(input.data);
+    }
+    const value = safetensors ? stateDictFromTensors(...safetensorsParts(decoded)) : decoded;
     const holder = tensorPath(value);
     if (holder !== undefined)
       throw new PicklingError(
@@ -108,6 +117,21 @@ export const convert: Runner = {
         'invalid-value',
       );
     const opts = { protocol, allowGlobals: true, lossless: true } as const;
+    if (outName !== '-') {
+      // Streamed into a temporary file renamed over OUT when complete: memory holds the value and a
+      // block, never the encoded (or compressed) file.
+      const c = format === 'joblib' ? resolveCompression(compress, outName) : undefined;
+      io.status(
+        `writing ${outName} (${format === 'pickle' ? `protocol ${protocol} pickle` : `joblib${c ? `, ${c[0]} level ${c[1]}` : ''}`})`,
+      );
+      try {
+        if (format === 'pickle') await dump(outName, value, opts);
+        else await dumpJoblib(outName, value, { ...opts, ...(c !== undefined ? { compress: c } : {}) });
+      } catch (e) {
+        throw outputError(e, outName);
+      }
+      return 0;
+    }
     let data: Uint8Array;
     if (format === 'pickle') {
       io.status(`encoding a protocol ${protocol} pickle`);
@@ -122,17 +146,8 @@ export const convert: Runner = {
         data = compressJoblib(data, c[0], c[1]);
       }
     }
-    const target = outName === '-' ? '<stdout>' : outName;
-    io.status(`writing ${target} (${formatSize(data.length)})`);
-    if (outName === '-') {
-      io.out(data);
-      return 0;
-    }
-    try {
-      await writeFileAtomic(outName, data);
-    } catch (e) {
-      throw outputError(e, outName);
-    }
+    io.status(`writing <stdout> (${formatSize(data.length)})`);
+    io.out(data);
     return 0;
   },
 };
@@ -202,9 +217,14 @@ async function tensorConvert(
     }
   }
   if (input === undefined) {
-    const data = await getInput(inName, io);
-    const { value } = await decodeInput(data, load, io.status);
-    input = { value: isSafetensors(data.data) ? stateDictFromTensors(...safetensorsParts(value)) : value };
+    const probe = inName === '-' ? undefined : probeFile(inName);
+    if (probe !== undefined && usePath(probe, false)) {
+      input = await decodePath(probe, load, false, shown, io.status);
+    } else {
+      const data = await getInput(inName, io);
+      const { value } = await decodeInput(data, load, io.status);
+      input = { value: isSafetensors(data.data) ? stateDictFromTensors(...safetensorsParts(value)) : value };
+    }
   } else io.status(`reading the structure of ${shown}`);
   const progress = (bytes: number): void => io.status(`writing ${target} (${format}): ${formatSize(bytes)}`);
   try {

@@ -2,9 +2,8 @@
 import { toJsonPickle } from '../../interop/jsonpickle-write.js';
 import { writePlainJson } from '../../interop/jsonview.js';
 import { flag, intOption, stringOption, UsageError } from '../args.js';
-import { decodeInput } from '../input.js';
 import { reindentJson } from '../json-format.js';
-import { choiceOption, getInput, loadOptions, type Runner } from './common.js';
+import { choiceOption, decodeOperand, loadOptions, type Runner } from './common.js';
 
 /** --array-items N or all. */
 function arrayItems(text: string | undefined): number {
@@ -30,9 +29,10 @@ export const json: Runner = {
         'picklejar json: --tagged writes $float and $int markers; drop --nan and --big-ints',
         'json',
       );
-    const input = await getInput(name, io);
     // Always lossless: a Python float is then a JS number and an int a bigint, so 1.0 stays 1.0.
-    const { value } = await decodeInput(input, loadOptions(p, true, 'json'), io.status);
+    const {
+      values: [value],
+    } = await decodeOperand(name, p, loadOptions(p, true, 'json'), io, 'json');
     io.status(`writing JSON`);
     if (jp) {
       let text = toJsonPickle(value);

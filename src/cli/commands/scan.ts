@@ -1,6 +1,8 @@
 /** `picklejar scan`: the globals each file would import, graded; the exit status gates uploads. */
 import { decompressJoblib } from '../../joblib/compress.js';
-import { scan, type ScanReport } from '../../tools/scan/index.js';
+import { scan, scanSource, type ScanReport } from '../../tools/scan/index.js';
+import { FileSource } from '../../containers/file-source.js';
+import { probeFile } from '../open-file.js';
 import { isSafetensors } from '../../containers/safetensors.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag } from '../args.js';
@@ -27,6 +29,28 @@ export const scanCmd: Runner = {
       const file = displayName(name);
       let result: FileResult;
       try {
+        const probe = name === '-' ? undefined : probeFile(name);
+        if (probe !== undefined && probe.regular && probe.kind === 'plain') {
+          // Uncompressed streams by position: joblib's array payloads are stepped over, not read.
+          io.status(`scanning ${file} (${formatSize(probe.size)})`);
+          let src;
+          try {
+            src = FileSource.open(name);
+          } catch (e) {
+            throw new InputError((e as Error).message);
+          }
+          let report;
+          try {
+            report = scanSource(src);
+          } finally {
+            src.close();
+          }
+          result = { file, report };
+          results.push(result);
+          if (!flag(p, 'json') && !flag(p, 'quiet'))
+            io.out(scanText(result, strict, io.style).join('\n') + '\n');
+          continue;
+        }
         const input = await getInput(name, io);
         if (isSafetensors(input.data)) {
           // JSON and raw tensor bytes: nothing in it can name a global.

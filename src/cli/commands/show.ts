@@ -11,9 +11,9 @@ import {
 } from '../../tools/show/index.js';
 import { visibleLength } from '../../tools/show/format.js';
 import { flag, intOption } from '../args.js';
-import { decodeAll, decodeInput, describeContainer } from '../input.js';
+import { describeContainer } from '../input.js';
 import type { Io } from '../specs.js';
-import { displayName, getInput, loadOptions, type Runner } from './common.js';
+import { decodeOperand, displayName, loadOptions, type Runner } from './common.js';
 
 const TORCH_FORMATS: ReadonlySet<string> = new Set(['torch', 'torchscript', 'legacy-torch', 'safetensors']);
 
@@ -51,13 +51,10 @@ function summaryLines(name: string, groups: readonly (readonly string[])[], widt
 export const show: Runner = {
   async run(p, io) {
     const name = p.operands[0] as string;
-    const input = await getInput(name, io);
     // Always lossless: ints and floats stay apart, so 0.0 prints as 0.0 (--lossless is the default).
     const options = loadOptions(p, true, 'show');
     const all = flag(p, 'all');
-    const { values, info } = all
-      ? await decodeAll(input, options, io.status)
-      : await decodeInput(input, options, io.status).then((r) => ({ values: [r.value], info: r.info }));
+    const { values, info } = await decodeOperand(name, p, options, io, 'show', all);
     io.status(`rendering ${displayName(name)}`);
     const width = outputWidth(p.options.has('width') ? intOption(p, 'width', 0) : undefined, io);
     const groups = [describeContainer(info).split(', ')];

@@ -17,6 +17,8 @@ import { finalize, walkAll } from './walker.js';
 import { containerKind, picklesIn, sniffZip } from '../../containers/torch-archive.js';
 import { ZipReader } from '../../containers/zip.js';
 import type { ScanOptions, ScanReport, ScanUse } from './types.js';
+import type { ByteSource } from '../../bytes/source.js';
+import { sourceInput, type ScanInput } from './input.js';
 
 export type { ScanGlobal, ScanOptions, ScanReport, ScanSeverity, ScanUse } from './types.js';
 
@@ -45,7 +47,39 @@ export function scanStream(data: Uint8Array, options: Pick<ScanOptions, 'familie
   return scanPickles(data, false, familySet(options.families).policy);
 }
 
-function scanPickles(data: Uint8Array, firstOnly: boolean, policy: Policy): ScanReport {
+/**
+ * Scan an input read by position (a file of any size): uncompressed pickle and joblib streams are
+ * walked through a window, stepping over joblib's array payloads, so memory stays near a megabyte;
+ * compressed files, .npy, zip archives and legacy torch files are read whole and scanned as `scan`
+ * does (under `maxBytes`, default limits.maxInputBytes).
+ * @example
+ * const src = FileSource.open('big.joblib'); try { scanSource(src) } finally { src.close() }
+ */
+export function scanSource(source: ByteSource, options: ScanOptions = {}): ScanReport {
+  const head = source.read(0, Math.min(source.size, 1 << 16));
+  const plain = detectCompression(head) === undefined && !isNpy(head) && containerKind(head) === undefined;
+  if (!plain || source.size <= 1 << 20) {
+    const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxInputBytes;
+    if (source.size > maxBytes) {
+      return {
+        dangerous: false,
+        globals: [],
+        pickles: 0,
+        protocol: 0,
+        errors: [
+          `input of ${source.size} bytes exceeds the ${maxBytes}-byte limit (maxBytes); nothing was scanned`,
+        ],
+        arrays: 0,
+        complete: false,
+      };
+    }
+    return scan(source.read(0, source.size), options);
+  }
+  const policy = familySet(options.families).policy;
+  return notAPickle(scanPickles(sourceInput(source), false, policy), head);
+}
+
+function scanPickles(data: Uint8Array | ScanInput, firstOnly: boolean, policy: Policy): ScanReport {
   const main = walkAll(data, policy, true, firstOnly);
   const globals = main.ctx.entries.map((e) => finalize(e, policy));
   if (main.ctx.payloads.length > 0) {
@@ -134,8 +168,22 @@ export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
  * Every pickle inside a zip archive (torch.save, TorchScript, .npz object arrays) or a legacy torch
  * file, scanned one by one; each global names the entry it was found in.
  */
-function scanArchive(data: Uint8Array, kind: 'zip' | 'legacy-torch', policy: Policy, options: ScanOptions): ScanReport {
-  const out: ScanReport = { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 0, complete: true, container: kind };
+function scanArchive(
+  data: Uint8Array,
+  kind: 'zip' | 'legacy-torch',
+  policy: Policy,
+  options: ScanOptions,
+): ScanReport {
+  const out: ScanReport = {
+    dangerous: false,
+    globals: [],
+    pickles: 0,
+    protocol: 0,
+    errors: [],
+    arrays: 0,
+    complete: true,
+    container: kind,
+  };
   try {
     for (const { name, bytes } of picklesIn(data, options.maxBytes ?? DEFAULT_LIMITS.maxInputBytes)) {
       const r = name.endsWith('.npy') ? scanPickles(bytes, true, policy) : scanPickles(bytes, false, policy);
@@ -157,7 +205,9 @@ function scanArchive(data: Uint8Array, kind: 'zip' | 'legacy-torch', policy: Pol
       }
     }
   } catch (e) {
-    out.errors.push(`${kind === 'zip' ? 'zip archive' : 'legacy torch file'} could not be read: ${(e as Error).message}`);
+    out.errors.push(
+      `${kind === 'zip' ? 'zip archive' : 'legacy torch file'} could not be read: ${(e as Error).message}`,
+    );
     out.complete = false;
   }
   out.dangerous = out.globals.some((g) => g.severity === 'dangerous');
@@ -168,7 +218,8 @@ function scanArchive(data: Uint8Array, kind: 'zip' | 'legacy-torch', policy: Pol
 function notAPickle(report: ScanReport, data: Uint8Array): ScanReport {
   if (report.complete || report.pickles > 0) return report;
   const found = sniffFormat(data);
-  if (found === undefined || (found.what.includes('text') && !/^offset 0\b/.test(report.errors[0] ?? ''))) return report;
+  if (found === undefined || (found.what.includes('text') && !/^offset 0\b/.test(report.errors[0] ?? '')))
+    return report;
   return { ...report, errors: [`not a pickle: this is ${found.what}; ${found.hint}`, ...report.errors] };
 }
 
@@ -187,7 +238,8 @@ function scanNpy(data: Uint8Array, policy: Policy): ScanReport {
     const errors = [`malformed .npy file: ${(e as Error).message}`];
     return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors, arrays: 0, complete: false };
   }
-  if (!hasObject) return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 1, complete: true };
+  if (!hasObject)
+    return { dangerous: false, globals: [], pickles: 0, protocol: 0, errors: [], arrays: 1, complete: true };
   // np.load unpickles one pickle and ignores what follows (old numpy left a newline there).
   const inner = scanPickles(data.subarray(dataOffset), true, policy);
   return { ...inner, globals: inner.globals.map((g) => ({ ...g, offset: g.offset + dataOffset })) };

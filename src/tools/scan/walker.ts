@@ -6,7 +6,8 @@
  */
 import { UnpicklingError } from '../../errors.js';
 import { renamedGlobal, worse, type Policy, type Verdict } from '../../unpickle/policy.js';
-import { baseMessage, readOp, type GenOp } from '../genops.js';
+import { baseMessage, type GenOp } from '../genops.js';
+import { memoryInput, type ScanInput } from './input.js';
 import type { ScanGlobal, ScanSeverity, ScanUse } from './types.js';
 
 const RANK: Record<ScanSeverity, number> = { safe: 0, unknown: 1, dangerous: 2 };
@@ -87,7 +88,8 @@ const OPAQUE_PUSH_OPS = new Set([
 const MAX_ERRORS = 50;
 
 export interface Ctx {
-  readonly data: Uint8Array;
+  /** The stream (bytes in memory or a file read through a window). */
+  readonly input: ScanInput;
   /** The one policy table (with the caller's families) that grades every global. */
   readonly policy: Policy;
   readonly entries: Entry[];
@@ -176,7 +178,7 @@ interface WalkResult {
  * that a stream our model misreads still has all its globals listed.
  */
 function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolean): WalkResult {
-  const data = ctx.data;
+  const data = ctx.input;
   let stack: Item[] = [];
   const marks: Item[][] = [];
   const memo = new Map<number, Item>();
@@ -235,7 +237,7 @@ function walkPickle(ctx: Ctx, start: number, pickleIndex: number, joblib: boolea
   for (;;) {
     let g: GenOp;
     try {
-      g = readOp(data, pos, { lenient: true });
+      g = data.op(pos);
     } catch (e) {
       if (e instanceof UnpicklingError) {
         addError(
@@ -639,14 +641,15 @@ function skipJoblibPayload(
   let p = pos;
   const align = attrs.get('numpy_array_alignment_bytes');
   if (align !== undefined && align.k !== 'none') {
-    if (p >= ctx.data.length) {
+    const pad = ctx.input.byte(p);
+    if (pad === undefined) {
       addError(ctx, `${where}: stream ends before the array padding`);
       return undefined;
     }
-    p += 1 + (ctx.data[p] as number);
+    p += 1 + pad;
   }
   const nbytes = count * info.itemsize;
-  if (!Number.isSafeInteger(nbytes) || p + nbytes > ctx.data.length) {
+  if (!Number.isSafeInteger(nbytes) || p + nbytes > ctx.input.length) {
     addError(ctx, `${where}: array of ${nbytes} bytes runs past the end of the stream`);
     return undefined;
   }
@@ -697,12 +700,13 @@ export function finalize(e: Entry, policy: Policy): ScanGlobal {
 
 /** Walk every pickle in `data` (only the first with `firstOnly`); `joblib` enables payload skipping. */
 export function walkAll(
-  data: Uint8Array,
+  input: Uint8Array | ScanInput,
   policy: Policy,
   joblib: boolean,
   firstOnly = false,
 ): { ctx: Ctx; pickles: number; protocol: number } {
-  const ctx: Ctx = { data, policy, entries: [], errors: [], arrays: 0, payloads: [] };
+  const data = input instanceof Uint8Array ? memoryInput(input) : input;
+  const ctx: Ctx = { input: data, policy, entries: [], errors: [], arrays: 0, payloads: [] };
   let pos = 0;
   let pickles = 0;
   let protocol = -1;

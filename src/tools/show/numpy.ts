@@ -1,6 +1,6 @@
 /** numpy values in the show tree: arrays (with numpy-like previews fitted to the width), scalars, dtypes. */
 import { Complex, isPlainObject } from '../../python/values.js';
-import { DType, MaskedArray, NDArray, NumpyScalar } from '../../numpy/index.js';
+import { DType, MaskedArray, NDArray, NumpyScalar, isLoaded } from '../../numpy/index.js';
 import {
   arrayClassName,
   compactNum,
@@ -184,6 +184,16 @@ function arrayPreview(a: NDArray, lossless: boolean, budget = Infinity): string 
   );
 }
 
+/**
+ * Lazy arrays (`load(path, { lazy: true })`) still in their file and larger than this are not read
+ * for a preview: a preview shows a few elements, but reading a lazy array reads all of it, so
+ * showing a multi-GB file would read every array it prints. The tree says `(not loaded)` instead.
+ */
+export const LAZY_PREVIEW_BYTES = 1 << 20;
+
+/** The summary of a lazy array left unread. */
+export const NOT_LOADED = '(not loaded)';
+
 /** What the tree says about an array. */
 function arrayInfo(a: NDArray, summary: string): ArrayInfo {
   return {
@@ -220,7 +230,10 @@ export const ndarrayRenderer: ShowRenderer<NDArray> = {
     let head = `${arrayClassName(a)} ${dtypeText(a.dtype)} ${shapeText(a.shape)}`;
     if (a instanceof MaskedArray) head += ' masked';
     if (a.dtype.kind !== 'O' && !a.objects && a.nbytes >= SIZE_SHOWN) head += ` ${formatSize(a.nbytes)}`;
-    const summary = arrayPreview(a, ctx.lossless, ctx.budget - visibleLength(head) - 1);
+    const summary =
+      isLoaded(a) || a.nbytes <= LAZY_PREVIEW_BYTES
+        ? arrayPreview(a, ctx.lossless, ctx.budget - visibleLength(head) - 1)
+        : NOT_LOADED;
     return {
       type,
       summary,

@@ -11,7 +11,7 @@ import { dtypeInfo, valuesPerByte } from '../../torch/dtypes.js';
 import { TorchScriptArchive } from '../../containers/torchscript-archive.js';
 import { compactNum, formatSize, shapeText, visibleLength } from './format.js';
 import { seg, type ArrayInfo, type Segment, type ShowChild, type ShowRenderer } from './model.js';
-import { fitPreview } from './numpy.js';
+import { fitPreview, LAZY_PREVIEW_BYTES, NOT_LOADED } from './numpy.js';
 import type { ShowRegistry } from './registry.js';
 
 /** Tensors of at least this many bytes show their size in the head (as numpy arrays do). */
@@ -162,7 +162,12 @@ function tensorRenderer(index?: TorchIndex): ShowRenderer<Tensor> {
     expand(t, ctx) {
       const nbytes = t.storage ? t.numel * t.itemsize : undefined;
       const head = headOf(tensorClass(t), t.dtype, t.shape, nbytes, tensorNotes(t, index));
-      const summary = t.storage ? tensorPreview(t, ctx.budget - width(head) - 1) : '';
+      // A lazily opened file's large storages stay unread (see LAZY_PREVIEW_BYTES).
+      const summary = !t.storage
+        ? ''
+        : t.storage.loaded || t.storage.nbytes <= LAZY_PREVIEW_BYTES
+          ? tensorPreview(t, ctx.budget - width(head) - 1)
+          : NOT_LOADED;
       const array: ArrayInfo = {
         className: tensorClass(t),
         dtype: t.dtype,
