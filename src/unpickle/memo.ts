@@ -48,7 +48,6 @@ const LEN4S = 11; // 4-byte signed length (negative: the decoder fails there)
 const LEN8 = 12; // 8-byte length
 const LINE = 13; // one newline-terminated line
 const LINE2 = 14; // two lines
-const GET1 = 15; // BINGET
 const GET4 = 16; // LONG_BINGET
 const MEMOIZE = 17;
 const STOP = 18;
@@ -82,7 +81,8 @@ const ARG_LAYOUT: Record<ArgKind, number> = {
   stringnl_noescape_pair: LINE2,
 };
 
-const SPECIAL: Record<string, number> = { BINGET: GET1, LONG_BINGET: GET4, MEMOIZE, STOP };
+// BINGET reads slots below 256, all written before the pass starts (SCAN_AT > 256): a plain 1-byte skip.
+const SPECIAL: Record<string, number> = { LONG_BINGET: GET4, MEMOIZE, STOP };
 for (const name of ['PUT', 'BINPUT', 'LONG_BINPUT', 'GET']) SPECIAL[name] = GIVE_UP;
 for (const name of [
   'GLOBAL',
@@ -121,18 +121,46 @@ export function scanMemoReads(data: Uint8Array, pos: number, memoCount: number):
   let count = memoCount; // slots written so far, as the decoder will count them
   let last = -1; // highest slot read from `from` on
   while (pos < end) {
-    const layout = LAYOUT[data[pos++] as number] as number;
+    const op = data[pos++] as number;
+    // The opcodes of plain data first, as literals (a jump table: 30 % faster than the table lookup
+    // alone on dicts_200k); every other opcode goes through LAYOUT.
+    switch (op) {
+      case 0x94: // MEMOIZE
+        count++;
+        continue;
+      case 0x68: // BINGET (slots below 256: written before the pass starts)
+      case 0x4b: // BININT1
+        pos += 1;
+        continue;
+      case 0x8c: // SHORT_BINUNICODE
+        if (pos >= end) return undefined;
+        pos += 1 + (data[pos] as number);
+        continue;
+      case 0x4d: // BININT2
+        pos += 2;
+        continue;
+      case 0x4a: // BININT
+        pos += 4;
+        continue;
+      case 0x47: // BINFLOAT
+        pos += 8;
+        continue;
+      case 0x28: // MARK
+      case 0x65: // APPENDS
+      case 0x75: // SETITEMS
+      case 0x7d: // EMPTY_DICT
+      case 0x5d: // EMPTY_LIST
+      case 0x85: // TUPLE1
+      case 0x86: // TUPLE2
+      case 0x87: // TUPLE3
+        continue;
+    }
+    const layout = LAYOUT[op] as number;
     if (layout <= 8) {
       pos += layout;
       continue;
     }
     switch (layout) {
-      case MEMOIZE:
-        count++;
-        break;
-      case GET1:
-        pos++; // (indices < 256 < SCAN_AT: already written)
-        break;
       case GET4: {
         if (pos + 4 > end) return undefined;
         const idx =
@@ -153,10 +181,6 @@ export function scanMemoReads(data: Uint8Array, pos: number, memoCount: number):
         }
         break;
       }
-      case LEN1:
-        if (pos >= end) return undefined;
-        pos += 1 + (data[pos] as number);
-        break;
       case LEN4:
       case LEN4S: {
         if (pos + 4 > end) return undefined;
@@ -195,6 +219,13 @@ export function scanMemoReads(data: Uint8Array, pos: number, memoCount: number):
         pos = nl + 1;
         break;
       }
+      case MEMOIZE: // (unreachable: handled above)
+        count++;
+        break;
+      case LEN1:
+        if (pos >= end) return undefined;
+        pos += 1 + (data[pos] as number);
+        break;
       case STOP:
         return reads.subarray(0, last + 1);
       default:
