@@ -2,6 +2,7 @@
 // CPU profile of the decoder on some workloads, summarised by self time per function and per source line.
 //
 //   node bench/profile.mjs [workload ...]      (default: ints_1m.p4 dicts_200k.p4 strings_500k.p4)
+//   PROFILE_OP=encode node bench/profile.mjs …  (profile dumps of the decoded value instead)
 //
 // For each workload it runs `node --cpu-prof` on a child that calls loads() repeatedly (after warm-up),
 // then reads the .cpuprofile and maps the compiled lines back to src/ through source maps.
@@ -21,16 +22,19 @@ const SNAP = join(PROF, 'dist');
 
 if (process.argv[2] === '--child') {
   // Child: decode one workload for about SECONDS seconds.
-  const [, , , file, seconds, dist] = process.argv;
-  const { loads } = await import(pathToFileURL(join(dist, 'index.js')).href);
+  const [, , , file, seconds, dist, op] = process.argv;
+  const { loads, dumps } = await import(pathToFileURL(join(dist, 'index.js')).href);
   const b = readFileSync(file);
   const data = new Uint8Array(b.length);
   data.set(b);
-  for (let i = 0; i < 3; i++) loads(data);
+  const value = op === 'encode' ? loads(data) : undefined;
+  const protocol = data[0] === 0x80 ? data[1] : 2;
+  const once = op === 'encode' ? () => dumps(value, { protocol }) : () => loads(data);
+  for (let i = 0; i < 3; i++) once();
   const end = performance.now() + Number(seconds) * 1000;
   let n = 0;
   while (performance.now() < end) {
-    loads(data);
+    once();
     n++;
   }
   console.log(JSON.stringify({ runs: n }));
@@ -55,6 +59,7 @@ try {
   /* layout changed: no check */
 }
 const seconds = Number(process.env.PROFILE_SECONDS || '4');
+const OP = process.env.PROFILE_OP === 'encode' ? 'encode' : 'decode';
 const TOP = Number(process.env.PROFILE_TOP || '15');
 const maps = new Map();
 
@@ -68,7 +73,7 @@ for (const name of names) {
   rmSync(tmp, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds), SNAP],
+    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds), SNAP, OP],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) {
@@ -77,11 +82,11 @@ for (const name of names) {
   }
   const runs = JSON.parse(r.stdout.trim()).runs;
   const file = readdirSync(tmp).find((f) => f.endsWith('.cpuprofile'));
-  const dest = join(PROF, `${name}.cpuprofile`);
+  const dest = join(PROF, `${name}${OP === 'encode' ? '.encode' : ''}.cpuprofile`);
   renameSync(join(tmp, file), dest);
   rmSync(tmp, { recursive: true, force: true });
-  const text = summarise(JSON.parse(readFileSync(dest, 'utf8')), `${name} (${runs} decodes in ${seconds}s, ${((seconds * 1000) / runs).toFixed(1)} ms each incl. profiler overhead)`);
-  writeFileSync(join(PROF, `${name}.txt`), text);
+  const text = summarise(JSON.parse(readFileSync(dest, 'utf8')), `${name} (${runs} ${OP}s in ${seconds}s, ${((seconds * 1000) / runs).toFixed(1)} ms each incl. profiler overhead)`);
+  writeFileSync(join(PROF, `${name}${OP === 'encode' ? '.encode' : ''}.txt`), text);
   console.log(text);
 }
 

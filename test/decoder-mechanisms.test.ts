@@ -1,6 +1,7 @@
 /**
  * The decoder's performance mechanisms keep their invariants (each stated once where it lives):
- * - over-allocated lists are never seen by anything outside the loop (src/unpickle/lists.ts);
+ * - lists with APPENDS batches pending are never seen by anything outside the loop (src/unpickle/lists.ts);
+ * - memo writes skipped by the reach pass are never read (src/unpickle/memo.ts; test/memo.test.ts);
  * - a fresh list replaced at its first APPENDS, and a dict upgraded to a Map, leave no reference to
  *   the old object (the loop's fresh lists; src/unpickle/dicts.ts; CPython's sharing is compared in
  *   test/sharing.test.ts and test/large-lists.test.ts);
@@ -29,7 +30,7 @@ const appends = (n: number, from = 0): number[] => {
 };
 const callF = (memo: number): number[] => [...enc.encode('cmod\nf\n'), 0x68, memo, 0x85, 0x52, 0x30]; // f(memo) then POP
 
-describe('over-allocated lists are never seen outside the loop', () => {
+describe('large lists are complete whenever something outside the loop sees them', () => {
   it('a constructor called between APPENDS batches, and the caller, see the exact length', () => {
     const seen: number[] = [];
     const data = Uint8Array.from([0x80, 2, 0x5d, 0x71, 0, ...appends(20000), ...callF(0), ...appends(20000, 20000), ...callF(0), 0x2e]);

@@ -11,7 +11,8 @@
  *
  * Performance mechanisms, each with one home that states its invariant and a test that enforces it:
  * - fresh lists (below, in the loop): a list's first APPENDS replaces it by an exact-size slice;
- * - over-allocation of large lists: src/unpickle/lists.ts;
+ * - large lists filled once at their exact size: src/unpickle/lists.ts;
+ * - memo growth, and memo writes skipped when no later opcode can read them: src/unpickle/memo.ts;
  * - the default mode's dict upgrade and memo tracking: src/unpickle/dicts.ts;
  * - the anchor that keeps the compiled loop alive: MACHINE_ANCHOR below.
  */
@@ -22,7 +23,8 @@ import { UnpicklingError } from '../errors.js';
 import { FamilySet } from '../family.js';
 import { ByteArray, FrozenSet, PyObject, Tuple, isHashable, isPlainObject, setOwn } from '../python/values.js';
 import { fixUpgraded, indexMemo, markGotten, upgradeDict, type DictTracking } from './dicts.js';
-import { ListGrowth, OVERALLOCATE_FROM, OVERALLOCATE_MAX } from './lists.js';
+import { ListBatches } from './lists.js';
+import { MEMO_GROW_FROM, MEMO_GROW_MAX, SCAN_AT, SCAN_DENSITY, scanMemoReads } from './memo.js';
 import { MachineBase, asUnpicklingError, describeType, type Decoded, type Windowing } from './machine.js';
 import { resolveOptions, type Resolved } from './resolve.js';
 
@@ -46,7 +48,7 @@ export class Machine extends MachineBase implements DictTracking {
   upgraded: Map<object, Map<unknown, unknown>> | undefined;
   gotten: Uint8Array = new Uint8Array(256);
   escaped = false;
-  private readonly lists = new ListGrowth();
+  private readonly lists = new ListBatches();
 
   constructor(input: Uint8Array | ByteSource, opts: Resolved, nested = 0, windowing?: Windowing) {
     super(input, opts, nested, windowing);
@@ -71,7 +73,7 @@ export class Machine extends MachineBase implements DictTracking {
 
   /** A handler is about to run: lists show their real length, and it sees where the stream is. */
   private sync(pos: number, opPos: number, code: number): void {
-    if (this.lists.pending) this.lists.trim();
+    if (this.lists.pending) this.lists.fill();
     this.pos = pos;
     this.offset = this.base + opPos;
     this.opcode = opcodeName(code);
@@ -163,6 +165,17 @@ export class Machine extends MachineBase implements DictTracking {
     if (ops > limits.maxOpcodes) throw this.fail(`more than limits.maxOpcodes (${limits.maxOpcodes}) opcodes; raise it to allow more`, opPos, code, 'limit');
   }
 
+  /**
+   * The memo has reached SCAN_AT values: if they came densely, find the slots a later opcode can read
+   * (memo.ts); the memo gets room for all of them now, so those writes never leave a gap.
+   */
+  private scanMemo(start: number, pos: number, memo: unknown[], memoCount: number): Uint8Array | undefined {
+    if (pos - start > SCAN_DENSITY * memoCount) return undefined;
+    const reads = scanMemoReads(this.data, pos, memoCount);
+    if (reads !== undefined && memo.length < reads.length) memo.length = reads.length;
+    return reads;
+  }
+
   private dictFromSlice(stack: unknown[], m: number, end: number, opPos: number, code: number): unknown {
     let allStr = !this.lossless;
     for (let i = m; allStr && i < end; i += 2) allStr = typeof stack[i] === 'string';
@@ -186,6 +199,10 @@ export class Machine extends MachineBase implements DictTracking {
     this.memoIndex = undefined;
     this.upgraded = undefined;
     let gotten: Uint8Array = (this.gotten = new Uint8Array(256));
+    // Memo reach (memo.ts): at memoCount === scanAt the pass runs once; `reads` then says which
+    // slots a later opcode can read. A PUT (explicit index) or a windowed input rules it out.
+    let scanAt = this.source === undefined ? SCAN_AT : -1;
+    let reads: Uint8Array | undefined;
     this.escaped = false;
     let fence = 0; // stack index of the innermost mark: items below it are out of reach
     // Fresh lists. The newest EMPTY_LIST while only its stack slot (at freshAt) and at most one memo
@@ -231,19 +248,27 @@ export class Machine extends MachineBase implements DictTracking {
         }
         case 0x94: // MEMOIZE
           if (sp <= fence) throw this.underflow(opPos, code);
+          if (reads !== undefined && (memoCount >= reads.length || reads[memoCount] === 0)) {
+            memoCount++; // no later opcode reads this slot (memo.ts)
+            break;
+          }
           if (stack[sp - 1] === fresh) {
             if (freshMemo < 0) freshMemo = memoCount;
             else fresh = undefined;
           }
           if (memo[memoCount] === undefined) {
-            // A large memo grows by over-allocation, as large lists do (lists.ts); it is never read
-            // outside the machine, and a hole reads as undefined like an unset slot.
-            if (memoCount >= memo.length && memoCount >= OVERALLOCATE_FROM) {
-              memo.length = memoCount + Math.min(memoCount, OVERALLOCATE_MAX);
+            // A large memo grows by over-allocation (memo.ts); it is never read outside the machine,
+            // and a hole reads as undefined like an unset slot.
+            if (memoCount >= memo.length && memoCount >= MEMO_GROW_FROM) {
+              memo.length = memoCount + Math.min(memoCount, MEMO_GROW_MAX);
             }
             memo[memoCount] = stack[sp - 1];
             if (this.memoIndex !== undefined) indexMemo(this, stack[sp - 1], memoCount);
             memoCount++;
+            if (memoCount === scanAt) {
+              scanAt = -1;
+              reads = this.scanMemo(start, pos, memo, memoCount);
+            }
           } else {
             // A PUT already used this index: Python's memo[len(memo)] overwrites it.
             memo[memoCount] = stack[sp - 1];
@@ -312,6 +337,7 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x71: // BINPUT
           if (pos >= len) throw this.truncated(opPos, code);
           if (sp <= fence) throw this.underflow(opPos, code);
+          scanAt = -1; // (explicit indices: no memo reach pass)
           if (stack[sp - 1] === fresh) {
             if (freshMemo < 0) freshMemo = data[pos] as number;
             else fresh = undefined;
@@ -339,7 +365,7 @@ export class Machine extends MachineBase implements DictTracking {
           if (m <= fence) throw this.underflow(opPos, code);
           // No items: nothing to do, whatever the target is (CPython's C unpickler returns early too).
           if (m < sp) {
-            if (Array.isArray(stack[m - 1])) this.lists.trim(); // (a list's real length)
+            if (Array.isArray(stack[m - 1])) this.lists.fill(); // (a list's real length)
             this.setItems(stack[m - 1], stack, m - 1, m, sp, opPos, code);
           }
           sp = m;
@@ -367,7 +393,7 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x61: { // APPEND
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const target = stack[sp - 2];
-          this.lists.trim(); // (rare: APPEND after APPENDS on one list)
+          this.lists.fill(); // (rare: APPEND after APPENDS on one list)
           if (Array.isArray(target) && !(target instanceof Tuple)) target.push(stack[sp - 1]);
           else this.appendItems(target, stack, sp - 1, sp, opPos, code);
           sp--;
@@ -375,7 +401,7 @@ export class Machine extends MachineBase implements DictTracking {
         }
         case 0x73: // SETITEM
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
-          if (Array.isArray(stack[sp - 3])) this.lists.trim(); // (a list's real length)
+          if (Array.isArray(stack[sp - 3])) this.lists.fill(); // (a list's real length)
           this.setItems(stack[sp - 3], stack, sp - 3, sp - 2, sp, opPos, code);
           sp -= 2;
           break;
@@ -394,7 +420,7 @@ export class Machine extends MachineBase implements DictTracking {
           if (sp <= fence) throw this.underflow(opPos, code);
           // The loop checks limits every 4096 opcodes; check once more so short pickles obey them too.
           this.checkLimits(sp, memoCount, ops, opPos, code);
-          this.lists.trim();
+          this.lists.fill();
           const value = stack[sp - 1];
           stack.length = 0;
           const upgraded = this.upgraded;
@@ -616,6 +642,7 @@ export class Machine extends MachineBase implements DictTracking {
           if (sp <= fence) throw this.underflow(opPos, code);
           const idx = view.getUint32(pos, true);
           pos += 4;
+          scanAt = -1;
           if (stack[sp - 1] === fresh) fresh = undefined; // (rare: keep the fast path to one-byte indices)
           if (memo[idx] === undefined) memoCount++;
           memo[idx] = stack[sp - 1];
@@ -661,6 +688,7 @@ export class Machine extends MachineBase implements DictTracking {
           const idx = this.loadMemoIndex(opPos, code);
           (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
           if (sp <= fence) throw this.underflow(this.offset - this.base, code);
+          scanAt = -1;
           if (stack[sp - 1] === fresh) {
             if (freshMemo < 0) freshMemo = idx;
             else fresh = undefined;

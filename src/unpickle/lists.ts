@@ -1,67 +1,64 @@
 /**
- * Over-allocation of large lists, one of the decoder's performance mechanisms.
+ * Large lists are filled once, at their exact size: one of the decoder's performance mechanisms.
  *
- * Why: APPENDS fills a list 1000 items at a time; a JS array grown step by step is copied into a
- * fresh, larger store again and again (~28 ns per element here, fresh pages each time): ints_1m spent
- * a third of its decode in it. So a list past OVERALLOCATE_FROM items gets its length set ahead and
- * its real length kept here.
+ * Why: APPENDS fills a list 1000 items at a time and nothing says how long it will get. A JS array
+ * grown step by step is copied into a fresh, larger store at each step, and a store past 128 KiB is
+ * fresh memory from the OS: on the bench VM a fresh page costs ~10 µs (a new 8 MB array 25 ms), so
+ * growing the 1M-item list of ints_1m touched ~32 MB and took 60 % of the decode (over-allocating
+ * ahead, the previous scheme, still touched ~16 MB). So once a list passes COLLECT_FROM items, its
+ * APPENDS batches are kept as they come (small arrays in V8's young generation, whose pages are
+ * reused) and the list is filled once, at its exact length, when something may look at it.
+ * Measured (bench/out, CPU ms): ints_1m decode 78 → 44, the same as msgpackr's `new Array(n)`.
  *
  * Invariant (tested by test/decoder-mechanisms.test.ts): nothing outside the decoding loop ever sees
- * an over-allocated list. Every handler call goes through the machine's sync(), which trims; APPEND,
- * SETITEM(S) on a list and STOP trim too; so a handler, a hook, an error path and the caller all see
- * real lengths.
- *
- * `reserved` is the length last set ahead: after a trim V8 keeps the store (spare room below 2x), so
- * the next APPENDS reuses it instead of reallocating (a list read by a handler between batches, 50k
- * datetimes with one REDUCE each, was reallocated every batch: 43 % of its decode).
+ * a list with batches pending. Every handler call goes through the machine's sync(), which fills
+ * them; APPEND, SETITEM(S) on a list and STOP fill too; so a handler, a hook, an error path and the
+ * caller all see complete lists. Inside the loop no opcode reads a list's items or length (it only
+ * moves references), except the fresh-list check, which only sees lists that never had batches.
  */
 
-/** Lists at least this long grow by over-allocation; below it V8 grows them well. */
-export const OVERALLOCATE_FROM = 16384;
-/** At most this many spare slots per growth step (64 MB of pointers), however long the list. */
-export const OVERALLOCATE_MAX = 1 << 23;
+/** Lists at least this long collect their batches; below it V8 grows them well enough. */
+export const COLLECT_FROM = 16384;
 
-export class ListGrowth {
-  /** Lists currently longer than their content → their real length. */
-  private grown: Map<unknown[], number> | undefined;
-  private reserved: Map<unknown[], number> | undefined;
+export class ListBatches {
+  /** Lists with batches not yet in them → those batches, in order. */
+  private waiting: Map<unknown[], unknown[][]> | undefined;
 
-  /** True while some list is over-allocated (the machine trims before anything else can look). */
+  /** True while some list has batches pending (the machine fills them before anything can look). */
   get pending(): boolean {
-    return this.grown !== undefined;
+    return this.waiting !== undefined;
   }
 
-  /** Give every over-allocated list its real length. */
-  trim(): void {
-    const grown = this.grown;
-    if (grown === undefined) return;
-    for (const [list, n] of grown) list.length = n;
-    this.grown = undefined;
+  /** Put every pending batch into its list: one store of the exact final length per list. */
+  fill(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined) return;
+    this.waiting = undefined;
+    for (const [list, batches] of waiting) {
+      let n = list.length;
+      let total = n;
+      for (const b of batches) total += b.length;
+      // Setting the length first allocates the store once (growing by index or push would copy).
+      list.length = total;
+      for (const b of batches) for (let i = 0; i < b.length; i++) list[n++] = b[i];
+    }
   }
 
   /** Forget everything (a new pickle starts). */
   reset(): void {
-    this.grown = undefined;
-    this.reserved = undefined;
+    this.waiting = undefined;
   }
 
-  /** APPENDS of stack[from..to) onto a plain list, over-allocating large ones. */
+  /** APPENDS of stack[from..to) onto a plain list. */
   append(target: unknown[], stack: unknown[], from: number, to: number): void {
-    let n = this.grown?.get(target) ?? target.length;
-    const need = n + (to - from);
-    if (need > target.length && need > OVERALLOCATE_FROM) {
-      // Twice the need at most: more would make V8 shrink the store when a handler trims it.
-      // Within the room reserved before a trim, plain appends fill the kept store.
-      const ahead = this.reserved?.get(target);
-      if (ahead === undefined || need > ahead) {
-        const length = need + Math.min(n, OVERALLOCATE_MAX);
-        target.length = length;
-        (this.reserved ??= new Map()).set(target, length);
-        (this.grown ??= new Map()).set(target, n);
-      }
+    const batches = this.waiting?.get(target);
+    if (batches !== undefined) batches.push(stack.slice(from, to));
+    else if (target.length + (to - from) > COLLECT_FROM)
+      (this.waiting ??= new Map()).set(target, [stack.slice(from, to)]);
+    else {
+      // Stores by index, cheaper than push per element (bench/micro.mjs).
+      let n = target.length;
+      for (let i = from; i < to; i++) target[n++] = stack[i];
     }
-    // Stores by index, cheaper than push per element (bench/micro.mjs).
-    for (let i = from; i < to; i++) target[n++] = stack[i];
-    if (this.grown?.has(target)) this.grown.set(target, n);
   }
 }
