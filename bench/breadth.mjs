@@ -40,7 +40,9 @@ mkdirSync(OUT, { recursive: true });
 const gen = spawnSync(python.path, [join(HERE, 'gen_breadth.py'), OUT], { stdio: 'inherit' });
 if (gen.status !== 0) process.exit(1);
 const filter = process.argv[2];
-const files = readdirSync(OUT).filter((f) => f.endsWith('.pkl') && (!filter || f.includes(filter))).sort();
+const files = readdirSync(OUT)
+  .filter((f) => f.endsWith('.pkl') && (!filter || f.includes(filter)))
+  .sort();
 const PY = `
 import gc, pickle, sys, time
 sys.path.insert(0, ${JSON.stringify(HERE)})
@@ -59,12 +61,19 @@ if (py.status !== 0) {
   process.exit(1);
 }
 const pyMs = py.stdout.trim().split('\n').map(Number);
-const rows = ['| pickle | size | CPython ms | picklejar ms | ratio | optimisations aborted |', '|---|--:|--:|--:|--:|--:|'];
+const rows = [
+  '| pickle | size | CPython ms | picklejar ms | ratio | optimisations aborted |',
+  '|---|--:|--:|--:|--:|--:|',
+];
 files.forEach((f, i) => {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-opt', fileURLToPath(import.meta.url), '--child', join(OUT, f)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--trace-opt', fileURLToPath(import.meta.url), '--child', join(OUT, f)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    },
+  );
   const ms = Number(/RESULT (\S+)/.exec(r.stdout)?.[1]);
   const aborted = (r.stdout.match(/aborted optimizing[^\n]*JSFunction loop/g) ?? []).length;
   const size = readFileSync(join(OUT, f)).length;
@@ -72,6 +81,13 @@ files.forEach((f, i) => {
   rows.push(row);
   console.error(row);
 });
-const md = ['# Breadth: decode time per kind of value', '', `node ${process.version}, ${python.path} ${python.version}`, '', ...rows, ''].join('\n');
+const md = [
+  '# Breadth: decode time per kind of value',
+  '',
+  `node ${process.version}, ${python.path} ${python.version}`,
+  '',
+  ...rows,
+  '',
+].join('\n');
 writeFileSync(join(HERE, 'out', 'breadth.md'), md);
 console.log(md);

@@ -47,7 +47,14 @@ const w = manifest.workloads.find((x) => x.name === name);
 if (!w) throw new Error(`no workload ${name} (run npm run bench first)`);
 const r = spawnSync(
   process.execPath,
-  ['--expose-gc', '--trace-deopt', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), anchor ? 'anchor' : ''],
+  [
+    '--expose-gc',
+    '--trace-deopt',
+    fileURLToPath(import.meta.url),
+    '--child',
+    join(OUT, w.file),
+    anchor ? 'anchor' : '',
+  ],
   { encoding: 'utf8', maxBuffer: 256 << 20 },
 );
 if (r.status !== 0) throw new Error(r.stderr);
@@ -64,7 +71,9 @@ for (const line of r.stdout.split('\n')) {
     const reason = /reason: ([^)]*)\)/.exec(line)?.[1] ?? '?';
     where.add(`${fn}: ${reason}`);
   } else if (line.startsWith('@@cpu')) {
-    rows.push(`${line.slice(6).padStart(8)} ms CPU   ${String(bailouts).padStart(2)} bailouts  ${[...where].join('; ')}`);
+    rows.push(
+      `${line.slice(6).padStart(8)} ms CPU   ${String(bailouts).padStart(2)} bailouts  ${[...where].join('; ')}`,
+    );
   }
 }
 console.log(`${name}${anchor ? ' (anchored Machine)' : ''}: one loads() per line, full GC before each`);

@@ -20,7 +20,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }
 process.env.BENCH_BUDGET ??= '0.5';
@@ -34,7 +38,9 @@ const { findPython } = await import('./lib/python.mjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || '5');
 const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? 'cpu' : 'wall';
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4', 'graph_100k.p4'];
+const names = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4', 'graph_100k.p4'];
 const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
 const pj = await import('../dist/index.js');
 const python = findPython();
@@ -51,11 +57,17 @@ for (const name of names) {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const py = JSON.parse(
-      execFileSync(python.path, [join(ROOT, 'scripts', 'bench_python.py'), 'time', OUT, name], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString(),
+      execFileSync(python.path, [join(ROOT, 'scripts', 'bench_python.py'), 'time', OUT, name], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 64 << 20,
+      }).toString(),
     ).results[name];
     const round = {
       python: py,
-      decode: measure(() => pj.loads(data), (v) => checkResult(v, w, pj)),
+      decode: measure(
+        () => pj.loads(data),
+        (v) => checkResult(v, w, pj),
+      ),
       encode: measure(() => pj.dumps(value, { protocol: w.protocol })),
       ...measureEngines(measure, msgpackr, value, w),
     };
@@ -78,7 +90,9 @@ const median = (xs) => {
 };
 const fmt = (v) => (v === undefined ? 'n/a' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const ratioCell = (rounds, a, b) => {
-  const rs = rounds.map((r) => (val(a(r)) !== undefined && val(b(r)) !== undefined ? val(a(r)) / val(b(r)) : undefined)).filter((x) => x !== undefined);
+  const rs = rounds
+    .map((r) => (val(a(r)) !== undefined && val(b(r)) !== undefined ? val(a(r)) / val(b(r)) : undefined))
+    .filter((x) => x !== undefined);
   if (rs.length === 0) return 'n/a';
   return `${median(rs).toFixed(2)}× (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`;
 };
@@ -93,13 +107,27 @@ for (const [op, pyKey, mpKey, jsKey] of [
   ['decode', 'decode', 'msgpackDecode', 'jsonDecode'],
   ['encode', 'encode', 'msgpackEncode', 'jsonEncode'],
 ]) {
-  lines.push(`| workload (${op}) | picklejar | CPython | msgpackr | JSON | ÷ CPython | ÷ msgpackr | ÷ JSON |`);
+  lines.push(
+    `| workload (${op}) | picklejar | CPython | msgpackr | JSON | ÷ CPython | ÷ msgpackr | ÷ JSON |`,
+  );
   lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
   for (const { workload: w, rounds } of rows) {
     const t = (pick) => fmt(median(rounds.map((r) => val(pick(r)))));
     lines.push(
       `| ${w.name} | ${t((r) => r[op])} | ${t((r) => r.python[pyKey])} | ${t((r) => r[mpKey])} | ${t((r) => r[jsKey])} | ` +
-        `${ratioCell(rounds, (r) => r[op], (r) => r.python[pyKey])} | ${ratioCell(rounds, (r) => r[op], (r) => r[mpKey])} | ${ratioCell(rounds, (r) => r[op], (r) => r[jsKey])} |`,
+        `${ratioCell(
+          rounds,
+          (r) => r[op],
+          (r) => r.python[pyKey],
+        )} | ${ratioCell(
+          rounds,
+          (r) => r[op],
+          (r) => r[mpKey],
+        )} | ${ratioCell(
+          rounds,
+          (r) => r[op],
+          (r) => r[jsKey],
+        )} |`,
     );
   }
   lines.push('');
@@ -109,4 +137,7 @@ if (notes.length) lines.push(...notes.map((n) => `- ${n}`), '');
 const md = lines.join('\n');
 console.log(md);
 writeFileSync(join(OUT, 'engines.md'), md);
-writeFileSync(join(OUT, 'engines.json'), JSON.stringify({ clock: CLOCK, rows }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
+writeFileSync(
+  join(OUT, 'engines.json'),
+  JSON.stringify({ clock: CLOCK, rows }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1),
+);

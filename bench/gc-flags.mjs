@@ -37,14 +37,18 @@ if (process.argv[2] === '--child') {
 }
 
 const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
+const names = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
 const files = names.map((n) => manifest.workloads.find((w) => w.name === n)?.file).filter(Boolean);
 const settings = [undefined, 16, 32, 64, 128];
 console.log(`| --max-semi-space-size | ${names.join(' | ')} |`);
 console.log(`|---|${names.map(() => '--:').join('|')}|`);
 for (const mb of settings) {
   const flags = ['--expose-gc', ...(mb ? [`--max-semi-space-size=${mb}`] : [])];
-  const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', ...files], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', ...files], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
     console.log(`| ${mb ?? 'default'} | failed: ${r.stderr.trim().split('\n').pop()} |`);
     continue;

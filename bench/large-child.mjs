@@ -76,7 +76,14 @@ if (mode === 'eager') {
   bytesOf(target);
   const touchSeconds = now() - t2;
   const peak = status('VmHWM');
-  result = { seconds, peakOpen, touchSeconds, peak, lazyBeforeTouch: wasLoaded === false, crc: checks(value) };
+  result = {
+    seconds,
+    peakOpen,
+    touchSeconds,
+    peak,
+    lazyBeforeTouch: wasLoaded === false,
+    crc: checks(value),
+  };
 } else if (mode === 'dump') {
   const value = await load(file);
   globalThis.gc?.();

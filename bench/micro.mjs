@@ -28,13 +28,20 @@ function compare(title, setup, strategies, opsPerRun) {
       times[name].push((d.user + d.system) / 1000);
     }
   }
-  const ref = JSON.stringify(results[Object.keys(strategies)[0]], (k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  const ref = JSON.stringify(results[Object.keys(strategies)[0]], (k, v) =>
+    typeof v === 'bigint' ? `${v}n` : v,
+  );
   console.log(`-- ${title}`);
   for (const [name, ts] of Object.entries(times)) {
     ts.sort((a, b) => a - b);
     const per = (ms) => ((ms * 1e6) / opsPerRun).toFixed(1);
-    const same = JSON.stringify(results[name], (k, v) => (typeof v === 'bigint' ? `${v}n` : v)) === ref ? '' : '  (DIFFERENT RESULT)';
-    console.log(`  ${name.padEnd(28)} min ${per(ts[0]).padStart(7)} ms/1M ops   median ${per(ts[ts.length >> 1]).padStart(7)}${same}`);
+    const same =
+      JSON.stringify(results[name], (k, v) => (typeof v === 'bigint' ? `${v}n` : v)) === ref
+        ? ''
+        : '  (DIFFERENT RESULT)';
+    console.log(
+      `  ${name.padEnd(28)} min ${per(ts[0]).padStart(7)} ms/1M ops   median ${per(ts[ts.length >> 1]).padStart(7)}${same}`,
+    );
   }
 }
 
@@ -78,7 +85,17 @@ function appends() {
   const vals = [];
   for (let i = 0; i < N; i++) {
     const k = i % 10;
-    vals.push(k < 4 ? i & 255 : k < 6 ? 256 + (i & 0xffff) : k < 8 ? -(i * 2147) : k < 9 ? 2 ** 31 + i * 1000 : BigInt(i) << 40n);
+    vals.push(
+      k < 4
+        ? i & 255
+        : k < 6
+          ? 256 + (i & 0xffff)
+          : k < 8
+            ? -(i * 2147)
+            : k < 9
+              ? 2 ** 31 + i * 1000
+              : BigInt(i) << 40n,
+    );
   }
   const stack = [{}];
   for (let i = 0; i < 1001; i++) stack.push(null);
@@ -101,9 +118,19 @@ compare(
   appends,
   {
     fillOnlyBaseline: (st) => runAppends(st, () => {}) * 0 + 1_000_000,
-    pushLoop: (st) => runAppends(st, (t, s, m, sp) => { for (let i = m; i < sp; i++) t.push(s[i]); }),
-    indexedStore: (st) => runAppends(st, (t, s, m, sp) => { let n = t.length; for (let i = m; i < sp; i++) t[n++] = s[i]; }),
-    pushApplySlice: (st) => runAppends(st, (t, s, m, sp) => { Array.prototype.push.apply(t, s.slice(m, sp)); }),
+    pushLoop: (st) =>
+      runAppends(st, (t, s, m, sp) => {
+        for (let i = m; i < sp; i++) t.push(s[i]);
+      }),
+    indexedStore: (st) =>
+      runAppends(st, (t, s, m, sp) => {
+        let n = t.length;
+        for (let i = m; i < sp; i++) t[n++] = s[i];
+      }),
+    pushApplySlice: (st) =>
+      runAppends(st, (t, s, m, sp) => {
+        Array.prototype.push.apply(t, s.slice(m, sp));
+      }),
   },
   1_000_000,
 );
@@ -114,7 +141,7 @@ function strings() {
   const b = readFileSync(join(OUT, 'strings_500k.p4.pkl'));
   const data = new Uint8Array(b.buffer, b.byteOffset, b.length);
   const spans = [];
-  for (let p = 0; p < data.length - 2; ) {
+  for (let p = 0; p < data.length - 2;) {
     const op = data[p];
     if (op === 0x8c) {
       spans.push(p + 2, p + 2 + data[p + 1]);
@@ -132,7 +159,8 @@ compare(
     latin1SlicePerString({ data, spans }) {
       let last = '';
       for (let k = 0; k < spans.length; k += 2) {
-        const s = spans[k], e = spans[k + 1];
+        const s = spans[k],
+          e = spans[k + 1];
         let i = s;
         while (i < e && data[i] < 0x80) i++;
         last = i === e ? latin1Slice.call(data, s, e) : Buffer.prototype.utf8Slice.call(data, s, e);
@@ -142,7 +170,8 @@ compare(
     fromCharCodeLoop({ data, spans }) {
       let last = '';
       for (let k = 0; k < spans.length; k += 2) {
-        const s = spans[k], e = spans[k + 1];
+        const s = spans[k],
+          e = spans[k + 1];
         let out = '';
         let i = s;
         for (; i < e; i++) {
@@ -157,9 +186,12 @@ compare(
     frameLatin1ThenSubstring({ data, spans }) {
       // One latin1 decode per 64 KiB window, then substring for ASCII spans inside it.
       let last = '';
-      let wStart = 0, wEnd = 0, wText = '';
+      let wStart = 0,
+        wEnd = 0,
+        wText = '';
       for (let k = 0; k < spans.length; k += 2) {
-        const s = spans[k], e = spans[k + 1];
+        const s = spans[k],
+          e = spans[k + 1];
         let i = s;
         while (i < e && data[i] < 0x80) i++;
         if (i !== e) {

@@ -41,19 +41,37 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
+const names = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['ints_1m.p4', 'dicts_200k.p4', 'strings_500k.p4'];
 const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
 mkdirSync(PROF, { recursive: true });
 rmSync(SNAP, { recursive: true, force: true });
 // Compiled here with source maps (the package's dist/ ships without them).
-const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--sourceMap', '--outDir', SNAP], { stdio: 'inherit' });
+const tsc = spawnSync(
+  process.execPath,
+  [
+    join(ROOT, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    join(ROOT, 'tsconfig.build.json'),
+    '--sourceMap',
+    '--outDir',
+    SNAP,
+  ],
+  { stdio: 'inherit' },
+);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 // Lines are mapped to the current src/ text: warn when dist/ is older than the decoder source.
 // (Build first: `npx tsc -p tsconfig.build.json`.)
 try {
   const { statSync } = await import('node:fs');
-  if (statSync(join(ROOT, 'src/unpickle/decoder.ts')).mtimeMs > statSync(join(ROOT, 'dist/unpickle/decoder.js')).mtimeMs) {
-    console.error('warning: src/unpickle/decoder.ts is newer than dist/ (run `npm run build`); line texts may not match');
+  if (
+    statSync(join(ROOT, 'src/unpickle/decoder.ts')).mtimeMs >
+    statSync(join(ROOT, 'dist/unpickle/decoder.js')).mtimeMs
+  ) {
+    console.error(
+      'warning: src/unpickle/decoder.ts is newer than dist/ (run `npm run build`); line texts may not match',
+    );
   }
 } catch {
   /* layout changed: no check */
@@ -73,7 +91,17 @@ for (const name of names) {
   rmSync(tmp, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200', fileURLToPath(import.meta.url), '--child', join(OUT, w.file), String(seconds), SNAP, OP],
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${tmp}`,
+      '--cpu-prof-interval=200',
+      fileURLToPath(import.meta.url),
+      '--child',
+      join(OUT, w.file),
+      String(seconds),
+      SNAP,
+      OP,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) {
@@ -85,7 +113,10 @@ for (const name of names) {
   const dest = join(PROF, `${name}${OP === 'encode' ? '.encode' : ''}.cpuprofile`);
   renameSync(join(tmp, file), dest);
   rmSync(tmp, { recursive: true, force: true });
-  const text = summarise(JSON.parse(readFileSync(dest, 'utf8')), `${name} (${runs} ${OP}s in ${seconds}s, ${((seconds * 1000) / runs).toFixed(1)} ms each incl. profiler overhead)`);
+  const text = summarise(
+    JSON.parse(readFileSync(dest, 'utf8')),
+    `${name} (${runs} ${OP}s in ${seconds}s, ${((seconds * 1000) / runs).toFixed(1)} ms each incl. profiler overhead)`,
+  );
   writeFileSync(join(PROF, `${name}${OP === 'encode' ? '.encode' : ''}.txt`), text);
   console.log(text);
 }
@@ -95,7 +126,8 @@ function summarise(profile, title) {
   const { nodes, samples, timeDeltas } = profile;
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const selfUs = new Map();
-  for (let i = 0; i < samples.length; i++) selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + (timeDeltas[i] ?? 0));
+  for (let i = 0; i < samples.length; i++)
+    selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + (timeDeltas[i] ?? 0));
   let total = 0;
   for (const v of selfUs.values()) total += v;
 
@@ -129,7 +161,10 @@ function summarise(profile, title) {
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, TOP)
-      .map(([k, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`)
+      .map(
+        ([k, us]) =>
+          `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`,
+      )
       .join('\n');
   return `=== ${title}\n-- self time by function\n${fmt(fnTime)}\n-- self time by line (dist mapped to src)\n${fmt(lineTime)}\n`;
 }
@@ -140,7 +175,8 @@ function summarise(profile, title) {
  */
 function inlinedCallee(nodes, caller, line) {
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const same = (a, b) => a.url === b.url && a.lineNumber === b.lineNumber && a.functionName === b.functionName;
+  const same = (a, b) =>
+    a.url === b.url && a.lineNumber === b.lineNumber && a.functionName === b.functionName;
   const callees = [];
   const visit = (n, depth) => {
     if (depth > 3) return;
@@ -186,7 +222,10 @@ function mapLine(url, line) {
   // The last mapping on that generated line (TypeScript keeps statements on their own lines).
   const e = sm.map.findEntry(line - 1, 10_000);
   if (!e || e.originalLine === undefined || e.generatedLine !== line - 1) return `${short}:${line}`;
-  const src = resolve(sm.dir, e.originalSource.startsWith('file://') ? fileURLToPath(e.originalSource) : e.originalSource);
+  const src = resolve(
+    sm.dir,
+    e.originalSource.startsWith('file://') ? fileURLToPath(e.originalSource) : e.originalSource,
+  );
   let textLine = '';
   try {
     textLine = readFileSync(src, 'utf8').split('\n')[e.originalLine]?.trim().slice(0, 70) ?? '';

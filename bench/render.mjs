@@ -7,5 +7,6 @@ import { renderReport } from './lib/report.mjs';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), 'out');
 const saved = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8'));
-const clock = process.argv[2] === 'cpu' || process.argv[2] === 'wall' ? process.argv[2] : saved.clock ?? 'wall';
+const clock =
+  process.argv[2] === 'cpu' || process.argv[2] === 'wall' ? process.argv[2] : (saved.clock ?? 'wall');
 console.log(renderReport({ ...saved, clock }));

@@ -21,9 +21,13 @@ const OUT = join(HERE, 'out');
 
 // Forced GC between runs needs --expose-gc: re-run ourselves with it when it is missing.
 if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -48,11 +52,21 @@ const python = findPython();
 console.error(`python: ${python.path} (${python.version}, numpy ${python.numpy})`);
 const genScript = join(HERE, 'gen_workloads.py');
 const genVersion = Number(/GENERATOR_VERSION = (\d+)/.exec(readFileSync(genScript, 'utf8'))[1]);
-let manifest = existsSync(join(OUT, 'manifest.json')) ? JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) : undefined;
-if (!manifest || manifest.generatorVersion !== genVersion || manifest.scale !== SCALE || manifest.scaling !== SCALING) {
+let manifest = existsSync(join(OUT, 'manifest.json'))
+  ? JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'))
+  : undefined;
+if (
+  !manifest ||
+  manifest.generatorVersion !== genVersion ||
+  manifest.scale !== SCALE ||
+  manifest.scaling !== SCALING
+) {
   console.error('generating workloads (bench/out/) ...');
   mkdirSync(OUT, { recursive: true });
-  execFileSync(python.path, [genScript, OUT], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, BENCH_SCALE: String(SCALE), BENCH_SCALING: SCALING ? '1' : '0' } });
+  execFileSync(python.path, [genScript, OUT], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...env, BENCH_SCALE: String(SCALE), BENCH_SCALING: SCALING ? '1' : '0' },
+  });
   manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
 }
 const workloads = manifest.workloads.filter((w) => !ONLY || ONLY.includes(w.name) || ONLY.includes(w.group));
@@ -73,9 +87,14 @@ for (const w of workloads) {
   const data = readBytes(join(OUT, w.file));
   const r = { workload: w, python: py.results[w.name] ?? {}, picklejar: {}, pickleparser: {} };
 
-  r.picklejar.decode = measure(() => pj.loads(data), (v) => checkResult(v, w, pj));
+  r.picklejar.decode = measure(
+    () => pj.loads(data),
+    (v) => checkResult(v, w, pj),
+  );
   // The same without forced GC between runs: after a full GC V8 may deoptimise the decoder (see BENCHMARKS.md).
-  r.picklejar.decodeNoForcedGc = r.picklejar.decode.na ? r.picklejar.decode : measure(() => pj.loads(data), undefined, { forceGc: false });
+  r.picklejar.decodeNoForcedGc = r.picklejar.decode.na
+    ? r.picklejar.decode
+    : measure(() => pj.loads(data), undefined, { forceGc: false });
   if (!hasDumps) r.picklejar.encode = { na: 'dumps not exported yet' };
   else if (w.kind !== 'pickle') r.picklejar.encode = { na: 'not a plain pickle' };
   else {
@@ -88,7 +107,10 @@ for (const w of workloads) {
     }
     if (value !== undefined) {
       const opts = { protocol: w.protocol };
-      r.picklejar.encode = measure(() => pj.dumps(value, opts), (b) => (b instanceof Uint8Array ? undefined : 'dumps returned no bytes'));
+      r.picklejar.encode = measure(
+        () => pj.dumps(value, opts),
+        (b) => (b instanceof Uint8Array ? undefined : 'dumps returned no bytes'),
+      );
     }
     value = undefined;
   }
@@ -99,7 +121,10 @@ for (const w of workloads) {
     const warn = console.warn;
     console.warn = () => {};
     try {
-      r.pickleparser.decode = measure(() => new Parser().parse(data), (v) => checkResult(v, w, undefined));
+      r.pickleparser.decode = measure(
+        () => new Parser().parse(data),
+        (v) => checkResult(v, w, undefined),
+      );
     } finally {
       console.warn = warn;
     }
@@ -116,8 +141,16 @@ const loadAfter = loadavg();
 const SEMI = env.BENCH_SEMI ?? '64';
 if (SEMI !== '0') {
   console.error(`decoding with --max-semi-space-size=${SEMI} ...`);
-  for (const r of results.filter((x) => x.workload.kind === 'pickle' && ['ints', 'dicts', 'strings', 'graph'].includes(x.workload.group))) {
-    r.picklejar.decodeBigYoung = child(process.execPath, ['--expose-gc', `--max-semi-space-size=${SEMI}`, join(HERE, 'semi-child.mjs'), OUT, r.workload.name]);
+  for (const r of results.filter(
+    (x) => x.workload.kind === 'pickle' && ['ints', 'dicts', 'strings', 'graph'].includes(x.workload.group),
+  )) {
+    r.picklejar.decodeBigYoung = child(process.execPath, [
+      '--expose-gc',
+      `--max-semi-space-size=${SEMI}`,
+      join(HERE, 'semi-child.mjs'),
+      OUT,
+      r.workload.name,
+    ]);
     r.picklejar.decodeBigYoung.semi = Number(SEMI);
   }
 }
@@ -148,11 +181,22 @@ if (env.BENCH_CODECS !== '0') spawnSync(process.execPath, [join(HERE, 'codecs.mj
 
 // ---- 5. report -----------------------------------------------------------------------------------------
 const { renderReport, machineInfo } = await import('./lib/report.mjs');
-const machine = { ...machineInfo({ python, pyResult: pyMeta, cpus, root: ROOT, hasDumps }), loadBefore, loadAfter };
+const machine = {
+  ...machineInfo({ python, pyResult: pyMeta, cpus, root: ROOT, hasDumps }),
+  loadBefore,
+  loadAfter,
+};
 const md = renderReport({ machine, results, memory, manifest, clock: CLOCK });
 console.log(md);
 writeFileSync(join(OUT, 'results.md'), md);
-writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, clock: CLOCK, manifest, results, memory }, (k, v) => (typeof v === 'bigint' ? String(v) : v), 1));
+writeFileSync(
+  join(OUT, 'results.json'),
+  JSON.stringify(
+    { machine, clock: CLOCK, manifest, results, memory },
+    (k, v) => (typeof v === 'bigint' ? String(v) : v),
+    1,
+  ),
+);
 console.error(`wrote ${join(OUT, 'results.md')} and results.json`);
 
 function fmtM(m) {

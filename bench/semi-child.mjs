@@ -12,4 +12,11 @@ const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'))
 const w = manifest.workloads.find((x) => x.name === name);
 const pj = await import('../dist/index.js');
 const data = readBytes(join(outDir, w.file));
-console.log(JSON.stringify(measure(() => pj.loads(data), (v) => checkResult(v, w, pj))));
+console.log(
+  JSON.stringify(
+    measure(
+      () => pj.loads(data),
+      (v) => checkResult(v, w, pj),
+    ),
+  ),
+);

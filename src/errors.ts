@@ -45,13 +45,7 @@ export type UnpicklingErrorCode =
  * - `io`: the output file could not be written.
  */
 export type PicklingErrorCode =
-  | 'unpicklable'
-  | 'unhashable'
-  | 'globals-not-allowed'
-  | 'protocol'
-  | 'invalid-value'
-  | 'limit'
-  | 'io';
+  'unpicklable' | 'unhashable' | 'globals-not-allowed' | 'protocol' | 'invalid-value' | 'limit' | 'io';
 
 export type PickleErrorCode = UnpicklingErrorCode | PicklingErrorCode;
 

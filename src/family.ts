@@ -69,18 +69,26 @@ export interface Family {
  * export const MY_FAMILY = defineFamily({ name: 'mine', globals: { 'mypkg.Point': { call: (a) => [...a] } } });
  */
 export function defineFamily(family: Family): Family {
-  if (typeof family !== 'object' || family === null || typeof family.name !== 'string' || family.name === '') {
+  if (
+    typeof family !== 'object' ||
+    family === null ||
+    typeof family.name !== 'string' ||
+    family.name === ''
+  ) {
     throw new TypeError('a family needs a non-empty name');
   }
   for (const [key, h] of Object.entries(family.globals ?? {})) {
-    if (!/^[^.\s]+(\.[^.\s]+)*\.[^.\s]+$/.test(key)) throw new TypeError(`family ${family.name}: global key ${JSON.stringify(key)} is not module.name`);
-    if (typeof h !== 'object' || h === null) throw new TypeError(`family ${family.name}: handler of ${key} is not an object`);
+    if (!/^[^.\s]+(\.[^.\s]+)*\.[^.\s]+$/.test(key))
+      throw new TypeError(`family ${family.name}: global key ${JSON.stringify(key)} is not module.name`);
+    if (typeof h !== 'object' || h === null)
+      throw new TypeError(`family ${family.name}: handler of ${key} is not an object`);
   }
   if (family.reduce !== undefined && typeof family.reduce !== 'function') {
     throw new TypeError(`family ${family.name}: reduce must be a function`);
   }
   for (const r of family.rules ?? []) {
-    if (r.severity !== 'safe' && r.severity !== 'dangerous') throw new TypeError(`family ${family.name}: bad rule severity`);
+    if (r.severity !== 'safe' && r.severity !== 'dangerous')
+      throw new TypeError(`family ${family.name}: bad rule severity`);
   }
   return family;
 }
@@ -104,4 +112,3 @@ export class FamilySet {
     this.policy = new Policy(BASE_RULES, families);
   }
 }
-

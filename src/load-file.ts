@@ -44,7 +44,8 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
   let closeNow = true;
   try {
     const head = src.read(0, Math.min(src.size, 1 << 16));
-    if (src.size === 0) throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
+    if (src.size === 0)
+      throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
     if (containerKind(head) !== undefined) {
       closeNow = false; // the container reader closes it (or keeps its path for lazy tensors)
       return loadOpenContainer(src, head, options, families);
@@ -59,11 +60,18 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
     const compression = detectJoblibCompression(head);
     if (compression === 'zfile') {
       const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
-      return decodeBytes(readZFile(src.read(0, src.size), maxBytes), options, families, siblingReader(path, options), undefined);
+      return decodeBytes(
+        readZFile(src.read(0, src.size), maxBytes),
+        options,
+        families,
+        siblingReader(path, options),
+        undefined,
+      );
     }
     if (compression !== undefined) {
       const chunks = await decompressFile(path, src, compression, options);
-      const input: ByteSource | Uint8Array = chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkSource(chunks);
+      const input: ByteSource | Uint8Array =
+        chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkSource(chunks);
       // The source holds the chunks now: this array must not, or none could be freed as decoding
       // consumes them (a 1 GB stream then peaked at 2.1x its size instead of near 1x).
       chunks.length = 0;
@@ -83,7 +91,9 @@ function decodeBytes(
   compression: string | undefined,
 ): unknown {
   try {
-    return input instanceof Uint8Array ? unpickle(input, options, families, readSibling) : unpickleSource(input, options, families, readSibling);
+    return input instanceof Uint8Array
+      ? unpickle(input, options, families, readSibling)
+      : unpickleSource(input, options, families, readSibling);
   } catch (e) {
     const head = input instanceof Uint8Array ? input : input.read(0, Math.min(input.size, 4096));
     throw explainNotAPickle(e, head, compression);
@@ -91,7 +101,12 @@ function decodeBytes(
 }
 
 /** A `.npy` file: object arrays are a pickle after the header; others a payload of known size. */
-function loadNpyFile(src: FileSource, head: Uint8Array, options: LoadOptions | undefined, families: FamilySet): unknown {
+function loadNpyFile(
+  src: FileSource,
+  head: Uint8Array,
+  options: LoadOptions | undefined,
+  families: FamilySet,
+): unknown {
   const h = parseNpyHeader(head);
   if (h.dtype.hasObject) {
     // np.load unpickles one pickle after the header (and ignores what follows).
@@ -100,14 +115,24 @@ function loadNpyFile(src: FileSource, head: Uint8Array, options: LoadOptions | u
   }
   const need = checkShape(h.shape, h.dtype.itemsize) * h.dtype.itemsize;
   if (src.size - h.dataOffset < need) {
-    throw new UnpicklingError(`invalid .npy file: data has ${src.size - h.dataOffset} bytes, shape needs ${need}`, h.dataOffset, undefined, 'truncated');
+    throw new UnpicklingError(
+      `invalid .npy file: data has ${src.size - h.dataOffset} bytes, shape needs ${need}`,
+      h.dataOffset,
+      undefined,
+      'truncated',
+    );
   }
   const order = h.fortranOrder ? 'F' : 'C';
   const shared = options?.sharedMemory === true;
   if (options?.lazy === true) {
     return lazyNDArray(h.dtype, h.shape, order, need, () => readOwn(src, h.dataOffset, need, shared));
   }
-  return new NDArray({ dtype: h.dtype, shape: h.shape, order, raw: readOwn(src, h.dataOffset, need, shared) });
+  return new NDArray({
+    dtype: h.dtype,
+    shape: h.shape,
+    order,
+    raw: readOwn(src, h.dataOffset, need, shared),
+  });
 }
 
 /**
@@ -122,7 +147,8 @@ async function decompressFile(
   options: LoadOptions | undefined,
 ): Promise<Uint8Array[]> {
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
-  if ((kind === 'zlib' || kind === 'gzip') && src.size > STREAM_FROM) return inflateStream(path, kind, maxBytes);
+  if ((kind === 'zlib' || kind === 'gzip') && src.size > STREAM_FROM)
+    return inflateStream(path, kind, maxBytes);
   const data = src.read(0, src.size);
   const codec = codecFor(kind, 'read');
   return codec.decodeChunks ? codec.decodeChunks(data, maxBytes) : [codec.decode(data, maxBytes)];
@@ -132,7 +158,8 @@ async function decompressFile(
 async function inflateStream(path: string, kind: 'zlib' | 'gzip', maxBytes: number): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const inflater: Inflate | Gunzip = kind === 'zlib' ? createInflate({ chunkSize: CHUNK }) : createGunzip({ chunkSize: CHUNK });
+  const inflater: Inflate | Gunzip =
+    kind === 'zlib' ? createInflate({ chunkSize: CHUNK }) : createGunzip({ chunkSize: CHUNK });
   await new Promise<void>((resolve, reject) => {
     const input = createReadStream(path, { highWaterMark: 1 << 20 });
     const fail = (e: unknown): void => {
@@ -141,11 +168,20 @@ async function inflateStream(path: string, kind: 'zlib' | 'gzip', maxBytes: numb
       reject(e);
     };
     input.on('error', fail);
-    inflater.on('error', (e) => fail(new UnpicklingError(`corrupt ${kind} stream: ${e.message}`, -1, undefined, 'corrupt')));
+    inflater.on('error', (e) =>
+      fail(new UnpicklingError(`corrupt ${kind} stream: ${e.message}`, -1, undefined, 'corrupt')),
+    );
     inflater.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) {
-        fail(new UnpicklingError(`decompressed ${kind} data exceeds limits.maxInputBytes (${maxBytes} bytes); raise it to allow more`, -1, undefined, 'limit'));
+        fail(
+          new UnpicklingError(
+            `decompressed ${kind} data exceeds limits.maxInputBytes (${maxBytes} bytes); raise it to allow more`,
+            -1,
+            undefined,
+            'limit',
+          ),
+        );
         return;
       }
       chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -162,7 +198,8 @@ function siblingReader(path: string, options: LoadOptions | undefined): SiblingR
   const dir = dirname(path);
   return (name) => {
     const base = basename(name.replace(/\\/g, '/'));
-    if (base !== name.replace(/\\/g, '/').split('/').pop() || base === '' || base === '.' || base === '..') return undefined;
+    if (base !== name.replace(/\\/g, '/').split('/').pop() || base === '' || base === '.' || base === '..')
+      return undefined;
     let sideSize: number;
     try {
       sideSize = statSync(join(dir, base)).size;
@@ -170,7 +207,12 @@ function siblingReader(path: string, options: LoadOptions | undefined): SiblingR
       return undefined;
     }
     if (sideSize > maxBytes) {
-      throw new UnpicklingError(`side file ${base} of ${sideSize} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`, -1, undefined, 'limit');
+      throw new UnpicklingError(
+        `side file ${base} of ${sideSize} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`,
+        -1,
+        undefined,
+        'limit',
+      );
     }
     try {
       const b = readFileSync(join(dir, base));

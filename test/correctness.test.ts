@@ -4,7 +4,17 @@
  * files of other formats get an error that says what they are.
  */
 import { describe, expect, it } from 'vitest';
-import { dumps, loads, scan, tuple, DType, FrozenSet, NDArray, PicklingError, UnpicklingError } from '../src/index.js';
+import {
+  dumps,
+  loads,
+  scan,
+  tuple,
+  DType,
+  FrozenSet,
+  NDArray,
+  PicklingError,
+  UnpicklingError,
+} from '../src/index.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
 function refusal(value: unknown): PicklingError {
@@ -20,12 +30,43 @@ function refusal(value: unknown): PicklingError {
 describeWithPython('writer: dict keys and set members must be hashable (as CPython decides)', () => {
   // Each case: the JS value, the same value in Python, the path of the offending key or member.
   const cases: [string, () => unknown, string, string | undefined][] = [
-    ['tuple holding a list as a dict key', () => new Map([[tuple<unknown>(1, [2]), 'x']]), '{(1, [2]): "x"}', 'root.keys()[0]'],
-    ['tuple nested in a tuple holding a dict', () => new Map([[tuple<unknown>(tuple<unknown>(1, new Map()), 3), 1]]), '{((1, {}), 3): 1}', 'root.keys()[0]'],
-    ['tuple holding a set, as a set member', () => new Set([1, tuple<unknown>('a', new Set([1]))]), '{1, ("a", {1})}', 'root.values()[1]'],
-    ['tuple holding a list, as a frozenset member', () => new FrozenSet([tuple<unknown>([1])]), 'frozenset({([1],)})', 'root.values()[0]'],
-    ['dict key in a nested dict', () => ({ a: new Map([[tuple<unknown>([]), 1]]) }), '{"a": {([],): 1}}', 'root.a.keys()[0]'],
-    ['hashable nested tuples', () => new Map([[tuple<unknown>(tuple<unknown>(1, 'a'), tuple<unknown>(2n, new FrozenSet([3])), null), 1]]), '{((1, "a"), (2, frozenset({3})), None): 1}', undefined],
+    [
+      'tuple holding a list as a dict key',
+      () => new Map([[tuple<unknown>(1, [2]), 'x']]),
+      '{(1, [2]): "x"}',
+      'root.keys()[0]',
+    ],
+    [
+      'tuple nested in a tuple holding a dict',
+      () => new Map([[tuple<unknown>(tuple<unknown>(1, new Map()), 3), 1]]),
+      '{((1, {}), 3): 1}',
+      'root.keys()[0]',
+    ],
+    [
+      'tuple holding a set, as a set member',
+      () => new Set([1, tuple<unknown>('a', new Set([1]))]),
+      '{1, ("a", {1})}',
+      'root.values()[1]',
+    ],
+    [
+      'tuple holding a list, as a frozenset member',
+      () => new FrozenSet([tuple<unknown>([1])]),
+      'frozenset({([1],)})',
+      'root.values()[0]',
+    ],
+    [
+      'dict key in a nested dict',
+      () => ({ a: new Map([[tuple<unknown>([]), 1]]) }),
+      '{"a": {([],): 1}}',
+      'root.a.keys()[0]',
+    ],
+    [
+      'hashable nested tuples',
+      () =>
+        new Map([[tuple<unknown>(tuple<unknown>(1, 'a'), tuple<unknown>(2n, new FrozenSet([3])), null), 1]]),
+      '{((1, "a"), (2, frozenset({3})), None): 1}',
+      undefined,
+    ],
   ];
 
   it('refuses exactly what CPython cannot build, naming the path', async () => {
@@ -39,7 +80,9 @@ for text in json.loads(sys.stdin.read()):
     except TypeError as e:
         out.append(str(e))
 print(json.dumps(out))`;
-    const py = JSON.parse((await runPython(code, [], JSON.stringify(cases.map((c) => c[2])))).stdout) as (true | string)[];
+    const py = JSON.parse((await runPython(code, [], JSON.stringify(cases.map((c) => c[2])))).stdout) as (
+      true | string
+    )[];
     cases.forEach(([name, make, , path], i) => {
       const pythonOk = py[i] === true;
       if (pythonOk) {
@@ -63,7 +106,23 @@ print(json.dumps(out))`;
 
 describeWithPython('writer: default-mode numbers reach Python as it expects', () => {
   it('only safe integers become ints; -0, ±inf, NaN, fractions and integral numbers past 2^53 are floats', async () => {
-    const values = [0, 1, -1, 2 ** 31, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, -(2 ** 53), 1e21, 1e308, -0, 0.5, NaN, Infinity, -Infinity];
+    const values = [
+      0,
+      1,
+      -1,
+      2 ** 31,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      2 ** 53,
+      -(2 ** 53),
+      1e21,
+      1e308,
+      -0,
+      0.5,
+      NaN,
+      Infinity,
+      -Infinity,
+    ];
     const code = `
 import json, pickle, sys
 out = []
@@ -76,7 +135,15 @@ print(json.dumps(out))`;
       const py = JSON.parse((await runPython(code, [], JSON.stringify(hex))).stdout) as [string, string][];
       const want = values.map((v): [string, string] => {
         if (Number.isSafeInteger(v) && !Object.is(v, -0)) return ['int', String(v)];
-        const r = Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : Object.is(v, -0) ? '-0.0' : null;
+        const r = Number.isNaN(v)
+          ? 'nan'
+          : v === Infinity
+            ? 'inf'
+            : v === -Infinity
+              ? '-inf'
+              : Object.is(v, -0)
+                ? '-0.0'
+                : null;
         return ['float', r ?? ''];
       });
       py.forEach(([type, repr], i) => {

@@ -33,8 +33,21 @@ const callF = (memo: number): number[] => [...enc.encode('cmod\nf\n'), 0x68, mem
 describe('large lists are complete whenever something outside the loop sees them', () => {
   it('a constructor called between APPENDS batches, and the caller, see the exact length', () => {
     const seen: number[] = [];
-    const data = Uint8Array.from([0x80, 2, 0x5d, 0x71, 0, ...appends(20000), ...callF(0), ...appends(20000, 20000), ...callF(0), 0x2e]);
-    const v = loads(data, { constructors: { 'mod.f': (args) => seen.push((args[0] as unknown[]).length) } }) as number[];
+    const data = Uint8Array.from([
+      0x80,
+      2,
+      0x5d,
+      0x71,
+      0,
+      ...appends(20000),
+      ...callF(0),
+      ...appends(20000, 20000),
+      ...callF(0),
+      0x2e,
+    ]);
+    const v = loads(data, {
+      constructors: { 'mod.f': (args) => seen.push((args[0] as unknown[]).length) },
+    }) as number[];
     expect(seen).toEqual([20000, 40000]);
     expect(v.length).toBe(40000);
     expect(Object.keys(v).length).toBe(40000); // no holes
@@ -51,14 +64,18 @@ describe('large lists are complete whenever something outside the loop sees them
 
 describe('replaced lists and upgraded dicts leave no stale reference', () => {
   it('a list fetched from the memo before its first APPENDS is the filled list', () => {
-    const v = loads(Uint8Array.from([0x5d, 0x71, 0, 0x68, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x86, 0x2e])) as Tuple<number[]>;
+    const v = loads(
+      Uint8Array.from([0x5d, 0x71, 0, 0x68, 0, 0x28, 0x4b, 1, 0x4b, 2, 0x65, 0x86, 0x2e]),
+    ) as Tuple<number[]>;
     expect(v[0]).toBe(v[1]);
     expect(v[0]).toEqual([1, 2]);
   });
 
   it('a default-mode dict shared through the memo and DUP becomes one Map everywhere', () => {
     // d = {}; p = (d, d (DUP)); d[1] = 2 (the int key upgrades it); (d, p)
-    const data = Uint8Array.from([0x7d, 0x71, 0, 0x32, 0x86, 0x71, 1, 0x30, 0x68, 0, 0x4b, 1, 0x4b, 2, 0x73, 0x68, 1, 0x86, 0x2e]);
+    const data = Uint8Array.from([
+      0x7d, 0x71, 0, 0x32, 0x86, 0x71, 1, 0x30, 0x68, 0, 0x4b, 1, 0x4b, 2, 0x73, 0x68, 1, 0x86, 0x2e,
+    ]);
     const [d, pair] = loads(data) as [Map<unknown, unknown>, Tuple<unknown>];
     expect(d).toBeInstanceOf(Map);
     expect(pair[0]).toBe(d);
@@ -71,7 +88,7 @@ describe('replaced lists and upgraded dicts leave no stale reference', () => {
 function chunked(data: Uint8Array, seed: number): ByteSource {
   const chunks: Uint8Array[] = [];
   let s = seed;
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     s = (s * 1103515245 + 12345) >>> 0;
     const n = 1 + (s % 700);
     chunks.push(data.slice(at, at + n));
@@ -102,7 +119,15 @@ describe('windowed input decodes as in-memory input does', () => {
           }
         };
         const memory = outcome(() => loads(bytes, { ...options, lossless: true }));
-        const windowed = outcome(() => unpickleSource(chunked(bytes, bytes.length), { ...options, lossless: true }, familySet(), undefined, windowing));
+        const windowed = outcome(() =>
+          unpickleSource(
+            chunked(bytes, bytes.length),
+            { ...options, lossless: true },
+            familySet(),
+            undefined,
+            windowing,
+          ),
+        );
         if (memory !== windowed) differ.push(`${f.path}: ${memory.slice(0, 80)} vs ${windowed.slice(0, 80)}`);
         compared++;
       }
@@ -116,11 +141,21 @@ describe('windowed input decodes as in-memory input does', () => {
     const str = enc.encode(big);
     // BINUNICODE of 5000 bytes, BINBYTES of 3000, a protocol-0 STRING line longer than the window.
     const data = Uint8Array.from([
-      0x80, 2, 0x28,
-      0x58, ...[5000, 0, 0, 0].map((x, i) => (i === 0 ? 5000 & 0xff : i === 1 ? 5000 >> 8 : 0)), ...str,
-      0x42, 3000 & 0xff, 3000 >> 8, 0, 0, ...new Uint8Array(3000).fill(7),
+      0x80,
+      2,
+      0x28,
+      0x58,
+      ...[5000, 0, 0, 0].map((x, i) => (i === 0 ? 5000 & 0xff : i === 1 ? 5000 >> 8 : 0)),
+      ...str,
+      0x42,
+      3000 & 0xff,
+      3000 >> 8,
+      0,
+      0,
+      ...new Uint8Array(3000).fill(7),
       ...enc.encode(`S'${'y'.repeat(2500)}'\n`),
-      0x74, 0x2e,
+      0x74,
+      0x2e,
     ]);
     const whole = loads(data) as unknown[];
     const w = unpickleSource(chunked(data, 1), {}, familySet(), undefined, windowing) as unknown[];
@@ -136,7 +171,10 @@ describe('windowed input decodes as in-memory input does', () => {
           return `${(e as UnpicklingError).code} ${(e as UnpicklingError).offset}`;
         }
       };
-      expect(code(() => unpickleSource(chunked(prefix, cut), {}, familySet(), undefined, windowing)), `cut at ${cut}`).toBe(code(() => loads(prefix)));
+      expect(
+        code(() => unpickleSource(chunked(prefix, cut), {}, familySet(), undefined, windowing)),
+        `cut at ${cut}`,
+      ).toBe(code(() => loads(prefix)));
     }
   });
 });

@@ -193,8 +193,18 @@ describe('decoder markers the writer honours', () => {
     const value = loads(data, { lossless: true });
     let marked = 0;
     const count = (x: unknown): void => {
-      if (marker === 'reconstructor' && x instanceof PyObject && (x as unknown as Record<string, unknown>)['__reconstructor__'] === true) marked++;
-      if (marker === 'getattr' && x instanceof PyGlobal && (x as unknown as Record<string, unknown>)['viaGetattr'] === true) marked++;
+      if (
+        marker === 'reconstructor' &&
+        x instanceof PyObject &&
+        (x as unknown as Record<string, unknown>)['__reconstructor__'] === true
+      )
+        marked++;
+      if (
+        marker === 'getattr' &&
+        x instanceof PyGlobal &&
+        (x as unknown as Record<string, unknown>)['viaGetattr'] === true
+      )
+        marked++;
       if (x instanceof PyObject) [...x.__args__].forEach(count);
       if (Array.isArray(x)) x.forEach(count);
     };

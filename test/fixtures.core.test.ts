@@ -27,7 +27,8 @@ const entries = fixturesOf('core');
 const LIMITATIONS: Record<string, { why: string; nearest: (want: unknown) => unknown }> = {
   dict_negzero_key: {
     why: 'a JS Map stores the key -0.0 as +0 (SameValueZero), so {-0.0: x} decodes as {0.0: x}',
-    nearest: (want) => JSON.parse(JSON.stringify(want).replaceAll('{"t":"float","v":"-0.0"}', '{"t":"float","v":"0.0"}')),
+    nearest: (want) =>
+      JSON.parse(JSON.stringify(want).replaceAll('{"t":"float","v":"-0.0"}', '{"t":"float","v":"0.0"}')),
   },
 };
 

@@ -57,8 +57,10 @@ describe('fuzzing', () => {
         let bytes = Array.from(seeds[seed] as Uint8Array);
         for (const [where, value, kind] of edits) {
           const i = where % (bytes.length + 1);
-          if (kind === 0 && i < bytes.length) bytes[i] = value; // overwrite
-          else if (kind === 1) bytes.splice(i, 0, value); // insert
+          if (kind === 0 && i < bytes.length)
+            bytes[i] = value; // overwrite
+          else if (kind === 1)
+            bytes.splice(i, 0, value); // insert
           else bytes = bytes.slice(0, i).concat(bytes.slice(i + 1)); // delete
         }
         decodeSafely(Uint8Array.from(bytes));

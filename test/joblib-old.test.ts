@@ -93,7 +93,7 @@ describeWithPython('joblib < 0.10 files with object arrays in .npy side files', 
   }, 60_000);
 });
 
-describeWithPython('files written by scikit-learn\'s vendored joblib (sklearn.externals.joblib)', () => {
+describeWithPython("files written by scikit-learn's vendored joblib (sklearn.externals.joblib)", () => {
   it('load as joblib.load does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'picklejar-vendored-'));
     dirs.push(dir);
@@ -114,7 +114,10 @@ describeWithPython('very old numpy layouts', () => {
     for (const f of ['internal.pkl', 'obj.npy']) {
       const report = scan(readFileSync(join(dir, f)));
       expect(report.complete, f).toBe(true);
-      expect(report.globals.every((g) => g.severity === 'safe'), f).toBe(true);
+      expect(
+        report.globals.every((g) => g.severity === 'safe'),
+        f,
+      ).toBe(true);
     }
   }, 60_000);
 });
@@ -139,15 +142,41 @@ it('a side file that names itself again stops at the nesting limit with one clea
   const latin1 = (t: string): number[] => [...Buffer.from(t, 'latin1')];
   // NDArrayWrapper.__new__() with BUILD {'filename': 'a.npy', 'subclass': numpy.ndarray}, protocol 2.
   const wrapper = [
-    ...latin1('cjoblib.numpy_pickle_compat\nNDArrayWrapper\n'), 0x29, 0x81,
-    0x7d, 0x55, 8, ...latin1('filename'), 0x55, 5, ...latin1('a.npy'), 0x73,
-    0x55, 8, ...latin1('subclass'), ...latin1('cnumpy\nndarray\n'), 0x73, 0x62,
+    ...latin1('cjoblib.numpy_pickle_compat\nNDArrayWrapper\n'),
+    0x29,
+    0x81,
+    0x7d,
+    0x55,
+    8,
+    ...latin1('filename'),
+    0x55,
+    5,
+    ...latin1('a.npy'),
+    0x73,
+    0x55,
+    8,
+    ...latin1('subclass'),
+    ...latin1('cnumpy\nndarray\n'),
+    0x73,
+    0x62,
   ];
   writeFileSync(join(dir, 'old.pkl'), Uint8Array.from([0x80, 2, 0x5d, ...wrapper, 0x61, 0x2e]));
   // An object-array .npy whose pickle is the same wrapper: every read names a.npy again.
   let header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }";
   header += ' '.repeat(128 - 10 - header.length - 1) + '\n';
-  const npy = [0x93, ...latin1('NUMPY'), 1, 0, header.length, 0, ...latin1(header), 0x80, 2, ...wrapper, 0x2e];
+  const npy = [
+    0x93,
+    ...latin1('NUMPY'),
+    1,
+    0,
+    header.length,
+    0,
+    ...latin1(header),
+    0x80,
+    2,
+    ...wrapper,
+    0x2e,
+  ];
   writeFileSync(join(dir, 'a.npy'), Uint8Array.from(npy));
   const err = await load(join(dir, 'old.pkl')).then(
     () => undefined,

@@ -11,7 +11,13 @@ import { dumpJoblib } from '../src/joblib/write-file.js';
 import { JOBLIB_COMPRESSORS, detectJoblibCompression } from '../src/joblib/compress.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
-function arr(typestr: string, shape: number[], bytes: number[] | Uint8Array, order: 'C' | 'F' = 'C', subclass?: string): NDArray {
+function arr(
+  typestr: string,
+  shape: number[],
+  bytes: number[] | Uint8Array,
+  order: 'C' | 'F' = 'C',
+  subclass?: string,
+): NDArray {
   return ndarrayFromBuffer(DType.parse(typestr), shape, order, new Uint8Array(bytes), subclass);
 }
 const f8 = (xs: number[]): Uint8Array => new Uint8Array(new Float64Array(xs).buffer);
@@ -28,7 +34,18 @@ function sampleValue(): Map<string, unknown> {
     ['empty', arr('<f4', [0, 2], [])],
     ['matrix', arr('<f8', [1, 2], f8([1, 2]), 'C', 'numpy.matrix')],
     ['dt', arr('<M8[D]', [1], [0x56, 0x47, 0, 0, 0, 0, 0, 0])],
-    ['struct', ndarrayFromBuffer(DType.fromDescr([['x', '<i4'], ['y', '>f8']]), [1], 'C', new Uint8Array(12))],
+    [
+      'struct',
+      ndarrayFromBuffer(
+        DType.fromDescr([
+          ['x', '<i4'],
+          ['y', '>f8'],
+        ]),
+        [1],
+        'C',
+        new Uint8Array(12),
+      ),
+    ],
     ['list', [shared, shared, 'text', 1n, 2.5, null]],
     ['big_payload', arr('<f8', [10000], f8(Array.from({ length: 10000 }, (_, i) => i / 4)))],
   ]);
@@ -79,7 +96,9 @@ describe('stream layout', () => {
       const b = dumpsJoblib(sampleValue(), { compress: [method, 3], lossless: true });
       expect(detectJoblibCompression(b)).toBe(method);
       const v = loads(b, { lossless: true }) as Map<string, NDArray>;
-      expect(Array.from((v.get('big_payload') as NDArray).data as Float64Array).slice(0, 3)).toEqual([0, 0.25, 0.5]);
+      expect(Array.from((v.get('big_payload') as NDArray).data as Float64Array).slice(0, 3)).toEqual([
+        0, 0.25, 0.5,
+      ]);
       expect((v.get('matrix') as NDArray).subclass).toBe('numpy.matrix');
     });
   }
@@ -126,7 +145,11 @@ describeWithPython('live: files written here load in joblib', () => {
       for (const protocol of [2, 3, 4, 5]) {
         for (const c of [undefined, ...JOBLIB_COMPRESSORS]) {
           const path = join(dir, `v.p${protocol}.${c ?? 'raw'}.joblib`);
-          await dumpJoblib(path, sampleValue(), { protocol, compress: c === undefined ? 0 : [c, 3], lossless: true });
+          await dumpJoblib(path, sampleValue(), {
+            protocol,
+            compress: c === undefined ? 0 : [c, 3],
+            lossless: true,
+          });
           paths.push(path);
         }
       }
@@ -135,7 +158,13 @@ describeWithPython('live: files written here load in joblib', () => {
       expect(Object.keys(got)).toHaveLength(paths.length);
       for (const p of paths) {
         const r = got[p] as Record<string, unknown>;
-        expect(r['f8']).toEqual({ cls: 'ndarray', dtype: '<f8', shape: [2, 3], data: Buffer.from(f8([0, 0.5, 1, 1.5, 2, 2.5])).toString('hex'), F: false });
+        expect(r['f8']).toEqual({
+          cls: 'ndarray',
+          dtype: '<f8',
+          shape: [2, 3],
+          data: Buffer.from(f8([0, 0.5, 1, 1.5, 2, 2.5])).toString('hex'),
+          F: false,
+        });
         expect(r['fortran']).toMatchObject({ shape: [2, 3], F: true, data: '000001000200030004000500' });
         expect(r['big']).toMatchObject({ dtype: '<i8', data: '0100000000000000feffffffffffffff' });
         expect(r['bool']).toMatchObject({ dtype: '|b1', data: '010001' });

@@ -7,11 +7,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe as describeValue, type Desc } from './helpers/describe.js';
-import { FIXTURES_DIR, fixturesOf, readFixtureBytes, readMeta, type FixtureFile } from './helpers/fixtures.js';
+import {
+  FIXTURES_DIR,
+  fixturesOf,
+  readFixtureBytes,
+  readMeta,
+  type FixtureFile,
+} from './helpers/fixtures.js';
 import { load, loads, UnpicklingError } from '../src/index.js';
 import { NDArray, ndarrayFromBuffer, DType } from '../src/numpy/index.js';
 import { Tuple, isPlainObject } from '../src/python/values.js';
-import { compressJoblib, decompressJoblib, detectJoblibCompression, JOBLIB_COMPRESSORS } from '../src/joblib/compress.js';
+import {
+  compressJoblib,
+  decompressJoblib,
+  detectJoblibCompression,
+  JOBLIB_COMPRESSORS,
+} from '../src/joblib/compress.js';
 
 interface JoblibFile extends FixtureFile {
   readonly compress?: [string, number] | null;
@@ -42,7 +53,12 @@ function fallbackDescribe(root: unknown): Desc {
     if (typeof v === 'number') return describeValue(v);
     if (typeof v === 'string') return { t: 'str', v };
     if (v instanceof NDArray) {
-      const d: Record<string, unknown> = { t: 'ndarray', dtype: dtypeDesc(v.dtype), shape: v.shape, fortran: v.order === 'F' };
+      const d: Record<string, unknown> = {
+        t: 'ndarray',
+        dtype: dtypeDesc(v.dtype),
+        shape: v.shape,
+        fortran: v.order === 'F',
+      };
       if (v.subclass !== 'numpy.ndarray') d['cls'] = v.subclass;
       if (v.dtype.hasObject) d['v'] = (v.objects ?? []).map(one);
       else d['data'] = hex(cOrderBytes(v));
@@ -67,14 +83,19 @@ function fallbackDescribe(root: unknown): Desc {
 /** fixtures_numpy.py's dtype description: `dtype.str`, or a dict for structured / sub-array dtypes. */
 function dtypeDesc(dt: DType): unknown {
   const md = dt.metadata;
-  const noMeta = md === null || (md instanceof Map ? md.size === 0 : typeof md === 'object' && Object.keys(md as object).length === 0);
+  const noMeta =
+    md === null ||
+    (md instanceof Map ? md.size === 0 : typeof md === 'object' && Object.keys(md as object).length === 0);
   if (dt.names === null && dt.subarray === null && noMeta) return dt.str;
   return {
     str: dt.str,
     itemsize: dt.itemsize,
     alignment: dt.alignment,
     aligned: dt.isAlignedStruct,
-    fields: dt.names === null ? null : dt.fieldList().map((f) => [f.name, f.title ?? null, f.offset, dtypeDesc(f.dtype)]),
+    fields:
+      dt.names === null
+        ? null
+        : dt.fieldList().map((f) => [f.name, f.title ?? null, f.offset, dtypeDesc(f.dtype)]),
     subarray: dt.subarray === null ? null : [dtypeDesc(dt.subarray.base), [...dt.subarray.shape]],
   };
 }
@@ -131,7 +152,9 @@ describe('joblib fixtures', () => {
         });
         if (hasSide) {
           test(`loads(bytes) refuses without side files: ${label}`, () => {
-            expect(() => loads(readFixtureBytes(f.path))).toThrow(/side file "[^"]+\.npy(\.z)?"; read it with load\(path\)/);
+            expect(() => loads(readFixtureBytes(f.path))).toThrow(
+              /side file "[^"]+\.npy(\.z)?"; read it with load\(path\)/,
+            );
           });
         } else {
           test.skipIf(skip)(`loads(bytes) ${label}`, () => {
@@ -263,9 +286,14 @@ describe('compression', () => {
 
   test('several concatenated zlib streams are read as one (joblib accepts that)', () => {
     const half = Math.floor(sample.length / 2);
-    const two = Buffer.concat([zlib.deflateSync(sample.subarray(0, half)), zlib.deflateSync(sample.subarray(half))]);
+    const two = Buffer.concat([
+      zlib.deflateSync(sample.subarray(0, half)),
+      zlib.deflateSync(sample.subarray(half)),
+    ]);
     expect(hex(decompressJoblib(two, 1e9) as Uint8Array)).toBe(hex(sample));
-    expect(describeLoaded(loads(two, { lossless: true }))).toEqual(describeLoaded(loads(sample, { lossless: true })));
+    expect(describeLoaded(loads(two, { lossless: true }))).toEqual(
+      describeLoaded(loads(sample, { lossless: true })),
+    );
   });
 
   test('bytes after the last gzip member / xz stream that start no new stream are ignored, as joblib does', () => {
@@ -283,7 +311,9 @@ describe('compression', () => {
       test(`${method} (compressed by Python)`, () => {
         const bomb = readFixtureBytes(`joblib/bomb64m.${method}`);
         expect(bomb.length).toBeLessThan(cap);
-        expect(() => loads(bomb, { limits: { maxInputBytes: cap } })).toThrow(/exceeds limits\.maxInputBytes/);
+        expect(() => loads(bomb, { limits: { maxInputBytes: cap } })).toThrow(
+          /exceeds limits\.maxInputBytes/,
+        );
         expect(() => loads(bomb, { limits: { maxInputBytes: cap } })).toThrow(UnpicklingError);
       });
     }
@@ -291,13 +321,17 @@ describe('compression', () => {
       test(`${method} (compressed here)`, () => {
         const bomb = compressJoblib(zeros, method);
         expect(bomb.length).toBeLessThan(cap);
-        expect(() => loads(bomb, { limits: { maxInputBytes: cap } })).toThrow(/exceeds limits\.maxInputBytes/);
+        expect(() => loads(bomb, { limits: { maxInputBytes: cap } })).toThrow(
+          /exceeds limits\.maxInputBytes/,
+        );
       });
     }
     test('a z-file whose header declares more than the cap is refused before inflating', () => {
       const z = zlib.deflateSync(zeros);
       const header = Buffer.from('ZF' + ('0x' + zeros.length.toString(16)).padEnd(19, ' '));
-      expect(() => loads(Buffer.concat([header, z]), { limits: { maxInputBytes: cap } })).toThrow(/exceeds limits\.maxInputBytes/);
+      expect(() => loads(Buffer.concat([header, z]), { limits: { maxInputBytes: cap } })).toThrow(
+        /exceeds limits\.maxInputBytes/,
+      );
     });
   });
 });
@@ -316,7 +350,9 @@ describe('old formats', () => {
   test('a z-file whose length field disagrees with its data is refused', () => {
     const data = Buffer.from('hello');
     const header = Buffer.from('ZF' + '0x6'.padEnd(19, ' '));
-    expect(() => decompressJoblib(Buffer.concat([header, zlib.deflateSync(data)]), 1e9)).toThrow(/header says 6 bytes, stream holds 5/);
+    expect(() => decompressJoblib(Buffer.concat([header, zlib.deflateSync(data)]), 1e9)).toThrow(
+      /header says 6 bytes, stream holds 5/,
+    );
   });
 
   function withCopy(names: string[], body: (dir: string) => Promise<void>): Promise<void> {
@@ -327,7 +363,9 @@ describe('old formats', () => {
 
   test('a missing side file is an UnpicklingError naming it', async () => {
     await withCopy(['old_npy_p2.pkl', 'old_npy_p2.pkl_01.npy'], async (dir) => {
-      await expect(load(join(dir, 'old_npy_p2.pkl'))).rejects.toThrow(/missing joblib side file "old_npy_p2\.pkl_02\.npy"/);
+      await expect(load(join(dir, 'old_npy_p2.pkl'))).rejects.toThrow(
+        /missing joblib side file "old_npy_p2\.pkl_02\.npy"/,
+      );
     });
   });
 
@@ -353,4 +391,3 @@ describe('old formats', () => {
     }
   });
 });
-

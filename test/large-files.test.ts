@@ -4,7 +4,16 @@
  * The multi-GB runs belong to `npm run bench`; here a sparse file stands for a 5 GB one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, utimesSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -39,7 +48,8 @@ class JoblibWriter {
   }
   int(n: number): void {
     // BININT / LONG1 for the big shape
-    if (n < 2 ** 31) this.push(0x4a, Uint8Array.from([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff]));
+    if (n < 2 ** 31)
+      this.push(0x4a, Uint8Array.from([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff]));
     else {
       const b = new Uint8Array(9);
       new DataView(b.buffer).setBigInt64(0, BigInt(n), true);
@@ -61,7 +71,25 @@ class JoblibWriter {
     this.str(typestr);
     this.push(0x89, 0x88, 0x87, 0x52, 0x28, 0x4b, 3);
     this.str('<');
-    this.push(0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0, 0x74, 0x62);
+    this.push(
+      0x4e,
+      0x4e,
+      0x4e,
+      0x4a,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x4a,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x4b,
+      0,
+      0x74,
+      0x62,
+    );
     this.str('allow_mmap');
     this.push(0x88);
     this.str('numpy_array_alignment_bytes');
@@ -100,7 +128,7 @@ function sparseJoblib(path: string, n: number): void {
 describe('files past 4 GiB', () => {
   it('a 5 GB joblib file opens lazily: the structure now, an array past 4 GiB when first used', async () => {
     const path = join(dir, 'sparse.joblib');
-    const n = 5 * 2 ** 30 / 8; // 5 GiB of float64
+    const n = (5 * 2 ** 30) / 8; // 5 GiB of float64
     sparseJoblib(path, n);
     const v = (await load(path, { lazy: true })) as Record<string, NDArray>;
     const big = v['big'] as NDArray;
@@ -165,7 +193,9 @@ print(json.dumps({k: {'shape': list(v.shape), 'values': v.ravel(order='C').tolis
     const lazy2 = await load(path, { lazy: true });
     expect(toJsonPickle(lazy2)).toBe(toJsonPickle(eager));
     const lazy3 = await load(path, { lazy: true });
-    expect(renderShowText(buildShowTree(lazy3)).join('\n')).toBe(renderShowText(buildShowTree(eager)).join('\n'));
+    expect(renderShowText(buildShowTree(lazy3)).join('\n')).toBe(
+      renderShowText(buildShowTree(eager)).join('\n'),
+    );
   });
 
   it('a compressed file cannot be lazy: it is decoded eagerly, values right', async () => {
@@ -191,7 +221,10 @@ print(json.dumps({k: {'shape': list(v.shape), 'values': v.ravel(order='C').tolis
 
   it('sharedMemory: payloads in SharedArrayBuffers that a worker thread reads without a copy', async () => {
     for (const kind of ['joblib', 'pt'] as const) {
-      const v = (await load(join(dir, files[kind] as string), { sharedMemory: true })) as Record<string, unknown>;
+      const v = (await load(join(dir, files[kind] as string), { sharedMemory: true })) as Record<
+        string,
+        unknown
+      >;
       const w = v['w'];
       const raw = w instanceof Tensor ? (w.storage?.bytes as Uint8Array) : (w as NDArray).raw;
       expect(raw.buffer).toBeInstanceOf(SharedArrayBuffer);

@@ -43,20 +43,40 @@ print(json.dumps(out))
 describeWithPython('long lists read mid-stream decode as CPython does', () => {
   let cases: Record<string, { hex: string; desc: unknown }> | undefined;
   const python = async (): Promise<Record<string, { hex: string; desc: unknown }>> => {
-    cases ??= JSON.parse((await runPython(GENERATOR)).stdout) as Record<string, { hex: string; desc: unknown }>;
+    cases ??= JSON.parse((await runPython(GENERATOR)).stdout) as Record<
+      string,
+      { hex: string; desc: unknown }
+    >;
     return cases;
   };
-  const names = ['set', 'frozenset', 'nested', 'object_array', 'deque', 'selfref', 'tuple_of_list', 'shared_list'];
+  const names = [
+    'set',
+    'frozenset',
+    'nested',
+    'object_array',
+    'deque',
+    'selfref',
+    'tuple_of_list',
+    'shared_list',
+  ];
   for (const name of names) {
-    it(name, async () => {
-      const all = await python();
-      for (const proto of [1, 2, 4, 5]) {
-        const c = all[`${name}.p${proto}`];
-        expect(c, `${name}.p${proto}`).toBeDefined();
-        const v = loads(Uint8Array.from(Buffer.from((c as { hex: string }).hex, 'hex')), { lossless: true });
-        expect(JSON.parse(JSON.stringify(describeValue(v))), `${name} at protocol ${proto}`).toEqual((c as { desc: unknown }).desc);
-      }
-    }, 60_000);
+    it(
+      name,
+      async () => {
+        const all = await python();
+        for (const proto of [1, 2, 4, 5]) {
+          const c = all[`${name}.p${proto}`];
+          expect(c, `${name}.p${proto}`).toBeDefined();
+          const v = loads(Uint8Array.from(Buffer.from((c as { hex: string }).hex, 'hex')), {
+            lossless: true,
+          });
+          expect(JSON.parse(JSON.stringify(describeValue(v))), `${name} at protocol ${proto}`).toEqual(
+            (c as { desc: unknown }).desc,
+          );
+        }
+      },
+      60_000,
+    );
   }
 });
 

@@ -25,8 +25,15 @@ const ml = index.filter((e) => e.family === 'ml');
 function cell(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? v : { float: Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf' };
-  if (v instanceof Date) return { datetime: v.toISOString().replace(/\.000Z$/, '').replace('Z', '') };
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? v : { float: Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf' };
+  if (v instanceof Date)
+    return {
+      datetime: v
+        .toISOString()
+        .replace(/\.000Z$/, '')
+        .replace('Z', ''),
+    };
   if (Array.isArray(v)) return v.map(cell);
   return v;
 }
@@ -104,10 +111,14 @@ function check(value: unknown, expected: Record<string, unknown>): void {
     case 'GridSearchCV': {
       expect((value as PyObject).__qualname__).toBe(expected['cls']);
       const best = attr(value, 'best_params_') as Record<string, unknown>;
-      expect(Object.fromEntries(Object.entries(best).map(([k, v]) => [k, cell(v)]))).toEqual(expected['best_params_']);
+      expect(Object.fromEntries(Object.entries(best).map(([k, v]) => [k, cell(v)]))).toEqual(
+        expected['best_params_'],
+      );
       const results = attr(value, 'cv_results_') as Record<string, unknown>;
       expect(arr(results['mean_test_score'])).toEqual(expected['mean_test_score']);
-      for (const [key, want] of Object.entries(expected['params'] as Record<string, Record<string, unknown>>)) {
+      for (const [key, want] of Object.entries(
+        expected['params'] as Record<string, Record<string, unknown>>,
+      )) {
         const m = results[key];
         expect(m, key).toBeInstanceOf(MaskedArray);
         const masked = m as MaskedArray;
@@ -150,8 +161,16 @@ describeWithPython('scikit-learn and pandas written back (live)', () => {
       if (!file) continue;
       const bytes = new Uint8Array(readFileSync(join(ROOT, file.path)));
       for (const protocol of [2, 4, 5] as const) {
-        const ours = dumps(loads(bytes, { lossless: true }), { protocol, lossless: true, allowGlobals: true });
-        cases.push({ name: `${entry.name} p${protocol}`, original: Buffer.from(bytes).toString('hex'), ours: Buffer.from(ours).toString('hex') });
+        const ours = dumps(loads(bytes, { lossless: true }), {
+          protocol,
+          lossless: true,
+          allowGlobals: true,
+        });
+        cases.push({
+          name: `${entry.name} p${protocol}`,
+          original: Buffer.from(bytes).toString('hex'),
+          ours: Buffer.from(ours).toString('hex'),
+        });
       }
     }
     const code = `

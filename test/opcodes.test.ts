@@ -23,7 +23,9 @@ describe('opcode table', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(UnpicklingError);
         // (Bytes that read as text get a 'wrong-format' error whose cause is the decoder's own.)
-        const err = ((e as UnpicklingError).code === 'wrong-format' ? (e as Error).cause : e) as UnpicklingError;
+        const err = (
+          (e as UnpicklingError).code === 'wrong-format' ? (e as Error).cause : e
+        ) as UnpicklingError;
         unknownAtStart = err.code === 'bad-opcode' && err.offset === 0;
       }
       if (!unknownAtStart) handled.push(b);

@@ -11,16 +11,34 @@ const enc = (s: string): number[] => [...Buffer.from(s, 'latin1')];
 /** DataFrame.__new__() with BUILD {'_data': BlockManager.__new__() with BUILD (axes, values, items)}. */
 function oldFrame(): Uint8Array {
   return Uint8Array.from([
-    0x80, 2,
-    ...enc('cpandas.core.frame\nDataFrame\n'), 0x29, 0x81, // NEWOBJ DataFrame()
+    0x80,
+    2,
+    ...enc('cpandas.core.frame\nDataFrame\n'),
+    0x29,
+    0x81, // NEWOBJ DataFrame()
     0x7d, // EMPTY_DICT (the frame's state)
-    0x55, 5, ...enc('_data'),
-    ...enc('cpandas.core.internals\nBlockManager\n'), 0x29, 0x81, // NEWOBJ BlockManager()
-    0x5d, 0x4b, 1, 0x61, // axes: [1]
-    0x5d, 0x4b, 2, 0x61, // values: [2]
-    0x5d, 0x4b, 3, 0x61, // items: [3]
-    0x87, 0x62, // TUPLE3, BUILD
-    0x73, 0x62, // SETITEM, BUILD
+    0x55,
+    5,
+    ...enc('_data'),
+    ...enc('cpandas.core.internals\nBlockManager\n'),
+    0x29,
+    0x81, // NEWOBJ BlockManager()
+    0x5d,
+    0x4b,
+    1,
+    0x61, // axes: [1]
+    0x5d,
+    0x4b,
+    2,
+    0x61, // values: [2]
+    0x5d,
+    0x4b,
+    3,
+    0x61, // items: [3]
+    0x87,
+    0x62, // TUPLE3, BUILD
+    0x73,
+    0x62, // SETITEM, BUILD
     0x2e,
   ]);
 }
@@ -51,10 +69,22 @@ it('the inert frame writes back to a pickle that decodes the same', () => {
 it('DataFrame called with REDUCE and BlockManager with unknown arguments stay inert', () => {
   // DataFrame(1) and BlockManager(1, 2) as REDUCE calls: not how pandas pickles, kept inert.
   const data = Uint8Array.from([
-    0x80, 2,
-    ...enc('cpandas.core.frame\nDataFrame\n'), 0x4b, 1, 0x85, 0x52,
-    ...enc('cpandas.core.internals.managers\nBlockManager\n'), 0x4b, 1, 0x4b, 2, 0x86, 0x52,
-    0x86, 0x2e,
+    0x80,
+    2,
+    ...enc('cpandas.core.frame\nDataFrame\n'),
+    0x4b,
+    1,
+    0x85,
+    0x52,
+    ...enc('cpandas.core.internals.managers\nBlockManager\n'),
+    0x4b,
+    1,
+    0x4b,
+    2,
+    0x86,
+    0x52,
+    0x86,
+    0x2e,
   ]);
   const [frame, mgr] = loads(data) as PyObject[];
   expect(frame).toBeInstanceOf(PyObject);

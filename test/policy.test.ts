@@ -15,9 +15,19 @@ const enc = new TextEncoder();
 function stream(module: string, name: string, called: boolean): Uint8Array {
   const str = (s: string): number[] => {
     const b = enc.encode(s);
-    return b.length < 256 ? [0x8c, b.length, ...b] : [0x58, b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, ...b];
+    return b.length < 256
+      ? [0x8c, b.length, ...b]
+      : [0x58, b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, ...b];
   };
-  return Uint8Array.from([0x80, 4, ...str(module), ...str(name), 0x93, ...(called ? [0x29, 0x52] : []), 0x2e]);
+  return Uint8Array.from([
+    0x80,
+    4,
+    ...str(module),
+    ...str(name),
+    0x93,
+    ...(called ? [0x29, 0x52] : []),
+    0x2e,
+  ]);
 }
 
 /** Sample names for the RegExp rules (a new pattern rule that none of them matches fails the first test). */
@@ -73,7 +83,9 @@ describe('one policy table for loads and scan', () => {
   const rules = familySet().policy.rules;
 
   it('every pattern rule has sample names to test it with', () => {
-    const missing = rules.filter((r) => r.name instanceof RegExp && samplesOf(r).length === 0).map((r) => String(r.name));
+    const missing = rules
+      .filter((r) => r.name instanceof RegExp && samplesOf(r).length === 0)
+      .map((r) => String(r.name));
     expect(missing).toEqual([]);
   });
 
@@ -99,7 +111,9 @@ describe('one policy table for loads and scan', () => {
 
   it('a dangerous rule is refused with its reason and code, and decodes inertly on request', () => {
     const data = stream('subprocess', 'Popen', true);
-    expect(() => loads(data)).toThrow(/refusing global subprocess\.Popen.*process \/ operating-system control/);
+    expect(() => loads(data)).toThrow(
+      /refusing global subprocess\.Popen.*process \/ operating-system control/,
+    );
     const v = loads(data, { dangerousGlobals: 'inert' });
     expect(v).toBeInstanceOf(PyObject);
     expect(scan(data).globals[0]?.reason).toContain('process / operating-system control');
@@ -111,11 +125,20 @@ describe('one policy table for loads and scan', () => {
       return [refused(data), scan(data).globals[0]!.severity];
     };
     // Formerly refused by loads but unknown to scan, or flagged by scan but accepted by loads.
-    for (const [m, n] of [['glob', 'glob'], ['functools', 'reduce'], ['_posixsubprocess', 'fork_exec'], ['tarfile', 'open'], ['types', 'CodeType']]) {
+    for (const [m, n] of [
+      ['glob', 'glob'],
+      ['functools', 'reduce'],
+      ['_posixsubprocess', 'fork_exec'],
+      ['tarfile', 'open'],
+      ['types', 'CodeType'],
+    ]) {
       expect(grade(m as string, n as string), `${m}.${n}`).toEqual([true, 'dangerous']);
     }
     // Value classes in otherwise dangerous modules are data.
-    for (const [m, n] of [['pathlib', 'PosixPath'], ['types', 'SimpleNamespace']]) {
+    for (const [m, n] of [
+      ['pathlib', 'PosixPath'],
+      ['types', 'SimpleNamespace'],
+    ]) {
       expect(grade(m as string, n as string), `${m}.${n}`).toEqual([false, 'safe']);
     }
   });
@@ -128,7 +151,17 @@ function getattrStream(module: string, name: string, attr: string, call = false)
     const b = enc.encode(v);
     return [0x58, b.length, 0, 0, 0, ...b];
   };
-  return Uint8Array.from([0x80, 2, ...g('builtins', 'getattr'), ...g(module, name), ...s(attr), 0x86, 0x52, ...(call ? [0x29, 0x52] : []), 0x2e]);
+  return Uint8Array.from([
+    0x80,
+    2,
+    ...g('builtins', 'getattr'),
+    ...g(module, name),
+    ...s(attr),
+    0x86,
+    0x52,
+    ...(call ? [0x29, 0x52] : []),
+    0x2e,
+  ]);
 }
 
 describe('getattr', () => {
@@ -158,7 +191,21 @@ describe('getattr', () => {
 
   it('on something that is not a global and a literal name: refused and flagged', () => {
     // getattr(getattr(str, 'join'), '__self__')-like chains and getattr of a computed target.
-    const data = Uint8Array.from([0x80, 2, ...enc.encode('cbuiltins\ngetattr\n'), 0x5d, 0x58, 2, 0, 0, 0, ...enc.encode('ab'), 0x86, 0x52, 0x2e]);
+    const data = Uint8Array.from([
+      0x80,
+      2,
+      ...enc.encode('cbuiltins\ngetattr\n'),
+      0x5d,
+      0x58,
+      2,
+      0,
+      0,
+      0,
+      ...enc.encode('ab'),
+      0x86,
+      0x52,
+      0x2e,
+    ]);
     expect(() => loads(data)).toThrow(UnpicklingError);
     expect(scan(data).dangerous).toBe(true);
   });
@@ -191,7 +238,11 @@ print(json.dumps(out))`;
       const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
       expect(scan(bytes).dangerous, `p${p}`).toBe(false);
       const v = loads(bytes, { lossless: true }) as PyObject[];
-      expect(v.map((o) => o.__class__.qualifiedName)).toEqual(['fixture_classes.NewArgsEx', 'fixture_classes.KwOnly', 'fixture_classes.NewArgsEx']);
+      expect(v.map((o) => o.__class__.qualifiedName)).toEqual([
+        'fixture_classes.NewArgsEx',
+        'fixture_classes.KwOnly',
+        'fixture_classes.NewArgsEx',
+      ]);
       expect(v.map((o) => o.__kind__)).toEqual(['newobj_ex', 'newobj_ex', 'newobj_ex']);
       expect(v[0]!.__args__).toEqual([1n]);
       expect(v[0]!.__kwargs__).toEqual(new Map([['b', 'x']]));

@@ -26,7 +26,8 @@ describe('scan of torch and npz fixtures', () => {
           loadsRefused = err instanceof UnpicklingError && err.code === 'dangerous-global';
         }
         const r = scan(bytes);
-        if (r.dangerous || loadsRefused) flagged.push(`${f.path}: scan ${r.dangerous}, loads refused ${loadsRefused}`);
+        if (r.dangerous || loadsRefused)
+          flagged.push(`${f.path}: scan ${r.dangerous}, loads refused ${loadsRefused}`);
         if (r.container !== undefined) {
           archives++;
           for (const g of r.globals) expect(g.entry, f.path).toBeDefined();

@@ -65,14 +65,15 @@ const CASES: Record<string, string> = {
   dictNested: '}q\x00(X\x01\x00\x00\x00a}q\x01(K\x01K\x02uuh\x01\x86.',
 };
 
-
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 describeWithPython('replaced lists and upgraded dicts keep CPython sharing', () => {
   let expected: Record<string, unknown> | undefined;
   const python = async (): Promise<Record<string, unknown>> => {
     if (expected) return expected;
-    const hex = Object.fromEntries(Object.entries(CASES).map(([k, v]) => [k, Buffer.from(latin1(v)).toString('hex')]));
+    const hex = Object.fromEntries(
+      Object.entries(CASES).map(([k, v]) => [k, Buffer.from(latin1(v)).toString('hex')]),
+    );
     const code = [
       'import json, pickle, sys',
       'from gen_fixtures import describe',
@@ -87,7 +88,9 @@ describeWithPython('replaced lists and upgraded dicts keep CPython sharing', () 
     it(name, async () => {
       const want = (await python())[name];
       expect(want).toBeDefined();
-      expect(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream), { lossless: true }))))).toEqual(want);
+      expect(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream), { lossless: true }))))).toEqual(
+        want,
+      );
       // Default mode (where dicts start as plain objects and get upgraded): its small ints are JS
       // numbers, which the description calls floats; every number in these streams is an int.
       expect(intsAsInts(JSON.parse(JSON.stringify(describeValue(loads(latin1(stream))))))).toEqual(want);
@@ -101,7 +104,10 @@ it('an upgraded dict is the Map every reference sees, in default mode (no Python
   expect(l[0]).toBe(d);
   const [a, b] = loads(latin1(CASES['dictSecondBatch'] as string)) as Map<unknown, unknown>[];
   expect(a).toBe(b);
-  expect([...(a as Map<unknown, unknown>)]).toEqual([['a', 1], [2, 3]]);
+  expect([...(a as Map<unknown, unknown>)]).toEqual([
+    ['a', 1],
+    [2, 3],
+  ]);
   const self = loads(latin1(CASES['dictSelfRef'] as string)) as Map<unknown, unknown>;
   expect(self.get(1)).toBe(self);
 });

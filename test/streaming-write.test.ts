@@ -18,7 +18,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const value = (): Record<string, unknown> => ({
   // 3 MB of float64 (several ByteWriter flushes and unframed payloads), strings, ints, nesting.
-  w: NDArray.fromTypedArray(Float64Array.from({ length: 400_000 }, (_, i) => i * 0.25), [1000, 400]),
+  w: NDArray.fromTypedArray(
+    Float64Array.from({ length: 400_000 }, (_, i) => i * 0.25),
+    [1000, 400],
+  ),
   tags: Array.from({ length: 50_000 }, (_, i) => `tag${i % 977}`),
   n: 7,
 });
@@ -39,10 +42,15 @@ for name, v in (('v.pkl', pickle.load(open(d + '/v.pkl', 'rb'))), ('v2.pkl', pic
 print(json.dumps(out))`;
     const rows = JSON.parse((await runPython(code, [dir])).stdout) as unknown[][];
     const sum = (400_000 * 399_999 * 0.25) / 2;
-    for (const row of rows) expect(row.slice(1), String(row[0])).toEqual([[1000, 400], 399_999 * 0.25, sum, 50_000, 'tag1', 7]);
+    for (const row of rows)
+      expect(row.slice(1), String(row[0])).toEqual([[1000, 400], 399_999 * 0.25, sum, 50_000, 'tag1', 7]);
     const { dumps } = await import('../src/index.js');
-    expect(Buffer.from(readFileSync(join(dir, 'v.pkl'))).equals(Buffer.from(dumps(value(), { protocol: 4 })))).toBe(true);
-    expect(Buffer.from(readFileSync(join(dir, 'v.joblib'))).equals(Buffer.from(dumpsJoblib(value())))).toBe(true);
+    expect(
+      Buffer.from(readFileSync(join(dir, 'v.pkl'))).equals(Buffer.from(dumps(value(), { protocol: 4 }))),
+    ).toBe(true);
+    expect(Buffer.from(readFileSync(join(dir, 'v.joblib'))).equals(Buffer.from(dumpsJoblib(value())))).toBe(
+      true,
+    );
   });
 
   it('compressed dumpJoblib: one stream for zlib/gzip/lzma/xz (the bytes of one call), blocks for bz2/lz4; joblib.load reads each', async () => {
@@ -53,7 +61,12 @@ print(json.dumps(out))`;
       await dumpJoblib(file, value(), { compress: [method, 1] });
       names.push(file);
       if (method !== 'bz2' && method !== 'lz4') {
-        expect(Buffer.from(readFileSync(file)).equals(Buffer.from(dumpsJoblib(value(), { compress: [method, 1] }))), method).toBe(true);
+        expect(
+          Buffer.from(readFileSync(file)).equals(
+            Buffer.from(dumpsJoblib(value(), { compress: [method, 1] })),
+          ),
+          method,
+        ).toBe(true);
       }
     }
     // Blocks: each a complete bzip2 stream / lz4 frame, back to back (small blocks to get several).

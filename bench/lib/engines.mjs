@@ -85,7 +85,11 @@ function replacer(k, v) {
 export function engineCheck(v, w) {
   const c = w.check ?? {};
   if (c.length !== undefined && (!Array.isArray(v) || v.length !== c.length)) return 'wrong result length';
-  if (c.keys !== undefined && (typeof v !== 'object' || v === null || Object.keys(v).length !== c.keys.length)) return 'wrong result keys';
+  if (
+    c.keys !== undefined &&
+    (typeof v !== 'object' || v === null || Object.keys(v).length !== c.keys.length)
+  )
+    return 'wrong result keys';
   return undefined;
 }
 

@@ -40,7 +40,11 @@ export function measure(fn, check, { forceGc = true } = {}) {
     if (typeof problem === 'string') return { na: problem };
     if (problem && problem.note) note = problem.note;
   } catch (e) {
-    return { na: `${e?.name ?? 'Error'}: ${String(e?.message ?? e).split('\n')[0].slice(0, 160)}` };
+    return {
+      na: `${e?.name ?? 'Error'}: ${String(e?.message ?? e)
+        .split('\n')[0]
+        .slice(0, 160)}`,
+    };
   }
   const warmups = first > 200 ? 1 : 3;
   for (let i = 0; i < warmups; i++) {
@@ -60,7 +64,14 @@ export function measure(fn, check, { forceGc = true } = {}) {
     cpu.push((d.user + d.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  return { ms: median(times), cpuMs: median(cpu), runs: n, minMs: times[0], maxMs: times[times.length - 1], ...(note ? { note } : {}) };
+  return {
+    ms: median(times),
+    cpuMs: median(cpu),
+    runs: n,
+    minMs: times[0],
+    maxMs: times[times.length - 1],
+    ...(note ? { note } : {}),
+  };
 }
 
 function median(values) {

@@ -79,19 +79,33 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
   const m = machine;
   lines.push('## Machine', '');
   lines.push(`- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`);
-  lines.push(`- Node ${m.node} (V8 ${m.v8}); CPython ${m.python} (${m.pythonPath}), numpy ${m.numpy}, joblib ${m.joblib}, scikit-learn ${m.sklearn}`);
-  lines.push(`- pickleparser ${m.pickleparser}; picklejar at ${m.picklejarCommit} (dumps ${m.picklejarDumps ? 'exported' : 'not exported yet'}); ${m.date}`);
+  lines.push(
+    `- Node ${m.node} (V8 ${m.v8}); CPython ${m.python} (${m.pythonPath}), numpy ${m.numpy}, joblib ${m.joblib}, scikit-learn ${m.sklearn}`,
+  );
+  lines.push(
+    `- pickleparser ${m.pickleparser}; picklejar at ${m.picklejarCommit} (dumps ${m.picklejarDumps ? 'exported' : 'not exported yet'}); ${m.date}`,
+  );
   if (m.loadBefore) {
     const la = (l) => l.map((v) => v.toFixed(2)).join(' ');
-    lines.push(`- load average before/after timing: ${la(m.loadBefore)} / ${la(m.loadAfter)} (values near or above the core count mean other work shared the CPUs)`);
+    lines.push(
+      `- load average before/after timing: ${la(m.loadBefore)} / ${la(m.loadAfter)} (values near or above the core count mean other work shared the CPUs)`,
+    );
   }
   lines.push('');
   const clockName = clock === 'cpu' ? 'process CPU time' : 'wall clock';
-  lines.push(`## Time (median ms, ${clockName}; ratio = picklejar / CPython, lower is better; speedup = pickleparser / picklejar)`, '');
+  lines.push(
+    `## Time (median ms, ${clockName}; ratio = picklejar / CPython, lower is better; speedup = pickleparser / picklejar)`,
+    '',
+  );
   if (m.loadBefore && m.loadBefore[0] > m.cores && clock !== 'cpu') {
-    lines.push(`> Warning: the load average (${m.loadBefore[0].toFixed(1)}) exceeded the ${m.cores} cores when timing started, so wall-clock times are inflated by waiting for a CPU. Rerun on an idle machine, or with BENCH_CLOCK=cpu.`, '');
+    lines.push(
+      `> Warning: the load average (${m.loadBefore[0].toFixed(1)}) exceeded the ${m.cores} cores when timing started, so wall-clock times are inflated by waiting for a CPU. Rerun on an idle machine, or with BENCH_CLOCK=cpu.`,
+      '',
+    );
   }
-  lines.push('| workload | op | file | CPython | picklejar | ratio | target | | ratio of best runs | pickleparser | speedup | target | |');
+  lines.push(
+    '| workload | op | file | CPython | picklejar | ratio | target | | ratio of best runs | pickleparser | speedup | target | |',
+  );
   lines.push('|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|---|');
   const notes = [];
   const scaling = [];
@@ -131,7 +145,7 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
       'JS: `loads(bytes)` with default options, `dumps(value, {protocol})` of the value picklejar decoded, ' +
       '`new Parser().parse(bytes)` for pickleparser; forced GC before each run, outside the timed region. ' +
       (clock === 'cpu'
-        ? 'Times are medians of process CPU time (user+system, all threads: V8\'s GC and compiler threads count ' +
+        ? "Times are medians of process CPU time (user+system, all threads: V8's GC and compiler threads count " +
           'against picklejar), which waiting for a busy CPU does not inflate; targets are judged on them. '
         : 'Times are wall-clock medians (targets are judged on them); CPU-time medians are in results.json. ') +
       '"ratio of best runs" divides the fastest wall-clock runs, another cross-check when other work shares the cores. pickleparser\'s per-value console.warn is silenced.',
@@ -144,7 +158,9 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
   // Two picklejar decode timings side by side, each with its ratio to CPython.
   const pairTable = (title, bName, rows, pick, withTarget) => {
     lines.push('', title, '');
-    lines.push(`| workload | CPython | picklejar, ${withTarget ? 'default heap' : 'GC forced'} | ratio | picklejar, ${bName} | ratio |${withTarget ? ' target |' : ''}`);
+    lines.push(
+      `| workload | CPython | picklejar, ${withTarget ? 'default heap' : 'GC forced'} | ratio | picklejar, ${bName} | ratio |${withTarget ? ' target |' : ''}`,
+    );
     lines.push(`|---|--:|--:|--:|--:|--:|${withTarget ? '--:|' : ''}`);
     for (const r of rows) {
       const p = r.python.decode;
@@ -152,14 +168,24 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
       const b = pick(r);
       const t = TARGETS.decode[r.workload.group];
       const target = withTarget ? ` ${t ? `≤${t}×` : '—'} |` : '';
-      lines.push(`| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} |${target}`);
+      lines.push(
+        `| ${r.workload.name} | ${ms(p)} | ${ms(a)} | ${p ? x(val(a) / val(p)) : '—'} | ${ms(b)} | ${p ? x(val(b) / val(p)) : '—'} |${target}`,
+      );
     }
   };
   const steady = results.filter((r) => r.picklejar.decodeNoForcedGc && !r.picklejar.decodeNoForcedGc.na);
   if (steady.length) {
-    pairTable('## picklejar decode with and without a forced full GC before each run', 'no forced GC', steady, (r) => r.picklejar.decodeNoForcedGc, false);
+    pairTable(
+      '## picklejar decode with and without a forced full GC before each run',
+      'no forced GC',
+      steady,
+      (r) => r.picklejar.decodeNoForcedGc,
+      false,
+    );
   }
-  const young = results.filter((r) => r.picklejar.decodeBigYoung && !r.picklejar.decodeBigYoung.na && !r.picklejar.decodeBigYoung.error);
+  const young = results.filter(
+    (r) => r.picklejar.decodeBigYoung && !r.picklejar.decodeBigYoung.na && !r.picklejar.decodeBigYoung.error,
+  );
   if (young.length) {
     const semi = young[0].picklejar.decodeBigYoung.semi;
     pairTable(
@@ -173,7 +199,9 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
 
   if (scaling.length > 1) {
     lines.push('', '## Scaling (mixed ints, decode)', '');
-    lines.push('| ints | file | CPython ms | CPython ms per 1M | picklejar ms | picklejar ms per 1M | pickleparser ms per 1M |');
+    lines.push(
+      '| ints | file | CPython ms | CPython ms per 1M | picklejar ms | picklejar ms per 1M | pickleparser ms per 1M |',
+    );
     lines.push('|--:|--:|--:|--:|--:|--:|--:|');
     scaling.sort((a, b) => a.workload.count - b.workload.count);
     for (const r of scaling) {
@@ -186,7 +214,11 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
   }
 
   if (memory.length) {
-    lines.push('', '## Peak memory of one decode (fresh process; RSS high-water mark minus RSS before reading the file)', '');
+    lines.push(
+      '',
+      '## Peak memory of one decode (fresh process; RSS high-water mark minus RSS before reading the file)',
+      '',
+    );
     lines.push('| workload | file | basis | picklejar peak | / basis | target | | CPython peak | / basis |');
     lines.push('|---|--:|--:|--:|--:|--:|---|--:|--:|');
     for (const e of memory) {
@@ -203,7 +235,9 @@ export function renderReport({ machine, results, memory, manifest, clock = 'wall
       );
       if (j?.error) notes.push(`memory ${w.name}: ${j.error}`);
     }
-    const memNotes = memory.filter((e) => e.picklejar?.error).map((e) => `- picklejar memory ${e.workload.name}: ${e.picklejar.error}`);
+    const memNotes = memory
+      .filter((e) => e.picklejar?.error)
+      .map((e) => `- picklejar memory ${e.workload.name}: ${e.picklejar.error}`);
     if (memNotes.length) lines.push('', ...memNotes);
   }
 

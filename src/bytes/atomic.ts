@@ -82,7 +82,10 @@ export async function writeFileAtomicStreaming(
  * @example
  * writeFileAtomicStreamingSync('out.safetensors', (sink) => { sink.write(header); sink.write(data); });
  */
-export function writeFileAtomicStreamingSync(path: string, produce: (sink: { write(chunk: Uint8Array): void }) => void): void {
+export function writeFileAtomicStreamingSync(
+  path: string,
+  produce: (sink: { write(chunk: Uint8Array): void }) => void,
+): void {
   const tmp = tempName(path);
   const fd = openTemp(path, tmp);
   let closed = false;

@@ -160,17 +160,38 @@ export function escapeDecode(src: Uint8Array): Uint8Array {
     switch (e) {
       case 0x0a: // backslash-newline: line continuation
         break;
-      case 0x5c: out[o++] = 0x5c; break;
-      case 0x27: out[o++] = 0x27; break;
-      case 0x22: out[o++] = 0x22; break;
-      case 0x62: out[o++] = 0x08; break; // \b
-      case 0x66: out[o++] = 0x0c; break; // \f
-      case 0x74: out[o++] = 0x09; break; // \t
-      case 0x6e: out[o++] = 0x0a; break; // \n
-      case 0x72: out[o++] = 0x0d; break; // \r
-      case 0x76: out[o++] = 0x0b; break; // \v
-      case 0x61: out[o++] = 0x07; break; // \a
-      case 0x78: { // \xhh: exactly two hex digits
+      case 0x5c:
+        out[o++] = 0x5c;
+        break;
+      case 0x27:
+        out[o++] = 0x27;
+        break;
+      case 0x22:
+        out[o++] = 0x22;
+        break;
+      case 0x62:
+        out[o++] = 0x08;
+        break; // \b
+      case 0x66:
+        out[o++] = 0x0c;
+        break; // \f
+      case 0x74:
+        out[o++] = 0x09;
+        break; // \t
+      case 0x6e:
+        out[o++] = 0x0a;
+        break; // \n
+      case 0x72:
+        out[o++] = 0x0d;
+        break; // \r
+      case 0x76:
+        out[o++] = 0x0b;
+        break; // \v
+      case 0x61:
+        out[o++] = 0x07;
+        break; // \a
+      case 0x78: {
+        // \xhh: exactly two hex digits
         const h1 = i + 1 < src.length ? hexVal(src[i + 1] as number) : -1;
         const h2 = i + 2 < src.length ? hexVal(src[i + 2] as number) : -1;
         if (h1 < 0 || h2 < 0) throw new LiteralError(`invalid \\x escape at position ${i - 1}`);
@@ -179,7 +200,8 @@ export function escapeDecode(src: Uint8Array): Uint8Array {
         break;
       }
       default:
-        if (e >= 0x30 && e <= 0x37) { // up to three octal digits
+        if (e >= 0x30 && e <= 0x37) {
+          // up to three octal digits
           let v = e - 0x30;
           for (let k = 0; k < 2 && i + 1 < src.length; k++) {
             const d = src[i + 1] as number;
@@ -205,7 +227,9 @@ export function rawUnicodeEscapeCodePoints(src: Uint8Array, lenient = false): nu
   const cps: number[] = [];
   let i = 0;
   const err = (start: number, end: number, reason: string): LiteralError =>
-    new LiteralError(`'rawunicodeescape' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`);
+    new LiteralError(
+      `'rawunicodeescape' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`,
+    );
   while (i < src.length) {
     const c = src[i] as number;
     if (c !== 0x5c) {

@@ -22,7 +22,12 @@ const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
 
 /** Magic numbers of formats users mistake for pickles (ML files first). */
 const MAGICS: readonly [bytes: number[], at: number, what: string, hint: string][] = [
-  [[0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a], 0, 'an HDF5 file (h5py, Keras .h5, pandas HDFStore)', 'read it with h5py or pandas.read_hdf in Python, or an HDF5 library'],
+  [
+    [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a],
+    0,
+    'an HDF5 file (h5py, Keras .h5, pandas HDFStore)',
+    'read it with h5py or pandas.read_hdf in Python, or an HDF5 library',
+  ],
   [ascii('GGUF'), 0, 'a GGUF model (llama.cpp)', 'read it with a GGUF reader; it holds no pickle'],
   [ascii('PAR1'), 0, 'an Apache Parquet file', 'read it with a Parquet library (e.g. parquet-wasm, DuckDB)'],
   [ascii('ARROW1'), 0, 'an Apache Arrow IPC / Feather v2 file', 'read it with apache-arrow'],
@@ -35,7 +40,12 @@ const MAGICS: readonly [bytes: number[], at: number, what: string, hint: string]
   [ascii('GIF8'), 0, 'a GIF image', 'it is not a pickle'],
   [[0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], 0, 'a 7-Zip archive', 'extract it first'],
   [ascii('Rar!'), 0, 'a RAR archive', 'extract it first'],
-  [ascii('ustar'), 257, 'a tar archive', 'extract it first (PyTorch < 0.4 checkpoints were tar archives; they are not supported)'],
+  [
+    ascii('ustar'),
+    257,
+    'a tar archive',
+    'extract it first (PyTorch < 0.4 checkpoints were tar archives; they are not supported)',
+  ],
   [[0x50, 0x4b, 0x03, 0x04], 0, 'a zip archive', 'extract the pickle from it first'],
   [[0x50, 0x4b, 0x05, 0x06], 0, 'an empty zip archive', 'it holds nothing to load'],
   [[0x28, 0xb5, 0x2f, 0xfd], 0, 'zstd-compressed data', 'decompress it first'],
@@ -47,7 +57,9 @@ function isSafetensors(data: Uint8Array): boolean {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
-  return hi === 0 && lo >= 2 && lo <= data.length - 8 && (data[8 + lo - 1] === 0x7d || data[8 + lo - 1] === 0x20);
+  return (
+    hi === 0 && lo >= 2 && lo <= data.length - 8 && (data[8 + lo - 1] === 0x7d || data[8 + lo - 1] === 0x20)
+  );
 }
 
 /** True when the first bytes read as text (UTF-8 without control characters other than whitespace). */
@@ -79,11 +91,18 @@ function textStart(data: Uint8Array): string {
  */
 export function sniffFormat(data: Uint8Array): Sniffed | undefined {
   for (const [bytes, at, what, hint] of MAGICS) if (startsWith(data, bytes, at)) return { what, hint };
-  if (isSafetensors(data)) return { what: 'a safetensors file', hint: 'loads() and load() read it (loadsSafetensors), `picklejar show` shows it' };
+  if (isSafetensors(data))
+    return {
+      what: 'a safetensors file',
+      hint: 'loads() and load() read it (loadsSafetensors), `picklejar show` shows it',
+    };
   if (looksLikeText(data)) {
     const first = String.fromCharCode(data.find((b) => b > 0x20) ?? 0x20);
     const kind = first === '{' || first === '[' ? 'JSON text' : first === '<' ? 'XML or HTML text' : 'text';
-    return { what: `${kind} (starts with ${textStart(data)})`, hint: 'it is not a pickle: pickles are binary (or protocol-0 opcode text)' };
+    return {
+      what: `${kind} (starts with ${textStart(data)})`,
+      hint: 'it is not a pickle: pickles are binary (or protocol-0 opcode text)',
+    };
   }
   return undefined;
 }
@@ -99,10 +118,15 @@ const STRUCTURAL = new Set(['bad-opcode', 'truncated', 'stack', 'memo', 'invalid
 export function explainNotAPickle(e: unknown, data: Uint8Array, compression: string | undefined): unknown {
   if (!(e instanceof UnpicklingError) || !STRUCTURAL.has(e.code)) return e;
   const found = sniffFormat(data);
-  if (found === undefined || (found.what.includes('text') && !(e.code === 'bad-opcode' && e.offset === 0))) return e;
+  if (found === undefined || (found.what.includes('text') && !(e.code === 'bad-opcode' && e.offset === 0)))
+    return e;
   const inner = compression === undefined ? '' : `${compression}-compressed data holding `;
-  const err = new UnpicklingError(`not a pickle: this is ${inner}${found.what}; ${found.hint}`, -1, undefined, 'wrong-format');
+  const err = new UnpicklingError(
+    `not a pickle: this is ${inner}${found.what}; ${found.hint}`,
+    -1,
+    undefined,
+    'wrong-format',
+  );
   (err as Error & { cause?: unknown }).cause = e;
   return err;
 }
-

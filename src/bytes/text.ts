@@ -13,7 +13,8 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * and TextDecoder for short strings (bench: 500k short strings). In browsers we fall back.
  */
 type Slicer = (this: Uint8Array, start: number, end: number) => string;
-const NodeBuffer = (globalThis as { Buffer?: { prototype: { latin1Slice?: Slicer; utf8Slice?: Slicer } } }).Buffer;
+const NodeBuffer = (globalThis as { Buffer?: { prototype: { latin1Slice?: Slicer; utf8Slice?: Slicer } } })
+  .Buffer;
 const latin1Slice: Slicer | undefined = NodeBuffer?.prototype.latin1Slice;
 const utf8Slice: Slicer | undefined = NodeBuffer?.prototype.utf8Slice;
 
@@ -79,7 +80,8 @@ export function utf8CodePoints(src: Uint8Array, lenient = false): number[] {
     // An encoded surrogate (ED A0..BF 80..BF) is what surrogatepass accepts; strict UTF-8 rejects it.
     const b0 = src[s] as number;
     if (s + 3 <= end && (b0 & 0xf0) === 0xe0 && isCont(src[s + 1]) && isCont(src[s + 2])) {
-      const cp = ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
+      const cp =
+        ((b0 & 0x0f) << 12) | (((src[s + 1] as number) & 0x3f) << 6) | ((src[s + 2] as number) & 0x3f);
       if (cp >= 0xd800 && cp <= 0xdfff) {
         units.push(cp);
         i = s + 3;
@@ -165,7 +167,9 @@ export function decodeLatin1(data: Uint8Array, start: number, end: number): stri
 export function decodeAscii(data: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if ((data[i] as number) >= 0x80)
-      throw new TextError(`'ascii' codec can't decode byte 0x${(data[i] as number).toString(16)} in position ${i - start}`);
+      throw new TextError(
+        `'ascii' codec can't decode byte 0x${(data[i] as number).toString(16)} in position ${i - start}`,
+      );
   }
   return decodeLatin1(data, start, end);
 }

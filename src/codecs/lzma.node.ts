@@ -165,7 +165,10 @@ export const xzCodec: Codec = {
  * @example
  * const enc = lzmaStreamEncoder(6, true); out.push(...enc.push(chunk)); out.push(...enc.end());
  */
-export function lzmaStreamEncoder(level: number, xz: boolean): { push(chunk: Uint8Array): Uint8Array[]; end(): Uint8Array[] } {
+export function lzmaStreamEncoder(
+  level: number,
+  xz: boolean,
+): { push(chunk: Uint8Array): Uint8Array[]; end(): Uint8Array[] } {
   checkLevel(xz ? 'xz' : 'lzma', level, [0, 9]);
   const s = new (native().Stream)();
   if (xz) s.easyEncoder({ preset: level, check: native().CHECK_CRC64 });

@@ -88,7 +88,10 @@ export class CappedChunks {
 }
 
 /** Chunks as one buffer whose start is 16-byte aligned. */
-export function joinChunks(parts: readonly Uint8Array[], total = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+export function joinChunks(
+  parts: readonly Uint8Array[],
+  total = parts.reduce((n, p) => n + p.length, 0),
+): Uint8Array {
   if (parts.length === 1) return aligned(parts[0] as Uint8Array);
   const out = new Uint8Array(total);
   let o = 0;

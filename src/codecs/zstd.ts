@@ -86,7 +86,8 @@ function frameEnd(
 let started: Promise<void> | undefined;
 let isReady = false;
 /** The encoder's module, imported by zstdReady() only (its WebAssembly glue is costly to load). */
-let zstdWasm: { init(path?: string): Promise<void>; compress(data: Uint8Array, level: number): Uint8Array } | undefined;
+let zstdWasm:
+  { init(path?: string): Promise<void>; compress(data: Uint8Array, level: number): Uint8Array } | undefined;
 
 /**
  * Start the zstd encoder's WebAssembly (once). `wasm` is where zstd.wasm is served in a browser

@@ -10,7 +10,6 @@ import type { Storage } from '../torch/storage.js';
 import { FileSource } from './file-source.js';
 import { containerKind, loadContainer } from './torch-archive.js';
 
-
 /**
  * Decode an opened container file: a zip (torch.save, TorchScript, .npz: entries read by offset, so
  * archives past 4 GiB open) or a legacy torch file (read whole); tars are refused. Without `lazy`,

@@ -148,7 +148,8 @@ export function sniffZip(zip: ZipReader): { kind: ZipKind; prefix: string } {
  * now); undefined for deflated entries, object arrays and bytes in memory (read eagerly).
  */
 function lazyNpyEntry(zip: ZipReader, e: ZipEntry, cx: ContainerContext): NDArray | undefined {
-  if (cx.options?.lazy !== true || zip.source.inMemory || e.method !== 0 || e.compressedSize !== e.size) return undefined;
+  if (cx.options?.lazy !== true || zip.source.inMemory || e.method !== 0 || e.compressedSize !== e.size)
+    return undefined;
   const start = zip.dataOffset(e);
   const head = zip.source.read(start, Math.min(e.size, 1 << 16));
   if (!isNpy(head)) return undefined;
@@ -156,7 +157,12 @@ function lazyNpyEntry(zip: ZipReader, e: ZipEntry, cx: ContainerContext): NDArra
   if (h.dtype.hasObject) return undefined;
   const need = checkShape(h.shape, h.dtype.itemsize) * h.dtype.itemsize;
   if (e.size - h.dataOffset < need) {
-    throw new UnpicklingError(`npz entry ${e.name}: data has ${e.size - h.dataOffset} bytes, shape needs ${need}`, -1, undefined, 'corrupt');
+    throw new UnpicklingError(
+      `npz entry ${e.name}: data has ${e.size - h.dataOffset} bytes, shape needs ${need}`,
+      -1,
+      undefined,
+      'corrupt',
+    );
   }
   const shared = cx.options.sharedMemory === true;
   return lazyNDArray(h.dtype, h.shape, h.fortranOrder ? 'F' : 'C', need, () =>
@@ -201,7 +207,8 @@ function storageLoader(
       location: p.location,
       byteOrder,
       untyped: p.untyped,
-      load: () => (shared || !zip.source.inMemory ? zip.readOwn(entry, maxBytes, shared) : zip.read(entry, maxBytes)),
+      load: () =>
+        shared || !zip.source.inMemory ? zip.readOwn(entry, maxBytes, shared) : zip.read(entry, maxBytes),
     });
     storages.set(p.key, s);
     made.push(s);

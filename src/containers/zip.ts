@@ -123,7 +123,12 @@ export class ZipReader {
    * stored entries are read straight into it, deflated ones inflated then copied when shared.
    */
   readOwn(entry: ZipEntry, maxBytes: number, shared: boolean): Uint8Array {
-    if (entry.method === 0 && entry.compressedSize === entry.size && entry.size <= maxBytes && !this.source.inMemory) {
+    if (
+      entry.method === 0 &&
+      entry.compressedSize === entry.size &&
+      entry.size <= maxBytes &&
+      !this.source.inMemory
+    ) {
       return readOwn(this.source, this.dataOffset(entry), entry.size, shared);
     }
     const b = this.read(entry, maxBytes);

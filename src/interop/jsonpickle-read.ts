@@ -16,12 +16,7 @@ import { PickleError, UnpicklingError } from '../errors.js';
 import { FrozenSet, PyGlobal, PyObject, Tuple, isPlainObject, setOwn } from '../python/values.js';
 import { familySet } from '../families.js';
 import type { Family, FamilySet } from '../family.js';
-import {
-  SET_STATE,
-  hasSetState,
-  type DecodeContext,
-  type GlobalHandler,
-} from '../unpickle/registry.js';
+import { SET_STATE, hasSetState, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
 import { JFloat, JInt, JObject, JsonSyntaxError, parseJson, type JNode } from './json-text.js';
 import {
   JSON_KEY,

@@ -472,7 +472,10 @@ class Writer {
     // (getattr comes from trusted reductions only: getattr(cls, 'name') of enum members and methods.)
     const v = familySet().policy.classify(g.module, g.name);
     if (v.severity === 'dangerous' && g.qualifiedName !== 'builtins.getattr') {
-      this.fail(`refusing to write the global ${g.qualifiedName}: ${v.reason}; Python would run or reach it when decoding`, p);
+      this.fail(
+        `refusing to write the global ${g.qualifiedName}: ${v.reason}; Python would run or reach it when decoding`,
+        p,
+      );
     }
     const tag = looksLikeType(g.module, g.name) ? TAG.TYPE : TAG.FUNCTION;
     return `{"${tag}": ${quoteAscii(g.qualifiedName)}}`;

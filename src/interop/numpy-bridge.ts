@@ -224,7 +224,8 @@ function prepare(dt: DType, v: unknown): unknown {
   }
   if (dt.names !== null) {
     const fields = dt.fieldList();
-    if (!Array.isArray(v) || v.length !== fields.length) throw new RangeError('a record needs one value per field');
+    if (!Array.isArray(v) || v.length !== fields.length)
+      throw new RangeError('a record needs one value per field');
     return fields.map((f, i) => prepare(f.dtype, v[i]));
   }
   if (dt.kind === 'M' || dt.kind === 'm') return timeCount(dt, v);

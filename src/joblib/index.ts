@@ -7,7 +7,15 @@
 import { defineFamily } from '../family.js';
 import { SET_STATE, handlerTable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
 import { PyGlobal, Tuple, isPlainObject } from '../python/values.js';
-import { NDArray, checkShape, isDType, lazyNDArray, ndarrayFromBuffer, readNpy, type DType } from '../numpy/index.js';
+import {
+  NDArray,
+  checkShape,
+  isDType,
+  lazyNDArray,
+  ndarrayFromBuffer,
+  readNpy,
+  type DType,
+} from '../numpy/index.js';
 import { readOwn } from '../bytes/source.js';
 import { readZFile } from './compress.js';
 
@@ -22,7 +30,11 @@ function stateEntries(state: unknown, what: string, ctx: DecodeContext): Map<str
   };
   if (state instanceof Map) for (const [k, v] of state) add(k, v);
   else if (isPlainObject(state)) for (const k of Object.keys(state)) add(k, state[k]);
-  else if (state instanceof Tuple && state.length === 2 && (state[0] === null || state[0] instanceof Map || isPlainObject(state[0]))) {
+  else if (
+    state instanceof Tuple &&
+    state.length === 2 &&
+    (state[0] === null || state[0] instanceof Map || isPlainObject(state[0]))
+  ) {
     // (dict, slots) form: only the dict part is meaningful for these classes.
     return stateEntries(state[0] ?? new Map(), what, ctx);
   } else throw ctx.error(`${what} state must be a dict`);
@@ -40,7 +52,9 @@ function dim(v: unknown, what: string, ctx: DecodeContext): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   const n = typeof v === 'bigint' ? (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw ctx.error(`${what}: expected a non-negative integer, got ${typeof v === 'bigint' ? v.toString() : String(v)}`);
+    throw ctx.error(
+      `${what}: expected a non-negative integer, got ${typeof v === 'bigint' ? v.toString() : String(v)}`,
+    );
   }
   return n;
 }
@@ -59,7 +73,8 @@ function payloadBytes(shape: readonly number[], dtype: DType, ctx: DecodeContext
 function subclassName(v: unknown): string | undefined {
   if (v instanceof PyGlobal) {
     const name = v.qualifiedName;
-    if (name === 'numpy.ndarray' || name === 'numpy.core.memmap.memmap' || name === 'numpy.memmap') return undefined;
+    if (name === 'numpy.ndarray' || name === 'numpy.core.memmap.memmap' || name === 'numpy.memmap')
+      return undefined;
     return name;
   }
   const t = asText(v);
@@ -79,7 +94,8 @@ class NumpyArrayWrapper implements SetStateable {
     const dtype = needDType(s.get('dtype'), ctx);
     const shape = shapeOf(s.get('shape'), ctx);
     const orderRaw = asText(s.get('order') ?? 'C');
-    if (orderRaw !== 'C' && orderRaw !== 'F') throw ctx.error(`NumpyArrayWrapper: order must be 'C' or 'F', got ${String(orderRaw)}`);
+    if (orderRaw !== 'C' && orderRaw !== 'F')
+      throw ctx.error(`NumpyArrayWrapper: order must be 'C' or 'F', got ${String(orderRaw)}`);
     const subclass = subclassName(s.get('subclass'));
     if (dtype.hasObject) {
       // A complete nested pickle of the array (its own PROTO ... STOP), no padding.
@@ -95,7 +111,15 @@ class NumpyArrayWrapper implements SetStateable {
     const lazy = ctx.readRawLazy?.(nbytes);
     if (lazy !== undefined) {
       const shared = ctx.sharedMemory === true;
-      return lazyNDArray(dtype, shape, orderRaw, nbytes, () => readOwn(lazy.source, lazy.offset, lazy.length, shared), subclass, ctx);
+      return lazyNDArray(
+        dtype,
+        shape,
+        orderRaw,
+        nbytes,
+        () => readOwn(lazy.source, lazy.offset, lazy.length, shared),
+        subclass,
+        ctx,
+      );
     }
     const raw = ctx.readRaw(nbytes);
     return ndarrayFromBuffer(dtype, shape, orderRaw, raw, subclass);
@@ -107,14 +131,18 @@ function siblingName(v: unknown, ctx: DecodeContext): string {
   const name = asText(v);
   if (name === undefined || name === '') throw ctx.error('joblib array wrapper: filename missing');
   if (/[\\/]/.test(name) || name === '.' || name === '..' || name.includes('\0')) {
-    throw ctx.error(`joblib array wrapper: refusing side-file name ${JSON.stringify(name)} (only plain names in the same folder are read)`);
+    throw ctx.error(
+      `joblib array wrapper: refusing side-file name ${JSON.stringify(name)} (only plain names in the same folder are read)`,
+    );
   }
   return name;
 }
 
 function readSiblingFile(name: string, ctx: DecodeContext): Uint8Array {
   if (!ctx.readSibling) {
-    throw ctx.error(`this old-format joblib file keeps an array in the side file ${JSON.stringify(name)}; read it with load(path) so side files can be found`);
+    throw ctx.error(
+      `this old-format joblib file keeps an array in the side file ${JSON.stringify(name)}; read it with load(path) so side files can be found`,
+    );
   }
   const data = ctx.readSibling(name);
   if (data === undefined) throw ctx.error(`missing joblib side file ${JSON.stringify(name)}`);
@@ -140,7 +168,8 @@ class NDArrayWrapper implements SetStateable {
       // Object arrays (joblib 0.9 wrote them with np.save too) hold a pickle of the array after the
       // .npy header; np.load unpickles it, and so do we (same options, nothing executed).
       arr = readNpy(data, (body) => {
-        if (!ctx.loadBytes) throw ctx.error('object arrays in joblib side files need a decoder that can read nested pickles');
+        if (!ctx.loadBytes)
+          throw ctx.error('object arrays in joblib side files need a decoder that can read nested pickles');
         return ctx.loadBytes(body);
       });
     } catch (e) {
@@ -183,9 +212,17 @@ class ZNDArrayWrapper implements SetStateable {
       throw sideFileError(name, e, ctx);
     }
     if (raw.length !== nbytes) {
-      throw ctx.error(`joblib side file ${JSON.stringify(name)} holds ${raw.length} bytes, the array needs ${nbytes}`);
+      throw ctx.error(
+        `joblib side file ${JSON.stringify(name)} holds ${raw.length} bytes, the array needs ${nbytes}`,
+      );
     }
-    return ndarrayFromBuffer(dtype, shape, fortranV === true || fortranV === 1 || fortranV === 1n ? 'F' : 'C', raw, subclass);
+    return ndarrayFromBuffer(
+      dtype,
+      shape,
+      fortranV === true || fortranV === 1 || fortranV === 1n ? 'F' : 'C',
+      raw,
+      subclass,
+    );
   }
 }
 

@@ -29,13 +29,20 @@ import { CompressingSink, resolveCompression, writeJoblibStream, type JoblibDump
  * @example
  * await dumpJoblib('model.joblib', value, { compress: ['xz', 3] });
  */
-export async function dumpJoblib(path: string, value: unknown, options: JoblibDumpOptions = {}): Promise<void> {
+export async function dumpJoblib(
+  path: string,
+  value: unknown,
+  options: JoblibDumpOptions = {},
+): Promise<void> {
   const { compress, ...rest } = options;
   const c = resolveCompression(compress, path);
   if (c && (c[0] === 'bz2' || c[0] === 'zstd')) await ready(); // their encoders are WebAssembly
   if (c !== undefined && (c[0] === 'zlib' || c[0] === 'gzip')) {
     const [method, level] = c;
-    const staging = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.stream`);
+    const staging = join(
+      dirname(path),
+      `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.stream`,
+    );
     try {
       await writeFileAtomicStreaming(staging, (file) => {
         writeJoblibStream(value, rest, file);
@@ -64,8 +71,16 @@ export async function dumpJoblib(path: string, value: unknown, options: JoblibDu
 }
 
 /** Compress the file at `from` into `to` with node:zlib's stream (zlib or gzip, one stream). */
-async function deflateFile(from: string, method: 'zlib' | 'gzip', level: number, to: ByteSink): Promise<void> {
-  const z = method === 'zlib' ? createDeflate({ level, chunkSize: 1 << 20 }) : createGzip({ level, chunkSize: 1 << 20 });
+async function deflateFile(
+  from: string,
+  method: 'zlib' | 'gzip',
+  level: number,
+  to: ByteSink,
+): Promise<void> {
+  const z =
+    method === 'zlib'
+      ? createDeflate({ level, chunkSize: 1 << 20 })
+      : createGzip({ level, chunkSize: 1 << 20 });
   await new Promise<void>((resolve, reject) => {
     const input = createReadStream(from, { highWaterMark: 1 << 20 });
     input.on('error', reject);

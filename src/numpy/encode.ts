@@ -235,8 +235,7 @@ export const typedArrayReducer: Reducer = (value, ctx) => {
 
 const dtypeReducer: Reducer = (value) => (value instanceof DType ? dtypeReduction(value) : undefined);
 
-const scalarReducer: Reducer = (value) =>
-  value instanceof NumpyScalar ? scalarReduction(value) : undefined;
+const scalarReducer: Reducer = (value) => (value instanceof NumpyScalar ? scalarReduction(value) : undefined);
 
 /** How the numpy family writes its values (arrays, masked arrays, dtypes, scalars). */
 export const numpyReducer: Reducer = (value, ctx) =>

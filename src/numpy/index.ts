@@ -12,13 +12,16 @@ import { handlerTable, type GlobalHandler } from '../unpickle/registry.js';
 import { defineFamily, type PolicyRule } from '../family.js';
 import { numpyReducer } from './encode.js';
 import { DType, dtypeFromReduce } from './dtype.js';
-import { MaskedArray, NDArray, NO_BYTES, className, ndarrayFromFrombuffer, scalarFromReduce } from './ndarray.js';
+import {
+  MaskedArray,
+  NDArray,
+  NO_BYTES,
+  className,
+  ndarrayFromFrombuffer,
+  scalarFromReduce,
+} from './ndarray.js';
 
-export {
-  DType,
-  isDType,
-  NATIVE_ORDER,
-} from './dtype.js';
+export { DType, isDType, NATIVE_ORDER } from './dtype.js';
 export type { DTypeKind, ByteOrder, DTypeField, DTypeSubarray, DescrEntry } from './dtype.js';
 export {
   NDArray,
@@ -30,13 +33,11 @@ export {
   ndarrayFromState,
   arrayByteLength,
   checkShape,
-  } from './ndarray.js';
+} from './ndarray.js';
 export type { NDArrayData, NDArrayInit, ArrayOrder, NumericTypedArray } from './ndarray.js';
 export { halfToNumber, numberToHalf } from './elements.js';
 export { isNpy, readNpy, parseNpyHeader } from './npy.js';
-export {
-  typedArrayReducer,
-  } from './encode.js';
+export { typedArrayReducer } from './encode.js';
 export type { NpyHeader } from './npy.js';
 
 /** The module paths numpy 1.x and 2.x use for the same functions (docs/FORMATS.md §4.3). */
@@ -66,7 +67,10 @@ const NUMPY_GLOBALS = handlerTable((register) => {
     },
   };
   // (_internal._reconstruct: where very old numpy releases pickled arrays from; same arguments.)
-  register(names(['multiarray._reconstruct', '_multiarray_umath._reconstruct', '_internal._reconstruct']), reconstruct);
+  register(
+    names(['multiarray._reconstruct', '_multiarray_umath._reconstruct', '_internal._reconstruct']),
+    reconstruct,
+  );
 
   const frombuffer: GlobalHandler = { call: (args, ctx) => ndarrayFromFrombuffer(args, ctx) };
   register(names(['numeric._frombuffer']), frombuffer);
@@ -100,17 +104,22 @@ export const NUMPY_FAMILY = defineFamily({
   globals: NUMPY_GLOBALS,
   reduce: numpyReducer,
   rules: [
-    ...['dtype', 'ndarray', 'matrix', 'memmap', 'recarray', 'record', 'void'].map(
-      (n): PolicyRule => ({ name: `numpy.${n}`, severity: 'safe', reason: 'numpy type' }),
-    ),
+    ...['dtype', 'ndarray', 'matrix', 'memmap', 'recarray', 'record', 'void'].map((n): PolicyRule => ({
+      name: `numpy.${n}`,
+      severity: 'safe',
+      reason: 'numpy type',
+    })),
     ...NUMPY_CORE.flatMap((c) =>
       ['multiarray.dtype', 'records.recarray', 'memmap.memmap', 'defchararray.chararray'].map(
         (n): PolicyRule => ({ name: `${c}.${n}`, severity: 'safe', reason: 'numpy array class' }),
       ),
     ),
-    ...['numpy.matrixlib.defmatrix.matrix', 'numpy.ma.core.MaskedArray', 'numpy.ma.core.mvoid', 'numpy.ma.core.MaskedConstant'].map(
-      (name): PolicyRule => ({ name, severity: 'safe', reason: 'numpy array class' }),
-    ),
+    ...[
+      'numpy.matrixlib.defmatrix.matrix',
+      'numpy.ma.core.MaskedArray',
+      'numpy.ma.core.mvoid',
+      'numpy.ma.core.MaskedConstant',
+    ].map((name): PolicyRule => ({ name, severity: 'safe', reason: 'numpy array class' })),
     ...[
       '_pickle.__randomstate_ctor',
       '_pickle.__generator_ctor',

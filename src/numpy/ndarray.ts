@@ -767,7 +767,10 @@ export function lazyNDArray(
   const size = checkShape(sh, dt.itemsize, ctx);
   if (dt.hasObject) throw err('object arrays cannot be read lazily', ctx);
   if (size * dt.itemsize !== byteLength) {
-    throw err(`array data has ${byteLength} bytes, shape ${JSON.stringify(sh)} of ${dt.str} needs ${size * dt.itemsize}`, ctx);
+    throw err(
+      `array data has ${byteLength} bytes, shape ${JSON.stringify(sh)} of ${dt.str} needs ${size * dt.itemsize}`,
+      ctx,
+    );
   }
   const a = new NDArray();
   a[ASSIGN]({ dtype: dt, shape: sh, order, raw: NO_BYTES, objects: null });
@@ -783,7 +786,8 @@ export function lazyNDArray(
     enumerable: true,
     get: () => {
       const raw = load();
-      if (raw.length !== byteLength) throw new RangeError(`lazy array: read ${raw.length} bytes, expected ${byteLength}`);
+      if (raw.length !== byteLength)
+        throw new RangeError(`lazy array: read ${raw.length} bytes, expected ${byteLength}`);
       return settle(raw);
     },
     set: (v: Uint8Array) => settle(v),

@@ -12,8 +12,11 @@ export function reducePandas(value: unknown): Reduction | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const r = recipeOf(value);
   if (!r) return undefined;
-  const out: { -readonly [K in keyof Reduction]: Reduction[K] } = { callable: r.callable, kind: r.kind, args: r.args };
+  const out: { -readonly [K in keyof Reduction]: Reduction[K] } = {
+    callable: r.callable,
+    kind: r.kind,
+    args: r.args,
+  };
   if (r.state !== undefined) out.state = r.state;
   return out;
 }
-

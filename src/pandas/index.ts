@@ -27,7 +27,12 @@ export interface PandasRecipe {
 const RECIPE: unique symbol = Symbol('picklejar.pandasRecipe');
 
 function setRecipe(target: object, recipe: PandasRecipe): void {
-  Object.defineProperty(target, RECIPE, { value: recipe, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(target, RECIPE, {
+    value: recipe,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function recipeOf(target: object): PandasRecipe | undefined {
@@ -65,7 +70,9 @@ function dictGet(d: unknown, key: string): unknown {
 }
 
 function isDict(d: unknown): boolean {
-  return d instanceof Map || (d !== null && typeof d === 'object' && Object.getPrototypeOf(d) === Object.prototype);
+  return (
+    d instanceof Map || (d !== null && typeof d === 'object' && Object.getPrototypeOf(d) === Object.prototype)
+  );
 }
 
 function toNum(v: unknown): number {
@@ -76,7 +83,15 @@ function toNum(v: unknown): number {
 }
 
 const NAT = -(2n ** 63n);
-const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, D: 86_400_000_000_000n };
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+  D: 86_400_000_000_000n,
+};
 
 /**
  * An NDArray-backed pandas extension array (`DatetimeArray`, `TimedeltaArray`, `Categorical`, …):
@@ -145,7 +160,8 @@ export class PandasExtensionArray {
 }
 
 function categoriesOf(dtype: unknown, attrs: Record<string, unknown>): unknown[] {
-  const cats = dtype instanceof PyObject ? (dtype['categories'] ?? dtype['_categories']) : attrs['_categories'];
+  const cats =
+    dtype instanceof PyObject ? (dtype['categories'] ?? dtype['_categories']) : attrs['_categories'];
   return indexValues(cats);
 }
 
@@ -188,16 +204,21 @@ export class PandasIndex {
       }
     } else if (this.cls.endsWith('MultiIndex')) {
       const levels = (dictGet(d, 'levels') as unknown[] | undefined) ?? [];
-      const codes = (dictGet(d, 'codes') as unknown[] | undefined) ?? (dictGet(d, 'labels') as unknown[] | undefined) ?? [];
+      const codes =
+        (dictGet(d, 'codes') as unknown[] | undefined) ??
+        (dictGet(d, 'labels') as unknown[] | undefined) ??
+        [];
       const levelValues = levels.map((l) => indexValues(l));
       const codeArrays = codes.map((c) => (c instanceof NDArray ? c.toArray() : Array.isArray(c) ? c : []));
       const n = codeArrays[0]?.length ?? 0;
       out = [];
       for (let i = 0; i < n; i++) {
-        out.push(codeArrays.map((ca, k) => {
-          const code = toNum(ca[i]);
-          return code < 0 ? null : levelValues[k]?.[code];
-        }));
+        out.push(
+          codeArrays.map((ca, k) => {
+            const code = toNum(ca[i]);
+            return code < 0 ? null : levelValues[k]?.[code];
+          }),
+        );
       }
     } else {
       out = valuesOf(dictGet(d, 'data'));
@@ -251,7 +272,13 @@ function placementOf(p: unknown, ctx: DecodeContext | undefined): number[] {
     const start = p.start === null ? 0 : toNum(p.start);
     const stop = toNum(p.stop);
     const step = p.step === null ? 1 : toNum(p.step);
-    if (!Number.isInteger(start) || !Number.isInteger(stop) || !Number.isInteger(step) || step <= 0 || stop - start > 1e7) {
+    if (
+      !Number.isInteger(start) ||
+      !Number.isInteger(stop) ||
+      !Number.isInteger(step) ||
+      step <= 0 ||
+      stop - start > 1e7
+    ) {
       if (ctx) throw ctx.error('invalid block placement slice');
       return [];
     }
@@ -274,7 +301,8 @@ class PandasManager {
   [SET_STATE](state: unknown, ctx: DecodeContext): unknown {
     recordState(this, state);
     // The "0.14.1" layout: (axes, values, items, {'0.14.1': {'axes': [...], 'blocks': [{'values', 'mgr_locs'}]}})
-    const modern = state instanceof Tuple && state.length >= 4 ? dictGet(state[3], '0.14.1') : dictGet(state, '0.14.1');
+    const modern =
+      state instanceof Tuple && state.length >= 4 ? dictGet(state[3], '0.14.1') : dictGet(state, '0.14.1');
     if (modern !== undefined) {
       const axes = dictGet(modern, 'axes');
       const blocks = dictGet(modern, 'blocks');
@@ -476,7 +504,11 @@ const PANDAS_GLOBALS = handlerTable((register) => {
     call: (args, ctx) => {
       const [values, placement, ndim] = args;
       const block = new PandasBlock(values, placementOf(placement, ctx), toNum(ndim ?? 2));
-      setRecipe(block, { callable: new PyGlobal('pandas._libs.internals', '_unpickle_block'), kind: 'reduce', args });
+      setRecipe(block, {
+        callable: new PyGlobal('pandas._libs.internals', '_unpickle_block'),
+        kind: 'reduce',
+        args,
+      });
       return block;
     },
   });
@@ -495,16 +527,27 @@ const PANDAS_GLOBALS = handlerTable((register) => {
     'pandas.core.indexes.datetimes._new_DatetimeIndex',
     newIndex('pandas.core.indexes.datetimes', '_new_DatetimeIndex'),
   );
-  register('pandas.core.indexes.period._new_PeriodIndex', newIndex('pandas.core.indexes.period', '_new_PeriodIndex'));
+  register(
+    'pandas.core.indexes.period._new_PeriodIndex',
+    newIndex('pandas.core.indexes.period', '_new_PeriodIndex'),
+  );
 
   register('pandas._libs.arrays.__pyx_unpickle_NDArrayBacked', {
     call: (args) => {
       const array = new PandasExtensionArray(qualified(args[0], 'pandas.core.arrays.NDArrayBacked'));
-      setRecipe(array, { callable: new PyGlobal('pandas._libs.arrays', '__pyx_unpickle_NDArrayBacked'), kind: 'reduce', args });
+      setRecipe(array, {
+        callable: new PyGlobal('pandas._libs.arrays', '__pyx_unpickle_NDArrayBacked'),
+        kind: 'reduce',
+        args,
+      });
       return array;
     },
   });
-  for (const cls of ['pandas.core.arrays.categorical.Categorical', 'pandas.core.arrays.datetimes.DatetimeArray', 'pandas.core.arrays.timedeltas.TimedeltaArray']) {
+  for (const cls of [
+    'pandas.core.arrays.categorical.Categorical',
+    'pandas.core.arrays.datetimes.DatetimeArray',
+    'pandas.core.arrays.timedeltas.TimedeltaArray',
+  ]) {
     const dot = cls.lastIndexOf('.');
     const array: GlobalHandler = {
       construct: (args) => {
@@ -522,20 +565,20 @@ const PANDAS_GLOBALS = handlerTable((register) => {
  * `__pyx_unpickle_NDArrayBacked(cls, …)`): type objects, nothing that runs on load.
  */
 const PANDAS_ARGUMENT_CLASSES: readonly string[] = [
-    'pandas.core.indexes.base.Index',
-    'pandas.core.indexes.range.RangeIndex',
-    'pandas.core.indexes.numeric.Int64Index',
-    'pandas.core.indexes.numeric.UInt64Index',
-    'pandas.core.indexes.numeric.Float64Index',
-    'pandas.core.indexes.numeric.NumericIndex',
-    'pandas.core.indexes.datetimes.DatetimeIndex',
-    'pandas.core.indexes.timedeltas.TimedeltaIndex',
-    'pandas.core.indexes.period.PeriodIndex',
-    'pandas.core.indexes.multi.MultiIndex',
-    'pandas.core.indexes.category.CategoricalIndex',
-    'pandas.core.arrays.datetimes.DatetimeArray',
-    'pandas.core.arrays.timedeltas.TimedeltaArray',
-    'pandas.core.arrays.categorical.Categorical',
+  'pandas.core.indexes.base.Index',
+  'pandas.core.indexes.range.RangeIndex',
+  'pandas.core.indexes.numeric.Int64Index',
+  'pandas.core.indexes.numeric.UInt64Index',
+  'pandas.core.indexes.numeric.Float64Index',
+  'pandas.core.indexes.numeric.NumericIndex',
+  'pandas.core.indexes.datetimes.DatetimeIndex',
+  'pandas.core.indexes.timedeltas.TimedeltaIndex',
+  'pandas.core.indexes.period.PeriodIndex',
+  'pandas.core.indexes.multi.MultiIndex',
+  'pandas.core.indexes.category.CategoricalIndex',
+  'pandas.core.arrays.datetimes.DatetimeArray',
+  'pandas.core.arrays.timedeltas.TimedeltaArray',
+  'pandas.core.arrays.categorical.Categorical',
   'pandas.core.dtypes.dtypes.CategoricalDtype',
 ];
 
@@ -548,7 +591,11 @@ export const PANDAS_FAMILY = defineFamily({
   globals: PANDAS_GLOBALS,
   reduce: (value) => reducePandas(value),
   rules: [
-    ...PANDAS_ARGUMENT_CLASSES.map((name): PolicyRule => ({ name, severity: 'safe', reason: 'pandas class' })),
+    ...PANDAS_ARGUMENT_CLASSES.map((name): PolicyRule => ({
+      name,
+      severity: 'safe',
+      reason: 'pandas class',
+    })),
     ...['pandas.core', 'pandas._libs', 'pandas.tseries', 'pandas.indexes', 'pandas.arrays'].map(
       (m): PolicyRule => ({ name: `${m}.*`, severity: 'safe', reason: 'pandas internals' }),
     ),

@@ -60,15 +60,7 @@ import {
   isIntNumber,
 } from '../python/values.js';
 import { reprFloat } from '../tools/pyrepr.js';
-import {
-  PyFloat,
-  PyName,
-  Reduced,
-  type ReduceContext,
-  type Reducer,
-
-  type Reduction,
-} from './reducers.js';
+import { PyFloat, PyName, Reduced, type ReduceContext, type Reducer, type Reduction } from './reducers.js';
 import { familySet } from '../families.js';
 import type { Policy } from '../unpickle/policy.js';
 import type { DumpOptions } from './options.js';
@@ -129,7 +121,6 @@ const {
 } = Op;
 
 const BATCH = 1000;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
 const INT_MAX_STR_DIGITS = 4300;
@@ -275,7 +266,6 @@ function typeName(x: unknown): string {
   return typeof c === 'function' && typeof c.name === 'string' && c.name ? c.name : 'object';
 }
 
-
 function latin1String(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i += 8192) {
@@ -283,7 +273,6 @@ function latin1String(b: Uint8Array): string {
   }
   return s;
 }
-
 
 const HEX = '0123456789abcdef';
 

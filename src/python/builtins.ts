@@ -4,10 +4,28 @@
  * `copyreg._reconstructor` (plain objects at protocol 0/1) and `getattr(cls, name)` (Enum members in
  * Python 3.12+), which is resolved to the global `cls.name` without executing anything.
  */
-import { CALL, SET_STATE, handlerTable, type Callable, type DecodeContext, type SetStateable } from '../unpickle/registry.js';
+import {
+  CALL,
+  SET_STATE,
+  handlerTable,
+  type Callable,
+  type DecodeContext,
+  type SetStateable,
+} from '../unpickle/registry.js';
 import { defineFamily } from '../family.js';
 import { reduceCall, type Reducer } from '../pickle/reducers.js';
-import { ByteArray, Complex, FrozenSet, PyGlobal, PyObject, PyRange, PySlice, Tuple, isHashable, isPlainObject } from './values.js';
+import {
+  ByteArray,
+  Complex,
+  FrozenSet,
+  PyGlobal,
+  PyObject,
+  PyRange,
+  PySlice,
+  Tuple,
+  isHashable,
+  isPlainObject,
+} from './values.js';
 import { encodeUtf8 } from '../bytes/text.js';
 
 /** The items of an iterable argument Python would accept here (list, tuple, set, str, bytes). */
@@ -17,7 +35,8 @@ function iterableItems(v: unknown, ctx: DecodeContext): unknown[] {
   if (v instanceof Map) return [...v.keys()];
   if (typeof v === 'string') return [...v];
   if (v instanceof Uint8Array) return Array.from(v, (b) => (ctx.lossless ? BigInt(b) : b));
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.keys(v);
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.keys(v);
   throw ctx.error('expected an iterable argument');
 }
 
@@ -50,7 +69,8 @@ function encodeWith(s: string, encoding: string, ctx: DecodeContext): Uint8Array
   // 'latin1' is what Python 3 writes for every bytes object at protocols 0-2: no normalising for it.
   if (encoding === 'latin1') return latin1Bytes(s, ctx);
   const e = encoding.toLowerCase().replace(/_/g, '-');
-  if (e === 'latin1' || e === 'latin-1' || e === 'iso-8859-1' || e === 'iso8859-1' || e === 'l1') return latin1Bytes(s, ctx);
+  if (e === 'latin1' || e === 'latin-1' || e === 'iso-8859-1' || e === 'iso8859-1' || e === 'l1')
+    return latin1Bytes(s, ctx);
   if (e === 'utf-8' || e === 'utf8') return encodeUtf8(s);
   if (e === 'ascii' || e === 'us-ascii') return asciiBytes(s, ctx);
   throw ctx.error(`unsupported codec ${JSON.stringify(encoding)}`);
@@ -71,7 +91,8 @@ function bytesFrom(args: Tuple, ctx: DecodeContext): Uint8Array {
   if (args.length === 0) return new Uint8Array(0);
   const a = args[0];
   if (typeof a === 'string') {
-    if (args.length < 2 || typeof args[1] !== 'string') throw ctx.error('string argument without an encoding');
+    if (args.length < 2 || typeof args[1] !== 'string')
+      throw ctx.error('string argument without an encoding');
     return encodeWith(a, args[1], ctx);
   }
   if (a instanceof Uint8Array) return a;
@@ -81,7 +102,8 @@ function bytesFrom(args: Tuple, ctx: DecodeContext): Uint8Array {
     // a few bytes of input must not allocate gigabytes.
     const n = Number(a);
     if (!Number.isSafeInteger(n) || n < 0) throw ctx.error('invalid bytes size');
-    if (n > ZEROED_BYTES_MAX) throw ctx.error(`bytes(${n}) would allocate more than ${ZEROED_BYTES_MAX} zero bytes`);
+    if (n > ZEROED_BYTES_MAX)
+      throw ctx.error(`bytes(${n}) would allocate more than ${ZEROED_BYTES_MAX} zero bytes`);
     return new Uint8Array(n);
   }
   const items = iterableItems(a, ctx);
@@ -158,7 +180,8 @@ export class PyPartial implements SetStateable, Callable {
       }
       return obj;
     }
-    if (!(this.func instanceof PyGlobal)) throw ctx.error('a partial of something that is not a global cannot be called');
+    if (!(this.func instanceof PyGlobal))
+      throw ctx.error('a partial of something that is not a global cannot be called');
     if (this.keywords.size === 0 && ctx.reduce) return ctx.reduce(this.func, all);
     return new PyObject(this.func, 'reduce', all, this.keywords);
   }
@@ -212,20 +235,24 @@ const BUILTIN_GLOBALS = handlerTable((register) => {
   });
   register('builtins.bytearray', { call: (args, ctx) => toByteArray(bytesFrom(args, ctx)) });
   register('builtins.complex', {
-    call: (args, ctx) => new Complex(args.length > 0 ? number(args[0], ctx) : 0, args.length > 1 ? number(args[1], ctx) : 0),
+    call: (args, ctx) =>
+      new Complex(args.length > 0 ? number(args[0], ctx) : 0, args.length > 1 ? number(args[1], ctx) : 0),
   });
   register('builtins.range', {
     call: (args, ctx) => {
       const ints = args.map((a) => ctx.toInt(a));
       const [start, stop, step] = ints.length === 1 ? [0, ints[0], 1] : [ints[0], ints[1], ints[2] ?? 1];
-      if (start === undefined || stop === undefined || step === undefined) throw ctx.error('range expects 1 to 3 ints');
+      if (start === undefined || stop === undefined || step === undefined)
+        throw ctx.error('range expects 1 to 3 ints');
       const wrap = (v: number | bigint) => (ctx.lossless ? BigInt(v) : v);
       return new PyRange(wrap(start), wrap(stop), wrap(step));
     },
   });
   register('builtins.slice', {
     call: (args) =>
-      args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
+      args.length === 1
+        ? new PySlice(null, args[0], null)
+        : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
   });
   register('_codecs.encode', {
     call: (args, ctx) => {
@@ -238,7 +265,12 @@ const BUILTIN_GLOBALS = handlerTable((register) => {
     call: (args, ctx) => {
       const [cls, base, state] = args;
       if (!(cls instanceof PyGlobal)) throw ctx.error('_reconstructor expects a class');
-      if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object' && state === null) {
+      if (
+        base instanceof PyGlobal &&
+        base.module === 'builtins' &&
+        base.name === 'object' &&
+        state === null
+      ) {
         // object.__new__(cls): the same object NEWOBJ with () makes at protocol >= 2 (a handler's
         // value for known classes such as uuid.UUID, else an inert instance); BUILD supplies its state.
         return ctx.newObject ? ctx.newObject(cls, new Tuple()) : new PyObject(cls, 'newobj', new Tuple());
@@ -278,4 +310,8 @@ const BUILTIN_GLOBALS = handlerTable((register) => {
  * (`_codecs.encode`, `copyreg._reconstructor`, `getattr`, `functools.partial(cls.__new__, …)`).
  * Their encoding is mostly the encoder's own (core data); the reducer writes partials back.
  */
-export const BUILTINS_FAMILY = defineFamily({ name: 'builtins', globals: BUILTIN_GLOBALS, reduce: builtinsReducer });
+export const BUILTINS_FAMILY = defineFamily({
+  name: 'builtins',
+  globals: BUILTIN_GLOBALS,
+  reduce: builtinsReducer,
+});

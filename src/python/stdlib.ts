@@ -770,8 +770,7 @@ const STDLIB_GLOBALS = handlerTable((register) => {
   register('collections.defaultdict', callable(decodeDefaultDict, 'collections.defaultdict'));
   register('collections.Counter', callable(decodeCounter, 'collections.Counter'));
   register('collections.deque', callable(decodeDeque, 'collections.deque'));
-  for (const func of ['_UTC', 'FixedOffset', '_p'] as const)
-    register(`pytz.${func}`, pytzHandler(func));
+  for (const func of ['_UTC', 'FixedOffset', '_p'] as const) register(`pytz.${func}`, pytzHandler(func));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -288,7 +288,9 @@ function readArg(kind: ArgKind, c: Cursor, lenient: boolean): unknown {
       if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
         return line[1] === 0x31;
       // pickletools reads int(line); the unpickler (lenient: the scanner's reading) int(line, 0).
-      return lenient ? lenientNumber(() => smallest(parsePyInt(line, { base: 0 }))) : smallest(parsePyInt(line, { base: 10 }));
+      return lenient
+        ? lenientNumber(() => smallest(parsePyInt(line, { base: 0 })))
+        : smallest(parsePyInt(line, { base: 10 }));
     }
     case 'decimalnl_long': {
       let line = readLine(c, 'stringnl');

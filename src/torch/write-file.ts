@@ -20,6 +20,11 @@ export async function dumpTorch(path: string, value: unknown, options?: TorchDum
   const stem = basename(path).replace(/\.[^.]*$/, '');
   const archiveName = options?.archiveName ?? (/^[\x20-\x7e]+$/.test(stem) && stem !== '' ? stem : 'archive');
   writeFileAtomicStreamingSync(path, (sink) =>
-    writeTorchArchive(value, { ...options, archiveName }, (chunk) => sink.write(chunk), nativeCrc32 ? { crc32: nativeCrc32 } : {}),
+    writeTorchArchive(
+      value,
+      { ...options, archiveName },
+      (chunk) => sink.write(chunk),
+      nativeCrc32 ? { crc32: nativeCrc32 } : {},
+    ),
   );
 }

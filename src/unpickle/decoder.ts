@@ -21,7 +21,15 @@ import type { ByteSource } from '../bytes/source.js';
 import { decodeUtf8, TextError } from '../bytes/text.js';
 import { UnpicklingError } from '../errors.js';
 import { FamilySet } from '../family.js';
-import { ByteArray, FrozenSet, PyObject, Tuple, isHashable, isPlainObject, setOwn } from '../python/values.js';
+import {
+  ByteArray,
+  FrozenSet,
+  PyObject,
+  Tuple,
+  isHashable,
+  isPlainObject,
+  setOwn,
+} from '../python/values.js';
 import { fixUpgraded, indexMemo, markGotten, upgradeDict, type DictTracking } from './dicts.js';
 import { ListBatches } from './lists.js';
 import { MEMO_GROW_FROM, MEMO_GROW_MAX, SCAN_AT, SCAN_DENSITY, scanMemoReads } from './memo.js';
@@ -86,12 +94,22 @@ export class Machine extends MachineBase implements DictTracking {
   }
 
   /** SETITEM(S)/DICT: set stack[from..to) as key/value pairs on `target` (at stack[at]). */
-  private setItems(target: unknown, stack: unknown[], at: number, from: number, to: number, opPos: number, code: number): void {
-    if ((to - from) % 2 !== 0) throw this.fail(`odd number of items for ${opcodeName(code)}`, opPos, code, 'stack');
+  private setItems(
+    target: unknown,
+    stack: unknown[],
+    at: number,
+    from: number,
+    to: number,
+    opPos: number,
+    code: number,
+  ): void {
+    if ((to - from) % 2 !== 0)
+      throw this.fail(`odd number of items for ${opcodeName(code)}`, opPos, code, 'stack');
     if (target instanceof Map) {
       for (let i = from; i < to; i += 2) {
         const k = stack[i];
-        if (typeof k === 'object' && k !== null && !isHashable(k)) throw this.fail(`unhashable dict key: ${describeType(k)}`, opPos, code, 'unhashable');
+        if (typeof k === 'object' && k !== null && !isHashable(k))
+          throw this.fail(`unhashable dict key: ${describeType(k)}`, opPos, code, 'unhashable');
         target.set(k, stack[i + 1]);
       }
       return;
@@ -112,7 +130,8 @@ export class Machine extends MachineBase implements DictTracking {
     if (target instanceof PyObject) {
       const d = (target.__dictitems__ ??= new Map());
       for (let i = from; i < to; i += 2) {
-        if (!isHashable(stack[i])) throw this.fail(`unhashable dict key: ${describeType(stack[i])}`, opPos, code, 'unhashable');
+        if (!isHashable(stack[i]))
+          throw this.fail(`unhashable dict key: ${describeType(stack[i])}`, opPos, code, 'unhashable');
         d.set(stack[i], stack[i + 1]);
       }
       return;
@@ -124,10 +143,16 @@ export class Machine extends MachineBase implements DictTracking {
         const k = stack[i];
         const n = typeof k === 'boolean' ? Number(k) : typeof k === 'bigint' ? Number(k) : k;
         if (typeof n !== 'number' || !Number.isInteger(n)) {
-          throw this.fail(`list indices must be integers, not ${describeType(k)}`, opPos, code, 'invalid-value');
+          throw this.fail(
+            `list indices must be integers, not ${describeType(k)}`,
+            opPos,
+            code,
+            'invalid-value',
+          );
         }
         const idx = n < 0 ? n + target.length : n;
-        if (!(idx >= 0 && idx < target.length)) throw this.fail('list assignment index out of range', opPos, code, 'invalid-value');
+        if (!(idx >= 0 && idx < target.length))
+          throw this.fail('list assignment index out of range', opPos, code, 'invalid-value');
         target[idx] = stack[i + 1];
       }
       return;
@@ -136,7 +161,14 @@ export class Machine extends MachineBase implements DictTracking {
   }
 
   /** APPEND(S): stack[from..to) onto `target`. */
-  private appendItems(target: unknown, stack: unknown[], from: number, to: number, opPos: number, code: number): void {
+  private appendItems(
+    target: unknown,
+    stack: unknown[],
+    from: number,
+    to: number,
+    opPos: number,
+    code: number,
+  ): void {
     if (Array.isArray(target) && !(target instanceof Tuple)) {
       for (let i = from; i < to; i++) target.push(stack[i]);
     } else if (target instanceof PyObject) {
@@ -146,10 +178,18 @@ export class Machine extends MachineBase implements DictTracking {
   }
 
   /** ADDITEMS: stack[from..to) into a set. */
-  private addItems(target: unknown, stack: unknown[], from: number, to: number, opPos: number, code: number): void {
+  private addItems(
+    target: unknown,
+    stack: unknown[],
+    from: number,
+    to: number,
+    opPos: number,
+    code: number,
+  ): void {
     if (target instanceof Set && !(target instanceof FrozenSet)) {
       for (let i = from; i < to; i++) {
-        if (!isHashable(stack[i])) throw this.fail(`unhashable set element: ${describeType(stack[i])}`, opPos, code, 'unhashable');
+        if (!isHashable(stack[i]))
+          throw this.fail(`unhashable set element: ${describeType(stack[i])}`, opPos, code, 'unhashable');
         target.add(stack[i]);
       }
     } else if (target instanceof PyObject) {
@@ -160,9 +200,27 @@ export class Machine extends MachineBase implements DictTracking {
 
   private checkLimits(stackLen: number, memoCount: number, ops: number, opPos: number, code: number): void {
     const limits = this.opts.limits;
-    if (stackLen > limits.maxStack) throw this.fail(`stack exceeds limits.maxStack (${limits.maxStack}); raise it to allow more`, opPos, code, 'limit');
-    if (memoCount > limits.maxMemo) throw this.fail(`memo exceeds limits.maxMemo (${limits.maxMemo}); raise it to allow more`, opPos, code, 'limit');
-    if (ops > limits.maxOpcodes) throw this.fail(`more than limits.maxOpcodes (${limits.maxOpcodes}) opcodes; raise it to allow more`, opPos, code, 'limit');
+    if (stackLen > limits.maxStack)
+      throw this.fail(
+        `stack exceeds limits.maxStack (${limits.maxStack}); raise it to allow more`,
+        opPos,
+        code,
+        'limit',
+      );
+    if (memoCount > limits.maxMemo)
+      throw this.fail(
+        `memo exceeds limits.maxMemo (${limits.maxMemo}); raise it to allow more`,
+        opPos,
+        code,
+        'limit',
+      );
+    if (ops > limits.maxOpcodes)
+      throw this.fail(
+        `more than limits.maxOpcodes (${limits.maxOpcodes}) opcodes; raise it to allow more`,
+        opPos,
+        code,
+        'limit',
+      );
   }
 
   /**
@@ -238,7 +296,8 @@ export class Machine extends MachineBase implements DictTracking {
       if ((++ops & (CHECK_EVERY - 1)) === 0) this.checkLimits(sp, memoCount, ops, opPos, code);
       switch (code) {
         // ---- strings first: the most frequent opcodes in real pickles
-        case 0x8c: { // SHORT_BINUNICODE
+        case 0x8c: {
+          // SHORT_BINUNICODE
           if (pos >= len) throw this.truncated(opPos, code);
           const n = data[pos++] as number;
           if (n > len - pos) throw this.truncated(opPos, code);
@@ -288,7 +347,8 @@ export class Machine extends MachineBase implements DictTracking {
           stack[sp++] = lossless ? BigInt(view.getInt32(pos, true)) : view.getInt32(pos, true);
           pos += 4;
           break;
-        case 0x8a: { // LONG1
+        case 0x8a: {
+          // LONG1
           if (pos >= len) throw this.truncated(opPos, code);
           const n = data[pos++] as number;
           if (n > len - pos) throw this.truncated(opPos, code);
@@ -321,13 +381,20 @@ export class Machine extends MachineBase implements DictTracking {
           marks.push(sp);
           fence = sp;
           if (marks.length > maxDepth) {
-            throw this.fail(`MARK nesting exceeds limits.maxDepth (${maxDepth}); raise it to allow more`, opPos, code, 'limit');
+            throw this.fail(
+              `MARK nesting exceeds limits.maxDepth (${maxDepth}); raise it to allow more`,
+              opPos,
+              code,
+              'limit',
+            );
           }
           break;
-        case 0x68: { // BINGET
+        case 0x68: {
+          // BINGET
           if (pos >= len) throw this.truncated(opPos, code);
           const v = memo[data[pos] as number];
-          if (v === undefined) throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code, 'memo');
+          if (v === undefined)
+            throw this.fail(`memo value not found at index ${data[pos]}`, opPos, code, 'memo');
           if (v === fresh) fresh = undefined;
           gotten[data[pos] as number] = 1;
           pos++;
@@ -350,7 +417,8 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x7d: // EMPTY_DICT
           stack[sp++] = lossless ? new Map() : {};
           break;
-        case 0x5d: { // EMPTY_LIST
+        case 0x5d: {
+          // EMPTY_LIST
           const l: unknown[] = [];
           fresh = l;
           freshAt = sp;
@@ -358,7 +426,8 @@ export class Machine extends MachineBase implements DictTracking {
           stack[sp++] = l;
           break;
         }
-        case 0x75: { // SETITEMS
+        case 0x75: {
+          // SETITEMS
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -371,7 +440,8 @@ export class Machine extends MachineBase implements DictTracking {
           sp = m;
           break;
         }
-        case 0x65: { // APPENDS
+        case 0x65: {
+          // APPENDS
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -390,7 +460,8 @@ export class Machine extends MachineBase implements DictTracking {
           sp = m;
           break;
         }
-        case 0x61: { // APPEND
+        case 0x61: {
+          // APPEND
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const target = stack[sp - 2];
           this.lists.fill(); // (rare: APPEND after APPENDS on one list)
@@ -409,14 +480,16 @@ export class Machine extends MachineBase implements DictTracking {
           this.loadFrame(pos, opPos, code);
           pos += 8;
           break;
-        case 0x80: { // PROTO
+        case 0x80: {
+          // PROTO
           if (pos >= len) throw this.truncated(opPos, code);
           const p = data[pos++] as number;
           if (p > 5) throw this.fail(`unsupported pickle protocol: ${p}`, opPos, code, 'unsupported');
           this.protocol = p;
           break;
         }
-        case 0x2e: { // STOP
+        case 0x2e: {
+          // STOP
           if (sp <= fence) throw this.underflow(opPos, code);
           // The loop checks limits every 4096 opcodes; check once more so short pickles obey them too.
           this.checkLimits(sp, memoCount, ops, opPos, code);
@@ -440,7 +513,8 @@ export class Machine extends MachineBase implements DictTracking {
             fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
           } else throw this.underflow(opPos, code);
           break;
-        case 0x31: { // POP_MARK
+        case 0x31: {
+          // POP_MARK
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -465,14 +539,19 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x89: // NEWFALSE
           stack[sp++] = false;
           break;
-        case 0x8b: { // LONG4
+        case 0x8b: {
+          // LONG4
           if (4 > len - pos) throw this.truncated(opPos, code);
           const n = view.getInt32(pos, true);
           if (n < 0) throw this.fail('LONG pickle has negative byte count', opPos, code, 'invalid-value');
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 4) {
             if (!this.more(opPos, pos + 4 + n)) throw this.truncated(opPos, code);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 4;
@@ -482,13 +561,19 @@ export class Machine extends MachineBase implements DictTracking {
         }
 
         // ---- strings and bytes
-        case 0x58: { // BINUNICODE
+        case 0x58: {
+          // BINUNICODE
           if (4 > len - pos) throw this.truncated(opPos, code);
           const n = view.getUint32(pos, true);
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 4) {
-            if (!this.more(opPos, pos + 4 + n)) throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            if (!this.more(opPos, pos + 4 + n))
+              throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 4;
@@ -496,12 +581,18 @@ export class Machine extends MachineBase implements DictTracking {
           pos += n;
           break;
         }
-        case 0x8d: { // BINUNICODE8
+        case 0x8d: {
+          // BINUNICODE8
           const n = this.length8(pos, opPos, code);
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 8) {
-            if (!this.more(opPos, pos + 8 + n)) throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 8)} left)`);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            if (!this.more(opPos, pos + 8 + n))
+              throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 8)} left)`);
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 8;
@@ -509,7 +600,8 @@ export class Machine extends MachineBase implements DictTracking {
           pos += n;
           break;
         }
-        case 0x43: { // SHORT_BINBYTES
+        case 0x43: {
+          // SHORT_BINBYTES
           if (pos >= len) throw this.truncated(opPos, code);
           const n = data[pos++] as number;
           if (n > len - pos) throw this.truncated(opPos, code);
@@ -517,13 +609,19 @@ export class Machine extends MachineBase implements DictTracking {
           pos += n;
           break;
         }
-        case 0x42: { // BINBYTES
+        case 0x42: {
+          // BINBYTES
           if (4 > len - pos) throw this.truncated(opPos, code);
           const n = view.getUint32(pos, true);
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 4) {
-            if (!this.more(opPos, pos + 4 + n)) throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            if (!this.more(opPos, pos + 4 + n))
+              throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 4;
@@ -532,12 +630,18 @@ export class Machine extends MachineBase implements DictTracking {
           break;
         }
         case 0x8e: // BINBYTES8
-        case 0x96: { // BYTEARRAY8
+        case 0x96: {
+          // BYTEARRAY8
           const n = this.length8(pos, opPos, code);
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 8) {
-            if (!this.more(opPos, pos + 8 + n)) throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 8)} left)`);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            if (!this.more(opPos, pos + 8 + n))
+              throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 8)} left)`);
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 8;
@@ -546,26 +650,42 @@ export class Machine extends MachineBase implements DictTracking {
           pos += n;
           break;
         }
-        case 0x55: { // SHORT_BINSTRING
+        case 0x55: {
+          // SHORT_BINSTRING
           if (pos >= len) throw this.truncated(opPos, code);
           const n = data[pos++] as number;
           if (n > len - pos) throw this.truncated(opPos, code);
-          stack[sp++] = this.py2string(windowed ? data.slice(pos, pos + n) : data.subarray(pos, pos + n), opPos, code);
+          stack[sp++] = this.py2string(
+            windowed ? data.slice(pos, pos + n) : data.subarray(pos, pos + n),
+            opPos,
+            code,
+          );
           pos += n;
           break;
         }
-        case 0x54: { // BINSTRING
+        case 0x54: {
+          // BINSTRING
           if (4 > len - pos) throw this.truncated(opPos, code);
           const n = view.getInt32(pos, true);
-          if (n < 0) throw this.fail('BINSTRING pickle has negative byte count', opPos, code, 'invalid-value');
+          if (n < 0)
+            throw this.fail('BINSTRING pickle has negative byte count', opPos, code, 'invalid-value');
           this.checkLimit(n, opPos, code);
           if (n > len - pos - 4) {
-            if (!this.more(opPos, pos + 4 + n)) throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
-            data = this.data, view = this.view, len = data.length, refillAt = this.refillAt, pos = this.pos;
+            if (!this.more(opPos, pos + 4 + n))
+              throw this.truncated(opPos, code, ` (need ${n} bytes, ${this.remaining(pos + 4)} left)`);
+            data = this.data;
+            view = this.view;
+            len = data.length;
+            refillAt = this.refillAt;
+            pos = this.pos;
             continue;
           }
           pos += 4;
-          stack[sp++] = this.py2string(windowed ? this.bytesAt(pos, n) : data.subarray(pos, pos + n), opPos, code);
+          stack[sp++] = this.py2string(
+            windowed ? this.bytesAt(pos, n) : data.subarray(pos, pos + n),
+            opPos,
+            code,
+          );
           pos += n;
           break;
         }
@@ -577,14 +697,16 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x8f: // EMPTY_SET
           stack[sp++] = new Set();
           break;
-        case 0x85: { // TUPLE1
+        case 0x85: {
+          // TUPLE1
           if (sp <= fence) throw this.underflow(opPos, code);
           const t = Tuple.sized(1); // exact size, index stores (see Tuple.from_)
           t[0] = stack[sp - 1];
           stack[sp - 1] = t;
           break;
         }
-        case 0x86: { // TUPLE2
+        case 0x86: {
+          // TUPLE2
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const t = Tuple.sized(2);
           t[0] = stack[sp - 2];
@@ -593,7 +715,8 @@ export class Machine extends MachineBase implements DictTracking {
           stack[sp - 1] = t;
           break;
         }
-        case 0x87: { // TUPLE3
+        case 0x87: {
+          // TUPLE3
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
           const t = Tuple.sized(3);
           t[0] = stack[sp - 3];
@@ -606,7 +729,8 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x74: // TUPLE
         case 0x6c: // LIST
         case 0x64: // DICT
-        case 0x91: { // FROZENSET
+        case 0x91: {
+          // FROZENSET
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -620,13 +744,16 @@ export class Machine extends MachineBase implements DictTracking {
             if (code === 0x74) stack[sp++] = Tuple.from_(items);
             else if (code === 0x6c) stack[sp++] = items;
             else {
-              for (const x of items) if (!isHashable(x)) throw this.fail(`unhashable set element: ${describeType(x)}`, opPos, code, 'unhashable');
+              for (const x of items)
+                if (!isHashable(x))
+                  throw this.fail(`unhashable set element: ${describeType(x)}`, opPos, code, 'unhashable');
               stack[sp++] = new FrozenSet(items);
             }
           }
           break;
         }
-        case 0x90: { // ADDITEMS
+        case 0x90: {
+          // ADDITEMS
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -637,7 +764,8 @@ export class Machine extends MachineBase implements DictTracking {
         }
 
         // ---- memo (rarer forms)
-        case 0x72: { // LONG_BINPUT
+        case 0x72: {
+          // LONG_BINPUT
           if (4 > len - pos) throw this.truncated(opPos, code);
           if (sp <= fence) throw this.underflow(opPos, code);
           const idx = view.getUint32(pos, true);
@@ -649,7 +777,8 @@ export class Machine extends MachineBase implements DictTracking {
           if (this.memoIndex !== undefined) indexMemo(this, stack[sp - 1], idx);
           break;
         }
-        case 0x6a: { // LONG_BINGET
+        case 0x6a: {
+          // LONG_BINGET
           if (4 > len - pos) throw this.truncated(opPos, code);
           const idx = view.getUint32(pos, true);
           pos += 4;
@@ -667,7 +796,8 @@ export class Machine extends MachineBase implements DictTracking {
         case 0x4c: // LONG
         case 0x46: // FLOAT
         case 0x53: // STRING
-        case 0x56: { // UNICODE
+        case 0x56: {
+          // UNICODE
           this.sync(pos, opPos, code);
           const v =
             code === 0x49
@@ -679,14 +809,23 @@ export class Machine extends MachineBase implements DictTracking {
                   : code === 0x53
                     ? this.loadString(opPos, code)
                     : this.loadUnicode(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = v;
           break;
         }
-        case 0x70: { // PUT
+        case 0x70: {
+          // PUT
           this.sync(pos, opPos, code);
           const idx = this.loadMemoIndex(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           if (sp <= fence) throw this.underflow(this.offset - this.base, code);
           scanAt = -1;
           if (stack[sp - 1] === fresh) {
@@ -698,12 +837,18 @@ export class Machine extends MachineBase implements DictTracking {
           if (this.memoIndex !== undefined) indexMemo(this, stack[sp - 1], idx);
           break;
         }
-        case 0x67: { // GET
+        case 0x67: {
+          // GET
           this.sync(pos, opPos, code);
           const idx = this.loadMemoIndex(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           const v = memo[idx];
-          if (v === undefined) throw this.fail(`memo value not found at index ${idx}`, this.offset - this.base, code, 'memo');
+          if (v === undefined)
+            throw this.fail(`memo value not found at index ${idx}`, this.offset - this.base, code, 'memo');
           if (v === fresh) fresh = undefined;
           if (idx < gotten.length) gotten[idx] = 1;
           else gotten = markGotten(this, idx, memoCount);
@@ -712,57 +857,87 @@ export class Machine extends MachineBase implements DictTracking {
         }
 
         // ---- objects
-        case 0x63: { // GLOBAL
+        case 0x63: {
+          // GLOBAL
           this.sync(pos, opPos, code);
           const [module, name] = this.loadGlobalName(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(this.resolveGlobal(module, name));
           break;
         }
-        case 0x93: { // STACK_GLOBAL
+        case 0x93: {
+          // STACK_GLOBAL
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const name = stack[--sp];
           const module = stack[--sp];
-          if (typeof name !== 'string' || typeof module !== 'string') throw this.fail('STACK_GLOBAL requires str', opPos, code, 'stack');
+          if (typeof name !== 'string' || typeof module !== 'string')
+            throw this.fail('STACK_GLOBAL requires str', opPos, code, 'stack');
           this.sync(pos, opPos, code);
           stack[sp++] = this.handed(this.resolveGlobal(module, name));
           break;
         }
         case 0x82: // EXT1
         case 0x83: // EXT2
-        case 0x84: { // EXT4
+        case 0x84: {
+          // EXT4
           const size = code === 0x82 ? 1 : code === 0x83 ? 2 : 4;
           if (size > len - pos) throw this.truncated(opPos, code);
-          const ext = size === 1 ? (data[pos] as number) : size === 2 ? view.getUint16(pos, true) : view.getInt32(pos, true);
+          const ext =
+            size === 1
+              ? (data[pos] as number)
+              : size === 2
+                ? view.getUint16(pos, true)
+                : view.getInt32(pos, true);
           pos += size;
           this.sync(pos, opPos, code);
           stack[sp++] = this.handed(this.loadExt(ext, opPos, code));
           break;
         }
-        case 0x52: { // REDUCE
+        case 0x52: {
+          // REDUCE
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const args = stack[--sp];
           const callable = stack[--sp];
-          if (!(args instanceof Tuple)) throw this.fail(`REDUCE arguments must be a tuple, got ${describeType(args)}`, opPos, code, 'stack');
+          if (!(args instanceof Tuple))
+            throw this.fail(
+              `REDUCE arguments must be a tuple, got ${describeType(args)}`,
+              opPos,
+              code,
+              'stack',
+            );
           this.sync(pos, opPos, code);
           fresh = undefined; // a handler may return (or keep) a list it was given
           const r = this.call(callable, args, 'reduce');
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(r);
           break;
         }
-        case 0x81: { // NEWOBJ
+        case 0x81: {
+          // NEWOBJ
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const args = stack[--sp];
           const cls = stack[--sp];
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.construct(cls, args, undefined, false);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(r);
           break;
         }
-        case 0x92: { // NEWOBJ_EX
+        case 0x92: {
+          // NEWOBJ_EX
           if (sp - 2 <= fence) throw this.underflow(opPos, code);
           const kwargs = stack[--sp];
           const args = stack[--sp];
@@ -770,18 +945,28 @@ export class Machine extends MachineBase implements DictTracking {
           let kw: Map<unknown, unknown>;
           if (kwargs instanceof Map) kw = kwargs;
           else if (isPlainObject(kwargs)) kw = new Map(Object.entries(kwargs));
-          else throw this.fail(`NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`, opPos, code, 'stack');
+          else
+            throw this.fail(
+              `NEWOBJ_EX kwargs must be a dict, got ${describeType(kwargs)}`,
+              opPos,
+              code,
+              'stack',
+            );
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.construct(cls, args, kw, true);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(r);
           break;
         }
-        case 0x69: { // INST
+        case 0x69: {
+          // INST
           this.sync(pos, opPos, code);
           const [module, name] = this.loadGlobalName(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', this.offset - this.base, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -789,11 +974,16 @@ export class Machine extends MachineBase implements DictTracking {
           sp = m;
           fresh = undefined;
           const r = this.call(this.resolveGlobal(module, name), args, 'inst');
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(r);
           break;
         }
-        case 0x6f: { // OBJ
+        case 0x6f: {
+          // OBJ
           const m = marks.pop();
           if (m === undefined) throw this.fail('could not find MARK', opPos, code, 'stack');
           fence = marks.length > 0 ? (marks[marks.length - 1] as number) : 0;
@@ -803,30 +993,45 @@ export class Machine extends MachineBase implements DictTracking {
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.call(items[0], Tuple.from_(items.slice(1)), 'obj');
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(r);
           break;
         }
-        case 0x62: { // BUILD
+        case 0x62: {
+          // BUILD
           if (sp - 1 <= fence) throw this.underflow(opPos, code);
           const state = stack[--sp];
           this.sync(pos, opPos, code);
           fresh = undefined;
           const r = this.build(stack[sp - 1], state);
           // (joblib reads its array payload here: the window may have moved)
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp - 1] = this.handed(r);
           break;
         }
-        case 0x50: { // PERSID
+        case 0x50: {
+          // PERSID
           this.sync(pos, opPos, code);
           fresh = undefined;
           const v = this.loadPersid(opPos, code);
-          (data = this.data), (view = this.view), (len = data.length), (refillAt = this.refillAt), (pos = this.pos);
+          data = this.data;
+          view = this.view;
+          len = data.length;
+          refillAt = this.refillAt;
+          pos = this.pos;
           stack[sp++] = this.handed(v);
           break;
         }
-        case 0x51: { // BINPERSID
+        case 0x51: {
+          // BINPERSID
           if (sp <= fence) throw this.underflow(opPos, code);
           this.sync(pos, opPos, code);
           fresh = undefined;
@@ -852,7 +1057,13 @@ function decodeUtf8Or(data: Uint8Array, start: number, end: number, offset: numb
   try {
     return decodeUtf8(data, start, end);
   } catch (e) {
-    if (e instanceof TextError) throw new UnpicklingError(`invalid UTF-8 in str: ${e.message}`, offset, opcodeName(code), 'invalid-value');
+    if (e instanceof TextError)
+      throw new UnpicklingError(
+        `invalid UTF-8 in str: ${e.message}`,
+        offset,
+        opcodeName(code),
+        'invalid-value',
+      );
     throw e;
   }
 }
@@ -863,10 +1074,19 @@ function decodeUtf8Or(data: Uint8Array, start: number, end: number, offset: numb
  * frees those classes and V8 throws the compiled loop away (measured: a 65-250 ms recompile after
  * every major GC, bench/deopt-check.mjs). An anchor costs a few hundred bytes.
  */
-export const MACHINE_ANCHOR: Machine = new Machine(new Uint8Array(0), resolveOptions(undefined, new FamilySet([])));
+export const MACHINE_ANCHOR: Machine = new Machine(
+  new Uint8Array(0),
+  resolveOptions(undefined, new FamilySet([])),
+);
 
 /** Two's-complement little-endian integer of n bytes (LONG1/LONG4). */
-function decodeLong(data: Uint8Array, view: DataView, start: number, n: number, lossless: boolean): number | bigint {
+function decodeLong(
+  data: Uint8Array,
+  view: DataView,
+  start: number,
+  n: number,
+  lossless: boolean,
+): number | bigint {
   if (n === 0) return lossless ? 0n : 0;
   if (n <= 8) {
     // Two 32-bit halves in doubles: exact, and no BigInt unless the value needs one.
@@ -898,4 +1118,3 @@ function decodeLong(data: Uint8Array, view: DataView, start: number, n: number, 
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-

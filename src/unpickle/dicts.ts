@@ -53,7 +53,12 @@ export function markGotten(st: DictTracking, idx: number, memoCount: number): Ui
 }
 
 /** The plain-object dict at stack[at] (or none: at = -1) gets a non-string key: it becomes a Map. */
-export function upgradeDict(st: DictTracking, obj: Record<string, unknown>, stack: unknown[], at: number): Map<unknown, unknown> {
+export function upgradeDict(
+  st: DictTracking,
+  obj: Record<string, unknown>,
+  stack: unknown[],
+  at: number,
+): Map<unknown, unknown> {
   const map = new Map<unknown, unknown>(Object.entries(obj));
   if (st.memoIndex === undefined) {
     st.memoIndex = new Map();
@@ -81,7 +86,8 @@ export function upgradeDict(st: DictTracking, obj: Record<string, unknown>, stac
  * memo, values a handler kept). Runs only when an upgrade may have been shared.
  */
 export function fixUpgraded(root: unknown, upgraded: Map<object, Map<unknown, unknown>>): unknown {
-  const swap = (v: unknown): unknown => (v !== null && typeof v === 'object' && upgraded.has(v) ? upgraded.get(v) : v);
+  const swap = (v: unknown): unknown =>
+    v !== null && typeof v === 'object' && upgraded.has(v) ? upgraded.get(v) : v;
   const seen = new Set<object>();
   const todo: unknown[] = [root];
   while (todo.length > 0) {

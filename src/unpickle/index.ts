@@ -9,7 +9,9 @@ import type { Windowing } from './machine.js';
 function checkInput(data: Uint8Array, maxInputBytes: number): void {
   if (!(data instanceof Uint8Array)) throw new UnpicklingError('input must be a Uint8Array');
   if (data.length > maxInputBytes) {
-    throw new UnpicklingError(`input of ${data.length} bytes exceeds limits.maxInputBytes (${maxInputBytes}); raise it to allow more`);
+    throw new UnpicklingError(
+      `input of ${data.length} bytes exceeds limits.maxInputBytes (${maxInputBytes}); raise it to allow more`,
+    );
   }
 }
 
@@ -27,7 +29,11 @@ export function unpickle(
 }
 
 /** Decode every pickle in `data`, one after another, until the input ends. */
-export function unpickleAll(data: Uint8Array, options: LoadOptions | undefined, families: FamilySet): unknown[] {
+export function unpickleAll(
+  data: Uint8Array,
+  options: LoadOptions | undefined,
+  families: FamilySet,
+): unknown[] {
   const opts = resolveOptions(options, families);
   checkInput(data, opts.limits.maxInputBytes);
   const out: unknown[] = [];
@@ -52,7 +58,8 @@ export function unpickleSource(
   readSibling?: (name: string) => Uint8Array | undefined,
   windowing?: Windowing,
 ): unknown {
-  if (source.size === 0) throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
+  if (source.size === 0)
+    throw new UnpicklingError('pickle data was truncated (empty input)', 0, undefined, 'truncated');
   const opts = resolveOptions(options, families, readSibling);
   return new Machine(source, opts, 0, windowing).run(0).value;
 }

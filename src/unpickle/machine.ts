@@ -23,10 +23,27 @@ import {
   rawUnicodeEscapeDecode,
 } from '../bytes/literals.js';
 import { IMPORT_MAPPING, NAME_MAPPING } from '../python/compat.js';
-import { ByteArray, FrozenSet, PickleBuffer, PyGlobal, PyObject, Tuple, isPlainObject, setOwn, type PyObjectKind } from '../python/values.js';
+import {
+  ByteArray,
+  FrozenSet,
+  PickleBuffer,
+  PyGlobal,
+  PyObject,
+  Tuple,
+  isPlainObject,
+  setOwn,
+  type PyObjectKind,
+} from '../python/values.js';
 import type { Limits } from './options.js';
 import type { Resolved } from './resolve.js';
-import { CALL, SET_STATE, hasSetState, isCallable, type DecodeContext, type GlobalHandler } from './registry.js';
+import {
+  CALL,
+  SET_STATE,
+  hasSetState,
+  isCallable,
+  type DecodeContext,
+  type GlobalHandler,
+} from './registry.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
@@ -107,7 +124,8 @@ export abstract class MachineBase implements DecodeContext {
     this.encoding = opts.encoding;
     this.nested = nested;
     this.windowing = windowing ?? { window: WINDOW, ahead: AHEAD };
-    if (this.windowing.ahead < 264 || this.windowing.window < this.windowing.ahead) throw new RangeError('bad windowing');
+    if (this.windowing.ahead < 264 || this.windowing.window < this.windowing.ahead)
+      throw new RangeError('bad windowing');
     if (opts.readSibling) this.readSibling = opts.readSibling;
   }
 
@@ -140,7 +158,8 @@ export abstract class MachineBase implements DecodeContext {
       this.pos = at;
       return;
     }
-    if (at >= this.base && at - this.base < this.data.length && at - this.base < this.refillAt) this.pos = at - this.base;
+    if (at >= this.base && at - this.base < this.data.length && at - this.base < this.refillAt)
+      this.pos = at - this.base;
     else {
       this.setWindow(at, 0);
       this.pos = 0;
@@ -198,8 +217,10 @@ export abstract class MachineBase implements DecodeContext {
    * window (a multi-GB array is read once, into its final buffer).
    */
   readRaw(n: number): Uint8Array {
-    if (!Number.isSafeInteger(n) || n < 0) throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
-    if (n > this.remaining(this.pos)) throw this.error('pickle data was truncated (raw payload)', 'truncated');
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
+    if (n > this.remaining(this.pos))
+      throw this.error('pickle data was truncated (raw payload)', 'truncated');
     if (this.source === undefined && !this.opts.shared) {
       const out = this.data.subarray(this.pos, this.pos + n);
       this.pos += n;
@@ -225,8 +246,10 @@ export abstract class MachineBase implements DecodeContext {
   readRawLazy(n: number): LazyBytes | undefined {
     const src = this.source;
     if (!this.opts.lazy || src === undefined || src.sequential === true) return undefined;
-    if (!Number.isSafeInteger(n) || n < 0) throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
-    if (n > this.remaining(this.pos)) throw this.error('pickle data was truncated (raw payload)', 'truncated');
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw this.error(`invalid raw payload length ${n}`, 'invalid-value');
+    if (n > this.remaining(this.pos))
+      throw this.error('pickle data was truncated (raw payload)', 'truncated');
     const offset = this.base + this.pos;
     const end = offset + n;
     if (end - this.base < this.data.length && end - this.base < this.refillAt) this.pos = end - this.base;
@@ -241,7 +264,10 @@ export abstract class MachineBase implements DecodeContext {
   }
 
   /** A Machine of the same kind over other input (nested pickles). */
-  protected abstract spawn(input: Uint8Array | ByteSource, nested: number): MachineBase & { run(start: number): Decoded };
+  protected abstract spawn(
+    input: Uint8Array | ByteSource,
+    nested: number,
+  ): MachineBase & { run(start: number): Decoded };
 
   loadNested(): unknown {
     if (this.nested >= MAX_NESTED) throw this.error(`nested pickles deeper than ${MAX_NESTED}`, 'limit');
@@ -275,7 +301,9 @@ export abstract class MachineBase implements DecodeContext {
     if (cached !== undefined) return cached;
     // Python cannot import '' or 'a..b', nor get an attribute named '' (ValueError / AttributeError).
     if (module.split('.').includes('') || name.split('.').includes('')) {
-      throw this.error(`invalid global ${JSON.stringify(module)} ${JSON.stringify(name)}: empty module or attribute name`);
+      throw this.error(
+        `invalid global ${JSON.stringify(module)} ${JSON.stringify(name)}: empty module or attribute name`,
+      );
     }
     let m = module;
     let n = name;
@@ -304,7 +332,8 @@ export abstract class MachineBase implements DecodeContext {
     const handler = this.opts.constructors?.get(full) ?? this.opts.handlers.get(full);
     // getattr is policed by its handler, which resolves getattr(cls, 'name') as the global
     // `cls.name` through this very function (scan grades it the same way).
-    const policed = this.opts.dangerousGlobals === 'error' && !(full === 'builtins.getattr' && handler !== undefined);
+    const policed =
+      this.opts.dangerousGlobals === 'error' && !(full === 'builtins.getattr' && handler !== undefined);
     if (policed) this.refuseIfDangerous(module, name, m, n, 'referenced');
     if (!handler && this.opts.unknownGlobals === 'error') {
       throw this.error(`unknown global ${m}.${n} (unknownGlobals is 'error')`, 'unknown-global');
@@ -326,7 +355,13 @@ export abstract class MachineBase implements DecodeContext {
    * Refuse a global the policy grades dangerous, as written or after renaming (scan reads the same
    * table the same way). `use` 'called' adds the rules about calling (numpy.memmap creates files).
    */
-  private refuseIfDangerous(module: string, name: string, m: string, n: string, use: 'referenced' | 'called'): void {
+  private refuseIfDangerous(
+    module: string,
+    name: string,
+    m: string,
+    n: string,
+    use: 'referenced' | 'called',
+  ): void {
     const policy = this.opts.policy;
     let v = policy.classify(m, n, use);
     if (v.severity !== 'dangerous' && (m !== module || n !== name)) v = policy.classify(module, name, use);
@@ -373,9 +408,16 @@ export abstract class MachineBase implements DecodeContext {
   }
 
   /** NEWOBJ / NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`. */
-  protected construct(cls: unknown, args: unknown, kwargs: Map<unknown, unknown> | undefined, ex: boolean): unknown {
-    if (!(args instanceof Tuple)) throw this.error(`NEWOBJ arguments must be a tuple, got ${describeType(args)}`, 'stack');
-    if (!(cls instanceof PyGlobal)) throw this.error(`NEWOBJ class must be a global, got ${describeType(cls)}`, 'stack');
+  protected construct(
+    cls: unknown,
+    args: unknown,
+    kwargs: Map<unknown, unknown> | undefined,
+    ex: boolean,
+  ): unknown {
+    if (!(args instanceof Tuple))
+      throw this.error(`NEWOBJ arguments must be a tuple, got ${describeType(args)}`, 'stack');
+    if (!(cls instanceof PyGlobal))
+      throw this.error(`NEWOBJ class must be a global, got ${describeType(cls)}`, 'stack');
     if (this.calledDanger !== undefined) this.checkCall(cls);
     const h = this.handlers.get(cls);
     if (h?.construct) return h.construct(args, kwargs, this);
@@ -409,7 +451,12 @@ export abstract class MachineBase implements DecodeContext {
     if (state === null) return obj;
     const previous = Object.getOwnPropertyDescriptor(obj, '__state__');
     if (previous && !previous.configurable) throw this.error(`cannot BUILD a ${describeType(obj)}`, 'stack');
-    Object.defineProperty(obj, '__state__', { value: state, enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(obj, '__state__', {
+      value: state,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
     return obj;
   }
 
@@ -443,7 +490,12 @@ export abstract class MachineBase implements DecodeContext {
   protected checkLimit(n: number, opPos: number, code: number): void {
     const max = this.opts.limits.maxObjectBytes;
     if (n > max) {
-      throw this.fail(`object of ${n} bytes exceeds limits.maxObjectBytes (${max}); raise it to allow more`, opPos, code, 'limit');
+      throw this.fail(
+        `object of ${n} bytes exceeds limits.maxObjectBytes (${max}); raise it to allow more`,
+        opPos,
+        code,
+        'limit',
+      );
     }
   }
 
@@ -461,7 +513,8 @@ export abstract class MachineBase implements DecodeContext {
     try {
       return decodeUtf8(this.data, start, end);
     } catch (e) {
-      if (e instanceof TextError) throw this.fail(`invalid UTF-8 in str: ${e.message}`, opPos, code, 'invalid-value');
+      if (e instanceof TextError)
+        throw this.fail(`invalid UTF-8 in str: ${e.message}`, opPos, code, 'invalid-value');
       throw e;
     }
   }
@@ -517,7 +570,8 @@ export abstract class MachineBase implements DecodeContext {
   /** INT: Python's int(line, 0); `00`/`01` are False/True. */
   protected loadInt(opPos: number, code: number): unknown {
     const line = this.readLine(opPos, code);
-    if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31)) return line[1] === 0x31;
+    if (line.length === 2 && line[0] === 0x30 && (line[1] === 0x30 || line[1] === 0x31))
+      return line[1] === 0x31;
     return this.int(this.textInt(line, opPos, code));
   }
 
@@ -531,7 +585,11 @@ export abstract class MachineBase implements DecodeContext {
   private textInt(line: Uint8Array, opPos: number, code: number): bigint {
     try {
       // INT and LONG both parse as Python's int(text, 0) does (0x/0o/0b prefixes, no leading zeros).
-      return parsePyInt(line, { base: 0, maxDigits: this.opts.limits.maxIntDigits, limitName: 'limits.maxIntDigits' });
+      return parsePyInt(line, {
+        base: 0,
+        maxDigits: this.opts.limits.maxIntDigits,
+        limitName: 'limits.maxIntDigits',
+      });
     } catch (e) {
       if (e instanceof LiteralError) {
         throw this.fail(e.message, opPos, code, e.message.includes('limits.') ? 'limit' : 'invalid-value');
@@ -591,7 +649,12 @@ export abstract class MachineBase implements DecodeContext {
     try {
       return decodeUtf8(line, 0, line.length);
     } catch (e) {
-      throw this.fail(`invalid UTF-8 in text argument: ${(e as Error).message}`, opPos, code, 'invalid-value');
+      throw this.fail(
+        `invalid UTF-8 in text argument: ${(e as Error).message}`,
+        opPos,
+        code,
+        'invalid-value',
+      );
     }
   }
 
@@ -606,7 +669,9 @@ export abstract class MachineBase implements DecodeContext {
       if (!(e instanceof LiteralError)) throw e;
       const text = decodeLatin1(line, 0, Math.min(line.length, 40));
       throw this.fail(
-        e.message.includes('digits') ? `memo index ${text}… out of range` : `invalid memo index ${JSON.stringify(text)}`,
+        e.message.includes('digits')
+          ? `memo index ${text}… out of range`
+          : `invalid memo index ${JSON.stringify(text)}`,
         opPos,
         code,
         'memo',
@@ -633,7 +698,12 @@ export abstract class MachineBase implements DecodeContext {
   protected persistent(pid: unknown, opPos: number, code: number): unknown {
     const hook = this.opts.persistentLoad;
     if (!hook) {
-      throw this.fail('a persistent id instruction was encountered, but no persistentLoad option was given', opPos, code, 'unsupported');
+      throw this.fail(
+        'a persistent id instruction was encountered, but no persistentLoad option was given',
+        opPos,
+        code,
+        'unsupported',
+      );
     }
     return hook(pid);
   }
@@ -642,7 +712,13 @@ export abstract class MachineBase implements DecodeContext {
   protected loadExt(ext: number, opPos: number, code: number): unknown {
     if (ext <= 0) throw this.fail('EXT specifies code <= 0', opPos, code, 'invalid-value');
     const entry = this.opts.extensions?.[ext];
-    if (!entry || !Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') {
+    if (
+      !entry ||
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      typeof entry[0] !== 'string' ||
+      typeof entry[1] !== 'string'
+    ) {
       throw this.fail(`unregistered extension code ${ext}`, opPos, code, 'unsupported');
     }
     return this.resolveGlobal(entry[0], entry[1]);
@@ -651,18 +727,26 @@ export abstract class MachineBase implements DecodeContext {
   /** NEXT_BUFFER: the next out-of-band buffer (protocol 5). */
   protected loadNextBuffer(opPos: number, code: number): PickleBuffer {
     const it = this.opts.buffers;
-    if (!it) throw this.fail('pickle stream refers to out-of-band data but no buffers option was given', opPos, code, 'unsupported');
+    if (!it)
+      throw this.fail(
+        'pickle stream refers to out-of-band data but no buffers option was given',
+        opPos,
+        code,
+        'unsupported',
+      );
     const next = it.next();
     if (next.done) throw this.fail('not enough out-of-band buffers', opPos, code, 'unsupported');
     const b = next.value as unknown;
-    if (!(b instanceof Uint8Array)) throw this.fail('out-of-band buffers must be Uint8Arrays', opPos, code, 'invalid-value');
+    if (!(b instanceof Uint8Array))
+      throw this.fail('out-of-band buffers must be Uint8Arrays', opPos, code, 'invalid-value');
     return new PickleBuffer(b, false);
   }
 
   /** READONLY_BUFFER: the buffer on top, read-only. */
   protected loadReadonlyBuffer(top: unknown, opPos: number, code: number): unknown {
     if (top instanceof PickleBuffer) return new PickleBuffer(top.data, true);
-    if (top instanceof ByteArray) return new Uint8Array(top.buffer as ArrayBuffer, top.byteOffset, top.length);
+    if (top instanceof ByteArray)
+      return new Uint8Array(top.buffer as ArrayBuffer, top.byteOffset, top.length);
     if (top instanceof Uint8Array) return top;
     throw this.fail(`READONLY_BUFFER on ${describeType(top)}`, opPos, code, 'stack');
   }
@@ -672,7 +756,12 @@ export abstract class MachineBase implements DecodeContext {
     const n = this.length8(pos, opPos, code);
     const maxFrame = this.opts.limits.maxObjectBytes;
     if (n > maxFrame) {
-      throw this.fail(`frame of ${n} bytes exceeds limits.maxObjectBytes (${maxFrame}); raise it to allow more`, opPos, code, 'limit');
+      throw this.fail(
+        `frame of ${n} bytes exceeds limits.maxObjectBytes (${maxFrame}); raise it to allow more`,
+        opPos,
+        code,
+        'limit',
+      );
     }
     const left = this.remaining(pos + 8);
     if (n > left) throw this.truncated(opPos, code, ` (frame of ${n} bytes, ${left} left)`);
@@ -696,7 +785,17 @@ function attributeEntries(state: unknown): [string, unknown][] | undefined {
 }
 
 /** Names a PyObject uses itself; a state dict holding one of them is kept whole in `__state__`. */
-const RESERVED = new Set(['__class__', '__kind__', '__args__', '__kwargs__', '__state__', '__items__', '__dictitems__', '__qualname__', 'attributes']);
+const RESERVED = new Set([
+  '__class__',
+  '__kind__',
+  '__args__',
+  '__kwargs__',
+  '__state__',
+  '__items__',
+  '__dictitems__',
+  '__qualname__',
+  'attributes',
+]);
 
 /** Python's default `__setstate__` semantics, kept inert. */
 function applyPyObjectState(obj: PyObject, state: unknown): void {
@@ -740,7 +839,8 @@ function applyPyObjectState(obj: PyObject, state: unknown): void {
 export function describeType(v: unknown): string {
   if (v === null) return 'None';
   if (v === undefined) return 'nothing';
-  if (typeof v === 'bigint' || typeof v === 'number') return typeof v === 'bigint' || Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'bigint' || typeof v === 'number')
+    return typeof v === 'bigint' || Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'str';
   if (typeof v === 'boolean') return 'bool';
   if (v instanceof Tuple) return 'tuple';

@@ -56,41 +56,137 @@ export const BASE_RULES: readonly PolicyRule[] = [
   ...modules(R_IMPORT, ['ensurepip', 'pip', 'setuptools', 'distutils', 'numpy.distutils', 'venv']),
   ...modules(R_FILE, ['shutil', 'tempfile', 'fileinput', 'zipfile', 'tarfile', 'shelve', 'dbm', 'anydbm']),
   ...modules(R_FILE, ['sqlite3', 'pathlib', 'glob', 'logging.config', 'logging.handlers']),
-  ...modules(R_NET, ['socket', '_socket', 'ssl', 'urllib', 'urllib2', 'urllib3', 'httplib', 'http', 'requests']),
+  ...modules(R_NET, [
+    'socket',
+    '_socket',
+    'ssl',
+    'urllib',
+    'urllib2',
+    'urllib3',
+    'httplib',
+    'http',
+    'requests',
+  ]),
   ...modules(R_NET, ['httpx', 'aiohttp', 'ftplib', 'smtplib', 'smtpd', 'telnetlib', 'poplib', 'imaplib']),
-  ...modules(R_NET, ['nntplib', 'xmlrpc', 'xmlrpclib', 'socketserver', 'SocketServer', 'webbrowser', 'wsgiref']),
-  ...modules(R_NET, ['BaseHTTPServer', 'SimpleHTTPServer', 'CGIHTTPServer', 'asyncore', 'asynchat', 'paramiko']),
-  ...modules(R_DESER, ['pickle', '_pickle', 'cPickle', 'pickletools', 'dill', 'cloudpickle', 'jsonpickle', 'yaml']),
+  ...modules(R_NET, [
+    'nntplib',
+    'xmlrpc',
+    'xmlrpclib',
+    'socketserver',
+    'SocketServer',
+    'webbrowser',
+    'wsgiref',
+  ]),
+  ...modules(R_NET, [
+    'BaseHTTPServer',
+    'SimpleHTTPServer',
+    'CGIHTTPServer',
+    'asyncore',
+    'asynchat',
+    'paramiko',
+  ]),
+  ...modules(R_DESER, [
+    'pickle',
+    '_pickle',
+    'cPickle',
+    'pickletools',
+    'dill',
+    'cloudpickle',
+    'jsonpickle',
+    'yaml',
+  ]),
   ...modules(R_DESER, ['joblib.externals', 'torch.utils.data.datapipes.utils.decoder']),
-  ...modules(R_EXEC, ['torch.hub', 'torch.jit', 'torch.package', 'torch.utils.cpp_extension', 'torch._dynamo']),
+  ...modules(R_EXEC, [
+    'torch.hub',
+    'torch.jit',
+    'torch.package',
+    'torch.utils.cpp_extension',
+    'torch._dynamo',
+  ]),
   ...modules(R_EXEC, ['torch._inductor', 'torch.utils.bottleneck', 'torch.utils.collect_env']),
   ...modules(R_EXEC, ['torch.utils._config_module', 'pandas.io', 'pandas.core.computation']),
   ...modules(R_EXEC, ['sklearn.utils._testing', 'sklearn.utils.testing']),
   ...modules(R_DESER, ['torch.serialization']),
 
-  ...dangerous(R_EXEC, ['eval', 'exec', 'execfile', 'compile', '__import__', 'breakpoint', 'input'].map((n) => `builtins.${n}`)),
-  ...dangerous(R_EXEC, ['raw_input', 'apply', 'help', 'reload', 'exit', 'quit', '__build_class__'].map((n) => `builtins.${n}`)),
-  ...dangerous(R_ATTR, ['getattr', 'setattr', 'delattr', 'globals', 'locals', 'vars'].map((n) => `builtins.${n}`)),
+  ...dangerous(
+    R_EXEC,
+    ['eval', 'exec', 'execfile', 'compile', '__import__', 'breakpoint', 'input'].map((n) => `builtins.${n}`),
+  ),
+  ...dangerous(
+    R_EXEC,
+    ['raw_input', 'apply', 'help', 'reload', 'exit', 'quit', '__build_class__'].map((n) => `builtins.${n}`),
+  ),
+  ...dangerous(
+    R_ATTR,
+    ['getattr', 'setattr', 'delattr', 'globals', 'locals', 'vars'].map((n) => `builtins.${n}`),
+  ),
   ...dangerous(R_NATIVE, ['builtins.memoryview']),
-  ...dangerous(R_FILE, ['builtins.open', 'builtins.file', 'io.open', 'io.open_code', 'io.FileIO', '_io.open']),
-  ...dangerous(R_FILE, ['_io.open_code', '_io.FileIO', 'codecs.open', 'gzip.open', 'gzip.GzipFile', 'bz2.open']),
+  ...dangerous(R_FILE, [
+    'builtins.open',
+    'builtins.file',
+    'io.open',
+    'io.open_code',
+    'io.FileIO',
+    '_io.open',
+  ]),
+  ...dangerous(R_FILE, [
+    '_io.open_code',
+    '_io.FileIO',
+    'codecs.open',
+    'gzip.open',
+    'gzip.GzipFile',
+    'bz2.open',
+  ]),
   ...dangerous(R_FILE, ['bz2.BZ2File', 'lzma.open', 'lzma.LZMAFile', 'logging.FileHandler']),
-  ...dangerous(R_ATTR, ['operator.attrgetter', 'operator.methodcaller', '_operator.attrgetter', '_operator.methodcaller']),
+  ...dangerous(R_ATTR, [
+    'operator.attrgetter',
+    'operator.methodcaller',
+    '_operator.attrgetter',
+    '_operator.methodcaller',
+  ]),
   ...dangerous(R_EXEC, ['operator.call', '_operator.call']),
-  ...dangerous(R_CALL, ['functools.reduce', '_functools.reduce', 'itertools.starmap', 'builtins.map', 'builtins.filter']),
+  ...dangerous(R_CALL, [
+    'functools.reduce',
+    '_functools.reduce',
+    'itertools.starmap',
+    'builtins.map',
+    'builtins.filter',
+  ]),
   ...dangerous(R_CALL, ['functools.cmp_to_key', '_functools.cmp_to_key']),
   ...dangerous(R_PROC, ['uuid._popen', 'uuid._get_command_stdout']),
-  ...dangerous(R_FILE, ['numpy.save', 'numpy.savez', 'numpy.savez_compressed', 'numpy.savetxt', 'numpy.fromfile']),
-  ...dangerous(R_FILE, ['numpy.loadtxt', 'numpy.genfromtxt', 'numpy.DataSource', 'numpy.core.multiarray.fromfile']),
+  ...dangerous(R_FILE, [
+    'numpy.save',
+    'numpy.savez',
+    'numpy.savez_compressed',
+    'numpy.savetxt',
+    'numpy.fromfile',
+  ]),
+  ...dangerous(R_FILE, [
+    'numpy.loadtxt',
+    'numpy.genfromtxt',
+    'numpy.DataSource',
+    'numpy.core.multiarray.fromfile',
+  ]),
   ...dangerous(R_FILE, ['numpy._core.multiarray.fromfile', 'numpy.ndarray.tofile']),
-  ...dangerous(R_DESER, ['numpy.load', 'numpy.lib.npyio.load', 'numpy.lib._npyio_impl.load', 'numpy.lib.format.read_array']),
+  ...dangerous(R_DESER, [
+    'numpy.load',
+    'numpy.lib.npyio.load',
+    'numpy.lib._npyio_impl.load',
+    'numpy.lib.format.read_array',
+  ]),
   ...dangerous(R_DESER, ['torch.load', 'torch.storage._load_from_bytes']),
   ...dangerous(R_FILE, ['torch.save']),
   ...dangerous(R_EXEC, ['torch.fx.experimental.symbolic_shapes.ShapeEnv.evaluate_guards_expression']),
   ...dangerous(R_NATIVE, ['torch.classes.load_library', 'torch.ops.load_library']),
   ...['joblib', 'sklearn.externals.joblib'].flatMap((m) => [
-    ...dangerous(R_DESER, ['load', 'numpy_pickle.load', 'numpy_pickle._unpickle'].map((n) => `${m}.${n}`)),
-    ...dangerous(R_FILE, ['dump', 'numpy_pickle.dump'].map((n) => `${m}.${n}`)),
+    ...dangerous(
+      R_DESER,
+      ['load', 'numpy_pickle.load', 'numpy_pickle._unpickle'].map((n) => `${m}.${n}`),
+    ),
+    ...dangerous(
+      R_FILE,
+      ['dump', 'numpy_pickle.dump'].map((n) => `${m}.${n}`),
+    ),
   ]),
   ...dangerous(R_DESER, ['pandas.read_pickle', 'pandas.io.pickle.read_pickle']),
   ...dangerous(R_FILE, ['pandas.to_pickle']),
@@ -98,26 +194,82 @@ export const BASE_RULES: readonly PolicyRule[] = [
   { name: /^pandas\.read_/, severity: 'dangerous', reason: 'reads files or URLs' },
   { name: /^sklearn\.datasets\.fetch_/, severity: 'dangerous', reason: R_NET },
   { name: /^copyreg\._reconstructor\./, severity: 'dangerous', reason: R_INTERP },
-  ...['numpy.memmap', 'numpy.core.memmap.memmap', 'numpy._core.memmap.memmap'].map(
-    (name): PolicyRule => ({ name, severity: 'dangerous', reason: 'creates or overwrites a memory-mapped file', when: 'called' }),
-  ),
+  ...['numpy.memmap', 'numpy.core.memmap.memmap', 'numpy._core.memmap.memmap'].map((name): PolicyRule => ({
+    name,
+    severity: 'dangerous',
+    reason: 'creates or overwrites a memory-mapped file',
+    when: 'called',
+  })),
 
   // Safe exceptions inside dangerous modules: plain value classes (constructing one touches nothing).
   ...safe('stdlib value type', ['types.SimpleNamespace', 'pathlib.PurePath', 'pathlib.PurePosixPath']),
-  ...safe('stdlib value type', ['pathlib.PureWindowsPath', 'pathlib.Path', 'pathlib.PosixPath', 'pathlib.WindowsPath']),
-  ...safe('builtin data type', ['set', 'frozenset', 'bytes', 'bytearray', 'complex', 'range', 'slice', 'list', 'dict'].map((n) => `builtins.${n}`)),
-  ...safe('builtin data type', ['tuple', 'int', 'float', 'str', 'bool', 'object', 'NotImplemented', 'Ellipsis'].map((n) => `builtins.${n}`)),
-  ...safe('builtin data type', ['type', 'property', 'staticmethod', 'classmethod'].map((n) => `builtins.${n}`)),
-  { name: /^builtins\.[A-Za-z]*(Error|Exception|Warning|Exit|Interrupt|Iteration)$/, severity: 'safe', reason: 'builtin exception class' },
+  ...safe('stdlib value type', [
+    'pathlib.PureWindowsPath',
+    'pathlib.Path',
+    'pathlib.PosixPath',
+    'pathlib.WindowsPath',
+  ]),
+  ...safe(
+    'builtin data type',
+    ['set', 'frozenset', 'bytes', 'bytearray', 'complex', 'range', 'slice', 'list', 'dict'].map(
+      (n) => `builtins.${n}`,
+    ),
+  ),
+  ...safe(
+    'builtin data type',
+    ['tuple', 'int', 'float', 'str', 'bool', 'object', 'NotImplemented', 'Ellipsis'].map(
+      (n) => `builtins.${n}`,
+    ),
+  ),
+  ...safe(
+    'builtin data type',
+    ['type', 'property', 'staticmethod', 'classmethod'].map((n) => `builtins.${n}`),
+  ),
+  {
+    name: /^builtins\.[A-Za-z]*(Error|Exception|Warning|Exit|Interrupt|Iteration)$/,
+    severity: 'safe',
+    reason: 'builtin exception class',
+  },
   ...safe('object reconstruction', ['copyreg._reconstructor', 'copyreg.__newobj__', 'copyreg.__newobj_ex__']),
-  ...safe('stdlib value type', ['array.array', 'array._array_reconstructor', '_decimal.Decimal', 'datetime.tzinfo']),
-  ...safe('stdlib value type', ['IPv4Address', 'IPv6Address', 'IPv4Network', 'IPv6Network', 'IPv4Interface', 'IPv6Interface'].map((n) => `ipaddress.${n}`)),
-  ...safe('stdlib value type', ['re._compile', 'enum.Enum', 'enum.IntEnum', 'enum.Flag', 'enum.IntFlag', 'copy._reconstruct']),
-  { name: /^collections\.(ChainMap|UserDict|UserList|UserString)$/, severity: 'safe', reason: 'stdlib container' },
+  ...safe('stdlib value type', [
+    'array.array',
+    'array._array_reconstructor',
+    '_decimal.Decimal',
+    'datetime.tzinfo',
+  ]),
+  ...safe(
+    'stdlib value type',
+    ['IPv4Address', 'IPv6Address', 'IPv4Network', 'IPv6Network', 'IPv4Interface', 'IPv6Interface'].map(
+      (n) => `ipaddress.${n}`,
+    ),
+  ),
+  ...safe('stdlib value type', [
+    're._compile',
+    'enum.Enum',
+    'enum.IntEnum',
+    'enum.Flag',
+    'enum.IntFlag',
+    'copy._reconstruct',
+  ]),
+  {
+    name: /^collections\.(ChainMap|UserDict|UserList|UserString)$/,
+    severity: 'safe',
+    reason: 'stdlib container',
+  },
   { name: /^collections\.abc\.[A-Za-z]+$/, severity: 'safe', reason: 'stdlib abstract class' },
-  ...safe('time zone', ['pytz._p', 'pytz._UTC', 'pytz.FixedOffset', 'dateutil.tz.tz.tzutc', 'dateutil.tz.tz.tzoffset']),
+  ...safe('time zone', [
+    'pytz._p',
+    'pytz._UTC',
+    'pytz.FixedOffset',
+    'dateutil.tz.tz.tzutc',
+    'dateutil.tz.tz.tzoffset',
+  ]),
   ...safe('time zone', ['dateutil.tz.tz.tzlocal']),
-  { name: /^scipy\.sparse\.(_?[a-z]+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(matrix|array)$/, severity: 'safe', reason: 'scipy sparse matrix class' },
+  {
+    name: /^scipy\.sparse\.(_?[a-z]+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(matrix|array)$/,
+    severity: 'safe',
+    reason: 'scipy sparse matrix class',
+  },
   { name: 'sklearn.*', severity: 'safe', reason: 'scikit-learn class or function' },
 ];
 
@@ -152,7 +304,8 @@ export class Policy {
     const all: PolicyRule[] = [...rules];
     for (const f of families) {
       // A family's decoding handlers name the globals it rebuilds as data: safe unless a rule says otherwise.
-      for (const name of Object.keys(f.globals ?? {})) all.push({ name, severity: 'safe', reason: `${f.name} value` });
+      for (const name of Object.keys(f.globals ?? {}))
+        all.push({ name, severity: 'safe', reason: `${f.name} value` });
       all.push(...(f.rules ?? []));
     }
     this.rules = all;
@@ -240,17 +393,22 @@ export class Policy {
     }
     const dotted = parts.length > 1;
     if (dotted) {
-      if (RISKY_ATTRIBUTE.test(last)) return { severity: 'dangerous', reason: `method reference ${last} (calls, loads or writes)` };
+      if (RISKY_ATTRIBUTE.test(last))
+        return { severity: 'dangerous', reason: `method reference ${last} (calls, loads or writes)` };
       if (module === 'builtins' || module === '__builtin__') {
         // No enum member or nested class lives on a builtin type: a dotted builtins name is a method.
-        return { severity: 'dangerous', reason: `method ${name} of a builtin type (reaches interpreter code)` };
+        return {
+          severity: 'dangerous',
+          reason: `method ${name} of a builtin type (reaches interpreter code)`,
+        };
       }
       // A harmless module can hold a dangerous one under an alias (`numpy.lib.npyio` + `os.system`,
       // `random` + `_os.system`, `numpy` + `_builtins.eval`).
       for (let i = 0; i < parts.length - 1; i++) {
         const bare = (parts[i] as string).replace(/^_+/, '');
         const seg = bare === 'bltns' ? 'builtins' : bare; // enum's alias of builtins
-        if (this.dangerousModules.has(seg)) return { severity: 'dangerous', reason: `${seg}: reached through an alias` };
+        if (this.dangerousModules.has(seg))
+          return { severity: 'dangerous', reason: `${seg}: reached through an alias` };
         const aliased = this.exact.get(`${seg}.${parts.slice(i + 1).join('.')}`);
         if (aliased?.severity === 'dangerous') return aliased;
       }
@@ -263,7 +421,10 @@ export class Policy {
 
 const UNKNOWN: Verdict = { severity: 'unknown', reason: 'not in the allow-list' };
 
-const BUILT_VERDICT: Verdict = { severity: 'dangerous', reason: 'BUILD sets attributes on the imported object itself' };
+const BUILT_VERDICT: Verdict = {
+  severity: 'dangerous',
+  reason: 'BUILD sets attributes on the imported object itself',
+};
 
 const RANK: Record<Severity, number> = { safe: 0, unknown: 1, dangerous: 2 };
 

@@ -33,7 +33,9 @@ export interface DecodeContext {
    * Lazy mode (`load(path, {lazy: true})`): where `n` raw bytes lie in the file, skipped without
    * reading them; undefined when the input cannot be read again later (then use `readRaw`).
    */
-  readRawLazy?(n: number): { readonly source: ByteSource; readonly offset: number; readonly length: number } | undefined;
+  readRawLazy?(
+    n: number,
+  ): { readonly source: ByteSource; readonly offset: number; readonly length: number } | undefined;
   /** True when array and tensor payloads should live in SharedArrayBuffers (`sharedMemory` option). */
   readonly sharedMemory?: boolean;
   /** Decode one complete nested pickle that starts at the current stream position. */
@@ -103,7 +105,9 @@ export interface Callable {
 }
 
 export function isCallable(value: unknown): value is Callable {
-  return value !== null && typeof value === 'object' && typeof (value as Partial<Callable>)[CALL] === 'function';
+  return (
+    value !== null && typeof value === 'object' && typeof (value as Partial<Callable>)[CALL] === 'function'
+  );
 }
 
 /** Register one handler under several names (numpy 1 and 2 spell the same function two ways). */

@@ -47,7 +47,12 @@ export function resolveOptions(
   }
   const encoding = o.encoding ?? 'ascii';
   if (!['ascii', 'latin1', 'bytes', 'utf-8'].includes(encoding)) {
-    throw new UnpicklingError(`unsupported encoding option ${JSON.stringify(encoding)}`, -1, undefined, 'invalid-value');
+    throw new UnpicklingError(
+      `unsupported encoding option ${JSON.stringify(encoding)}`,
+      -1,
+      undefined,
+      'invalid-value',
+    );
   }
   return {
     lossless: o.lossless === true,

@@ -143,7 +143,8 @@ class Describer {
   }
 
   private one(v: unknown, stack: Task[]): Desc {
-    const family = describeStdlib(v, this.child) ?? describeNumpy(v, this.child) ?? describeTorch(v, this.child);
+    const family =
+      describeStdlib(v, this.child) ?? describeNumpy(v, this.child) ?? describeTorch(v, this.child);
     if (family !== undefined) return family;
     switch (typeof v) {
       case 'boolean':
@@ -269,6 +270,7 @@ export function intsAsInts(d: unknown): unknown {
   if (Array.isArray(d)) return d.map(intsAsInts);
   if (d === null || typeof d !== 'object') return d;
   const o = d as Record<string, unknown>;
-  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v'])) return { ...o, t: 'int', v: o['v'].slice(0, -2) };
+  if (o['t'] === 'float' && typeof o['v'] === 'string' && /^-?\d+\.0$/.test(o['v']))
+    return { ...o, t: 'int', v: o['v'].slice(0, -2) };
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, intsAsInts(v)]));
 }

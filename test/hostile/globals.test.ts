@@ -264,7 +264,7 @@ describe('11. code-running globals', () => {
         opcode: 'STACK_GLOBAL',
         offset,
         message: REFUSED,
-          code: 'dangerous-global',
+        code: 'dangerous-global',
       });
       const inert = decodes(log, '11 inert decoding', context, () =>
         loads(data, { dangerousGlobals: 'inert' }),
@@ -319,7 +319,7 @@ describe('11. code-running globals', () => {
         opcode: 'REDUCE',
         offset: chain.length - 8,
         message: REFUSED,
-          code: 'dangerous-global',
+        code: 'dangerous-global',
       },
     );
     expect(REFUSED.exec(err.message)?.[1]).toBe('numpy.lib.npyio.os.system');
@@ -333,7 +333,7 @@ describe('11. code-running globals', () => {
     expect(first).toBeDefined();
     refuses(log, '11 refused by loads', 'second_pickle: loadsAll', () => loadsAll(data), {
       message: REFUSED,
-          code: 'dangerous-global',
+      code: 'dangerous-global',
     });
     expect(decodes(log, '11 flagged by scan', 'second_pickle', () => scan(data)).dangerous).toBe(true);
   });

@@ -104,8 +104,12 @@ describe('limits: every field is enforced and named', () => {
       // whole (bytes given to loads, a decompressed stream), and each object is checked against the
       // file and maxObjectBytes before anything is allocated.
       await expect(load(join(dir, 'p.pkl'), { limits })).resolves.toBe('x'.repeat(96));
-      await expect(load(join(dir, 'p.pkl'), { limits: { maxObjectBytes: 95 } })).rejects.toThrow(named('maxObjectBytes', 95));
-      await expect(load(join(dir, 'p.joblib'), { limits: { maxInputBytes: 5000 } })).rejects.toThrow(named('maxInputBytes', 5000));
+      await expect(load(join(dir, 'p.pkl'), { limits: { maxObjectBytes: 95 } })).rejects.toThrow(
+        named('maxObjectBytes', 95),
+      );
+      await expect(load(join(dir, 'p.joblib'), { limits: { maxInputBytes: 5000 } })).rejects.toThrow(
+        named('maxInputBytes', 5000),
+      );
       log.record('L limits: maxInputBytes', 'load(path)', performance.now() - t0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

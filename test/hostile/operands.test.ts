@@ -198,7 +198,10 @@ describe('6. bad REDUCE / NEWOBJ / NEWOBJ_EX / BUILD / GLOBAL / STACK_GLOBAL ope
     // BUILD on a global sets attributes on the class itself in Python (a gadget): refused by default,
     // as scan flags it; with dangerousGlobals 'inert' the state is kept aside.
     const onGlobal = bytes(FOO, '}Vx\nK', 1, 'sb.');
-    refuses(log, '6 BUILD state', show(onGlobal), () => loads(onGlobal), { opcode: 'BUILD', code: 'dangerous-global' });
+    refuses(log, '6 BUILD state', show(onGlobal), () => loads(onGlobal), {
+      opcode: 'BUILD',
+      code: 'dangerous-global',
+    });
     expect(scan(onGlobal).dangerous).toBe(true);
     // On a global (inert mode) or a builtin container the state is kept aside (non-enumerable __state__).
     for (const [parts, expected, inert] of [

@@ -142,7 +142,11 @@ describe('3. bad quoting, escapes, numbers and UTF-8', () => {
 
   it('UNICODE: bad raw-unicode-escape arguments', () => {
     checkBad('3 UNICODE escapes', [
-      { parts: ['V\\u12\n.'], opcode: 'UNICODE', message: /bad UNICODE argument: .*truncated \\uXXXX escape/ },
+      {
+        parts: ['V\\u12\n.'],
+        opcode: 'UNICODE',
+        message: /bad UNICODE argument: .*truncated \\uXXXX escape/,
+      },
       { parts: ['V\\u\n.'], opcode: 'UNICODE', message: /truncated \\uXXXX escape/ },
       { parts: ['V\\uzzzz\n.'], opcode: 'UNICODE', message: /truncated \\uXXXX escape/ },
       { parts: ['V\\U0000004\n.'], opcode: 'UNICODE', message: /truncated \\UXXXXXXXX escape/ },
