@@ -1172,7 +1172,13 @@ print(json.dumps({'reprs': {k: repr(v) for k, v in floats.items()},
     const out = path.join(dir, 'out.joblib');
     const converted = await inProcess(['convert', z, out, '--compress', 'gzip']);
     expect(converted.code).toBe(0);
-    expect(stages(converted)).toEqual([
+    // To a file: encoded and compressed as it is written (streamed), one stage.
+    expect(stages(converted)).toEqual(['reading', 'decompressing', 'decoding', 'writing']);
+    expect(converted.statuses).toContain(`writing ${out} (joblib, gzip level 3)`);
+    // To stdout: the stream is built in memory, so encoding and compressing are stages of their own.
+    const piped = await inProcess(['convert', z, '-', '--to', 'joblib', '--compress', 'gzip']);
+    expect(piped.code).toBe(0);
+    expect(stages(piped)).toEqual([
       'reading',
       'decompressing',
       'decoding',
@@ -1180,7 +1186,7 @@ print(json.dumps({'reprs': {k: repr(v) for k, v in floats.items()},
       'compressing',
       'writing',
     ]);
-    expect(converted.statuses.find((t) => t.startsWith('compressing'))).toMatch(
+    expect(piped.statuses.find((t) => t.startsWith('compressing'))).toMatch(
       /^compressing \(gzip level 3, \d+\.\d MiB\)$/,
     );
     const listed = await inProcess(['dis', path.join(dir, 'arrays.joblib')]);

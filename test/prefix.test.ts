@@ -63,8 +63,8 @@ function outcome(data: Uint8Array, meta: FixtureMeta, options: LoadOptions): str
 }
 
 /**
- * Files the library currently accepts when truncated (src/ is not ours to change). They run in their own
- * `it.fails` case, so they show up in every run and turn red once fixed; then delete the entry.
+ * Files the library is known to accept when truncated (none today). An entry here runs in its own
+ * `it.fails` case, so it shows up in every run and turns red once fixed; then delete the entry.
  */
 const KNOWN_BUGS: { match: RegExp; reason: string }[] = [];
 

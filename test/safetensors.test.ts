@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loads } from '../src/load.js';
 import { Tensor } from '../src/torch/tensor.js';
-import { dumpsSafetensors, loadsSafetensors, torchToSafetensors } from '../src/containers/safetensors.js';
+import { dumpsSafetensors, loadsSafetensors } from '../src/containers/safetensors.js';
+import { torchToSafetensors } from '../src/containers/convert.js';
 import { readFixtureBytes } from './helpers/fixtures.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 

@@ -17,14 +17,10 @@ import { writeTorchArchive } from '../torch/write.js';
 import type { Protocol } from '../pickle/options.js';
 import { TorchScriptArchive } from './torchscript-archive.js';
 import { writeSafetensors } from './safetensors.js';
+import { itemPath } from './item-path.js';
 import { npyParts } from './npz.js';
 import { ZipWriter } from './zip-write.js';
 import type { ZipEntry, ZipReader } from './zip.js';
-
-/** Python's spelling of a dict lookup, for error paths: `root['state_dict']['fc.weight']`. */
-export function itemPath(parent: string, key: string): string {
-  return `${parent}[${JSON.stringify(key).replace(/^"|"$/g, "'")}]`;
-}
 
 /** torch dtype of each numpy typestr that has one (little-endian forms). */
 const TORCH_OF_NUMPY = new Map(
@@ -404,4 +400,22 @@ export function tensorPath(value: unknown): string | undefined {
     for (let i = next.length - 1; i >= 0; i--) stack.push(next[i] as [unknown, string]);
   }
   return undefined;
+}
+
+/**
+ * The tensors of a torch value as safetensors wants them, as Hugging Face's converter does: unwrap
+ * `{'state_dict': …}`, keep one name of tensors that are the same view of one storage (tied weights;
+ * the others are recorded in the metadata as removed → kept), make every tensor contiguous. numpy
+ * arrays in the dict become tensors; anything safetensors cannot hold (a whole model, non-tensor
+ * values, sparse or quantized tensors) is refused with a PicklingError naming its path.
+ * @example
+ * const { tensors, metadata } = torchToSafetensors(loads(ptBytes)); dumpsSafetensors(tensors, metadata)
+ */
+export function torchToSafetensors(value: unknown): {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+} {
+  const { tensors, metadata } = safetensorsPlan(value);
+  for (const [k, t] of tensors) tensors.set(k, t.contiguous());
+  return { tensors, metadata };
 }

@@ -9,7 +9,7 @@ import { Tensor, QuantizedTensor } from '../torch/tensor.js';
 import { TORCH_DTYPES } from '../torch/dtypes.js';
 import { MemorySource, type ByteSource } from '../bytes/source.js';
 import { concatChunks } from './zip-write.js';
-import { itemPath, safetensorsPlan } from './convert.js';
+import { itemPath } from './item-path.js';
 
 const MAX_HEADER = 100_000_000;
 const BY_CODE = new Map(
@@ -194,22 +194,4 @@ export function dumpsSafetensors(
   const chunks: Uint8Array[] = [];
   writeSafetensors(tensors, metadata, (c) => chunks.push(c));
   return concatChunks(chunks);
-}
-
-/**
- * The tensors of a torch value as safetensors wants them, as Hugging Face's converter does: unwrap
- * `{'state_dict': …}`, keep one name of tensors that are the same view of one storage (tied weights;
- * the others are recorded in the metadata as removed → kept), make every tensor contiguous. numpy
- * arrays in the dict become tensors; anything safetensors cannot hold (a whole model, non-tensor
- * values, sparse or quantized tensors) is refused with a PicklingError naming its path.
- * @example
- * const { tensors, metadata } = torchToSafetensors(loads(ptBytes)); dumpsSafetensors(tensors, metadata)
- */
-export function torchToSafetensors(value: unknown): {
-  tensors: Map<string, Tensor>;
-  metadata: Record<string, string>;
-} {
-  const { tensors, metadata } = safetensorsPlan(value);
-  for (const [k, t] of tensors) tensors.set(k, t.contiguous());
-  return { tensors, metadata };
 }

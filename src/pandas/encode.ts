@@ -5,7 +5,7 @@
  * recipe) are not writable: pandas' internals are too version-specific to synthesise safely.
  */
 import type { Reduction } from '../pickle/reducers.js';
-import { recipeOf } from './index.js';
+import { recipeOf } from './recipe.js';
 
 /** How the pandas family writes its values: back from the recipe each was read with. */
 export function reducePandas(value: unknown): Reduction | undefined {

@@ -10,34 +10,8 @@ import { NDArray } from '../numpy/index.js';
 import { PyGlobal, PyObject, PySlice, Tuple, UNHASHABLE, setOwn } from '../python/values.js';
 import { defineFamily, type PolicyRule } from '../family.js';
 import { reducePandas } from './encode.js';
+import { recipeOf, setRecipe } from './recipe.js';
 import { SET_STATE, handlerTable, type DecodeContext, type GlobalHandler } from '../unpickle/registry.js';
-
-/**
- * How pandas built an object in the pickle (callable, arguments, BUILD state), kept so that `dumps`
- * can write the object back exactly as pandas would load it (see PANDAS_FAMILY in ./encode.ts).
- */
-export interface PandasRecipe {
-  callable: PyGlobal;
-  kind: 'reduce' | 'newobj';
-  args: Tuple;
-  state?: unknown;
-}
-
-/** The recipe of a pandas value, set by the handlers below (non-enumerable). */
-const RECIPE: unique symbol = Symbol('picklejar.pandasRecipe');
-
-function setRecipe(target: object, recipe: PandasRecipe): void {
-  Object.defineProperty(target, RECIPE, {
-    value: recipe,
-    enumerable: false,
-    writable: true,
-    configurable: true,
-  });
-}
-
-function recipeOf(target: object): PandasRecipe | undefined {
-  return (target as { [RECIPE]?: PandasRecipe })[RECIPE];
-}
 
 /**
  * A layout this family does not know (an older or newer pandas): the object as an inert PyObject
@@ -57,8 +31,6 @@ function recordState(target: object, state: unknown): void {
   const r = recipeOf(target);
   if (r) r.state = state;
 }
-
-export { recipeOf };
 
 /** Read `key` from a dict in either representation (plain object in default mode, Map in lossless). */
 function dictGet(d: unknown, key: string): unknown {
