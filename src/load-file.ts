@@ -4,16 +4,16 @@
  *   (src/unpickle/machine.ts), each array payload read straight into its own buffer, or, with
  *   `lazy`, left in the file until first used (joblib's mmap_mode);
  * - `.npy` files: the header, then the payload into its own buffer (or lazily);
- * - compressed joblib files: decompressed as a stream into chunks that the decoder consumes and
- *   releases as it goes (peak memory near the decompressed size, not twice it);
+ * - compressed joblib files: zlib/gzip ones past 64 MiB inflate in a worker while the decoder reads
+ *   (src/bytes/inflate-source.ts: arrays filled from the stream, peak memory near the arrays' size);
+ *   others decompress into chunks that the decoder consumes and releases as it goes;
  * - zip archives (torch, TorchScript, .npz) and legacy torch files: src/containers/node.ts.
  */
-import { createReadStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
-import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { UnpicklingError } from './errors.js';
 import { ChunkSource, readOwn, type ByteSource } from './bytes/source.js';
+import { InflateSource } from './bytes/inflate-source.js';
 import { explainNotAPickle } from './bytes/sniff.js';
 import { codecFor } from './codecs/index.js';
 import { FileSource } from './containers/file-source.js';
@@ -31,8 +31,6 @@ type SiblingReader = (name: string) => Uint8Array | undefined;
 
 /** Compressed files larger than this decompress as a stream (zlib/gzip); smaller ones in one call. */
 const STREAM_FROM = 64 << 20;
-/** Decompressed chunk size of the zlib/gzip stream. */
-const CHUNK = 4 << 20;
 
 /**
  * Read a file: a pickle, a joblib file (new format, or pre-0.10 with its `.npy` side files next to
@@ -68,8 +66,18 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
         undefined,
       );
     }
+    if ((compression === 'zlib' || compression === 'gzip') && src.size > STREAM_FROM) {
+      // Inflated by a worker while the decoder reads (src/bytes/inflate-source.ts).
+      const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
+      const stream = InflateSource.open(path, compression, maxBytes);
+      try {
+        return decodeBytes(stream, options, families, siblingReader(path, options), compression);
+      } finally {
+        stream.close();
+      }
+    }
     if (compression !== undefined) {
-      const chunks = await decompressFile(path, src, compression, options);
+      const chunks = decompressFile(src, compression, options);
       const input: ByteSource | Uint8Array =
         chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkSource(chunks);
       // The source holds the chunks now: this array must not, or none could be freed as decoding
@@ -136,60 +144,18 @@ function loadNpyFile(
 }
 
 /**
- * A compressed joblib file's stream, as chunks. zlib/gzip files past STREAM_FROM inflate as a stream
- * (the compressed file is never held whole); others decompress in one call, as chunks where the codec
- * gives them.
+ * A compressed joblib file's stream, as chunks (where the codec gives them) from one call. zlib/gzip
+ * files past STREAM_FROM do not come here: they inflate while decoding (InflateSource).
  */
-async function decompressFile(
-  path: string,
+function decompressFile(
   src: FileSource,
   kind: 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4' | 'zstd',
   options: LoadOptions | undefined,
-): Promise<Uint8Array[]> {
+): Uint8Array[] {
   const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
-  if ((kind === 'zlib' || kind === 'gzip') && src.size > STREAM_FROM)
-    return inflateStream(path, kind, maxBytes);
   const data = src.read(0, src.size);
   const codec = codecFor(kind, 'read');
   return codec.decodeChunks ? codec.decodeChunks(data, maxBytes) : [codec.decode(data, maxBytes)];
-}
-
-/** Inflate a zlib/gzip file as a stream into CHUNK-sized pieces, refusing output past `maxBytes`. */
-async function inflateStream(path: string, kind: 'zlib' | 'gzip', maxBytes: number): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const inflater: Inflate | Gunzip =
-    kind === 'zlib' ? createInflate({ chunkSize: CHUNK }) : createGunzip({ chunkSize: CHUNK });
-  await new Promise<void>((resolve, reject) => {
-    const input = createReadStream(path, { highWaterMark: 1 << 20 });
-    const fail = (e: unknown): void => {
-      input.destroy();
-      inflater.destroy();
-      reject(e);
-    };
-    input.on('error', fail);
-    inflater.on('error', (e) =>
-      fail(new UnpicklingError(`corrupt ${kind} stream: ${e.message}`, -1, undefined, 'corrupt')),
-    );
-    inflater.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        fail(
-          new UnpicklingError(
-            `decompressed ${kind} data exceeds limits.maxInputBytes (${maxBytes} bytes); raise it to allow more`,
-            -1,
-            undefined,
-            'limit',
-          ),
-        );
-        return;
-      }
-      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    });
-    inflater.on('end', () => resolve());
-    input.pipe(inflater);
-  });
-  return chunks;
 }
 
 /** Old joblib files name their array files; only plain names in the same folder are honoured. */
