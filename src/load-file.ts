@@ -4,8 +4,8 @@
  *   (src/unpickle/machine.ts), each array payload read straight into its own buffer, or, with
  *   `lazy`, left in the file until first used (joblib's mmap_mode);
  * - `.npy` files: the header, then the payload into its own buffer (or lazily);
- * - compressed joblib files: zlib/gzip ones past 64 MiB inflate in a worker while the decoder reads
- *   (src/bytes/inflate-source.ts: arrays filled from the stream, peak memory near the arrays' size);
+ * - compressed joblib files past 8 MiB: zlib/gzip/xz/lzma ones decompress while the decoder reads
+ *   (src/bytes/stream-source.ts: arrays filled from the stream, peak memory near the arrays' size);
  *   others decompress into chunks that the decoder consumes and releases as it goes;
  * - zip archives (torch, TorchScript, .npz) and legacy torch files: src/containers/node.ts.
  */
@@ -13,7 +13,9 @@ import { basename, dirname, join } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { UnpicklingError } from './errors.js';
 import { ChunkSource, readOwn, type ByteSource } from './bytes/source.js';
-import { InflateSource } from './bytes/inflate-source.js';
+import { StreamSource, type Producer } from './bytes/stream-source.js';
+import { inflateWorker } from './bytes/inflate-worker.js';
+import { lzmaPieces } from './codecs/lzma.node.js';
 import { explainNotAPickle } from './bytes/sniff.js';
 import { codecFor } from './codecs/index.js';
 import { FileSource } from './containers/file-source.js';
@@ -29,8 +31,11 @@ import { unpickle, unpickleSource } from './unpickle/index.js';
 
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
-/** Compressed files larger than this decompress as a stream (zlib/gzip); smaller ones in one call. */
-const STREAM_FROM = 64 << 20;
+/**
+ * Compressed files larger than this decompress as the decoder reads (zlib/gzip/xz/lzma); smaller
+ * ones in one call (a worker's start, ~30 ms, is not worth it for them).
+ */
+const STREAM_FROM = 8 << 20;
 
 /**
  * Read a file: a pickle, a joblib file (new format, or pre-0.10 with its `.npy` side files next to
@@ -66,14 +71,16 @@ export async function loadPath(path: string, options: LoadOptions | undefined): 
         undefined,
       );
     }
-    if ((compression === 'zlib' || compression === 'gzip') && src.size > STREAM_FROM) {
-      // Inflated by a worker while the decoder reads (src/bytes/inflate-source.ts).
+    if (compression !== undefined && src.size > STREAM_FROM) {
       const maxBytes = options?.limits?.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes;
-      const stream = InflateSource.open(path, compression, maxBytes);
-      try {
-        return decodeBytes(stream, options, families, siblingReader(path, options), compression);
-      } finally {
-        stream.close();
+      const producer = streamProducer(path, src, compression, maxBytes);
+      if (producer !== undefined) {
+        const stream = new StreamSource(producer, compression, maxBytes);
+        try {
+          return decodeBytes(stream, options, families, siblingReader(path, options), compression);
+        } finally {
+          stream.close();
+        }
       }
     }
     if (compression !== undefined) {
@@ -144,8 +151,19 @@ function loadNpyFile(
 }
 
 /**
- * A compressed joblib file's stream, as chunks (where the codec gives them) from one call. zlib/gzip
- * files past STREAM_FROM do not come here: they inflate while decoding (InflateSource).
+ * The pieces of a compressed file's stream as the decoder reads them (src/bytes/stream-source.ts):
+ * zlib/gzip inflated by a worker, xz/lzma by liblzma in step with the decoder. Undefined for the
+ * compressors that only decode whole (bz2, lz4, zstd: decompressFile).
+ */
+function streamProducer(path: string, src: FileSource, kind: string, maxBytes: number): Producer | undefined {
+  if (kind === 'zlib' || kind === 'gzip') return inflateWorker(path, kind, maxBytes);
+  if (kind === 'xz' || kind === 'lzma') return lzmaPieces((o, n) => src.read(o, n), src.size, kind === 'xz');
+  return undefined;
+}
+
+/**
+ * A compressed joblib file's stream, as chunks (where the codec gives them) from one call: files up
+ * to STREAM_FROM, and bz2/lz4/zstd ones of any size.
  */
 function decompressFile(
   src: FileSource,

@@ -197,3 +197,103 @@ export function lzmaStreamEncoder(
     },
   };
 }
+
+/**
+ * Node only: an xz or lzma-alone file's decompressed stream, piece by piece, for a StreamSource
+ * (src/bytes/stream-source.ts): liblzma decodes synchronously as the decoder reads, so the stream is
+ * never held whole (the compressed input comes from `read(offset, length)`, at most `size` bytes).
+ * xz streams back to back with their zero padding are read as `decodeChunks` reads them.
+ * @example
+ * const src = new StreamSource(lzmaPieces((o, n) => file.read(o, n), file.size, true), 'xz', limit);
+ */
+export function lzmaPieces(
+  read: (offset: number, length: number) => Uint8Array,
+  size: number,
+  xz: boolean,
+): { next(): Uint8Array | undefined; close(): void } {
+  const what = xz ? 'xz' : 'lzma';
+  // 16 KiB of input per call: liblzma hands out everything one call produces, and a very
+  // compressible slice can expand a thousandfold.
+  const SLICE = 16 << 10;
+  let queue: Uint8Array[] = [];
+  let pos = 0; // next input byte to feed
+  let start = 0; // where the current xz stream starts
+  let stream: NativeStream | undefined;
+  let finished = false;
+  let failure: Error | undefined;
+  let end = -1;
+
+  const open = (): void => {
+    if (xz) {
+      const head = read(start, Math.min(12, size - start));
+      if (
+        head.length >= 12 &&
+        crc32(head, 0, 6, 8) !== new DataView(head.buffer, head.byteOffset + 8, 4).getUint32(0, true)
+      )
+        throw corruptError(what, 'xz stream header CRC mismatch');
+    }
+    const s = new (native().Stream)();
+    if (xz) s.streamDecoder({});
+    else s.aloneDecoder({});
+    end = -1;
+    s.bufferHandler = (buf, _n, err, totalIn) => {
+      if (err) failure ??= err;
+      else if (buf === null) end = start + (totalIn ?? 0);
+      else if (buf && buf.length > 0) queue.push(buf);
+    };
+    stream = s;
+  };
+  /** After a stream's end: skip xz's zero padding; another stream follows, or the file is done. */
+  const following = (): boolean => {
+    stream?.resetUnderlying();
+    stream = undefined;
+    if (!xz) return false;
+    let at = end;
+    for (;;) {
+      const four = read(at, Math.min(4, size - at));
+      if (four.length === 4 && four[0] === 0 && four[1] === 0 && four[2] === 0 && four[3] === 0) at += 4;
+      else break;
+    }
+    const magic = read(at, Math.min(XZ_MAGIC.length, size - at));
+    if (!startsWith(magic, 0, XZ_MAGIC)) return false;
+    start = pos = at;
+    open();
+    return true;
+  };
+
+  return {
+    next() {
+      while (queue.length === 0) {
+        if (finished) return undefined;
+        if (stream === undefined) open();
+        if (end >= 0) {
+          if (!following()) {
+            finished = true;
+            return undefined;
+          }
+          continue;
+        }
+        if (pos >= size) {
+          finished = true;
+          stream?.resetUnderlying();
+          throw corruptError(what, 'compressed data is truncated');
+        }
+        const n = Math.min(SLICE, size - pos);
+        (stream as NativeStream).code(read(pos, n), false);
+        pos += n;
+        if (failure) {
+          finished = true;
+          stream?.resetUnderlying();
+          throw corruptError(what, failure.message);
+        }
+      }
+      return queue.shift();
+    },
+    close() {
+      finished = true;
+      queue = [];
+      stream?.resetUnderlying();
+      stream = undefined;
+    },
+  };
+}

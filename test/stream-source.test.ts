@@ -1,0 +1,175 @@
+/**
+ * Compressed joblib files decompressed while the decoder reads (src/bytes/stream-source.ts): zlib/gzip
+ * inflated by a worker (src/bytes/inflate-worker.ts), xz/lzma by liblzma in step (lzmaPieces). The
+ * values Python wrote, arrays that span the pieces, and every way the stream or the pickle can end
+ * badly (typed errors, the worker stopped, nothing left running).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { load, NDArray, UnpicklingError } from '../src/index.js';
+import { StreamSource } from '../src/bytes/stream-source.js';
+import { inflateWorker } from '../src/bytes/inflate-worker.js';
+import { lzmaPieces } from '../src/codecs/lzma.node.js';
+import { FileSource } from '../src/containers/file-source.js';
+import { familySet } from '../src/families.js';
+import { unpickleSource } from '../src/unpickle/index.js';
+import { describeWithPython, runPython } from './helpers/python.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'picklejar-inflate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (a: NDArray): string => createHash('sha256').update(a.raw).digest('hex');
+
+type Kind = 'zlib' | 'gzip' | 'xz' | 'lzma';
+
+function decode(path: string, kind: Kind, maxBytes = 2 ** 32): unknown {
+  const file = FileSource.open(path);
+  const producer =
+    kind === 'zlib' || kind === 'gzip'
+      ? inflateWorker(path, kind, maxBytes)
+      : lzmaPieces((o, n) => file.read(o, n), file.size, kind === 'xz');
+  const src = new StreamSource(producer, kind, maxBytes);
+  try {
+    return unpickleSource(src, undefined, familySet(undefined));
+  } finally {
+    src.close();
+    file.close();
+  }
+}
+
+function decodeError(path: string, kind: Kind, maxBytes = 2 ** 32): UnpicklingError {
+  try {
+    decode(path, kind, maxBytes);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UnpicklingError);
+    return e as UnpicklingError;
+  }
+  throw new Error('decoded without error');
+}
+
+describeWithPython('compressed joblib files decompressed while decoding', () => {
+  let expected: Record<string, { sha: string; shape: number[]; dtype: string }> = {};
+  beforeAll(async () => {
+    // 13 MB of arrays (the worker's slots hold 4 MiB: arrays start and end inside slots and span
+    // several), small objects between them; random values, so every file is past the 8 MiB from
+    // which load(path) streams.
+    const code = `
+import hashlib, json, sys, numpy as np, joblib
+d = sys.argv[1]
+rng = np.random.default_rng(7)
+v = {'meta': {'name': 'm', 'sizes': [1, 2, 3]}, 'a': rng.standard_normal(700_000),
+     'b': rng.integers(0, 2**40, 500_000, dtype='<i8'), 'note': 'between', 'c': rng.random(400_000).astype('<f4'),
+     't': (1, 2.5, None)}
+joblib.dump(v, d + '/m.z', compress=('zlib', 3))
+joblib.dump(v, d + '/m.gz', compress=('gzip', 3))
+joblib.dump(v, d + '/m.xz', compress=('xz', 1))
+joblib.dump(v, d + '/m.lzma', compress=('lzma', 1))
+# xz streams back to back (Python's LZMAFile reads them as one stream), the
+# pickle split across them
+import lzma, pickle
+p = pickle.dumps({'x': v['a'], 'y': 'after'}, protocol=4)
+open(d + '/multi.xz', 'wb').write(lzma.compress(p[:len(p) // 3]) + lzma.compress(p[len(p) // 3:]))
+assert pickle.loads(lzma.LZMAFile(d + '/multi.xz').read())['y'] == 'after'
+out = {}
+for k, a in v.items():
+    if isinstance(a, np.ndarray):
+        out[k] = {'sha': hashlib.sha256(a.tobytes()).hexdigest(), 'shape': list(a.shape), 'dtype': a.dtype.str}
+print(json.dumps(out))`;
+    expected = JSON.parse((await runPython(code, [dir])).stdout);
+  }, 60_000);
+
+  const FILES = [
+    ['m.z', 'zlib'],
+    ['m.gz', 'gzip'],
+    ['m.xz', 'xz'],
+    ['m.lzma', 'lzma'],
+  ] as const;
+
+  const check = (v: Record<string, unknown>): void => {
+    for (const k of ['a', 'b', 'c']) {
+      const a = v[k] as NDArray;
+      expect(a.shape).toEqual(expected[k]?.shape);
+      expect(a.dtype.str).toBe(expected[k]?.dtype);
+      expect(sha(a)).toBe(expected[k]?.sha);
+    }
+    expect(v['meta']).toEqual({ name: 'm', sizes: [1, 2, 3] });
+    expect(v['note']).toBe('between');
+    expect(v['t']).toEqual([1, 2.5, null]);
+  };
+
+  it('decodes the values Python wrote (zlib, gzip, xz, lzma), arrays spanning pieces', () => {
+    for (const [file, kind] of FILES) check(decode(join(dir, file), kind) as Record<string, unknown>);
+  });
+
+  it('load(path) of compressed files past 8 MiB goes through the stream, values right', async () => {
+    for (const [file] of FILES) {
+      expect(readFileSync(join(dir, file)).length).toBeGreaterThan(8 << 20);
+      check((await load(join(dir, file))) as Record<string, unknown>);
+    }
+  });
+
+  it('xz streams back to back, a pickle split across them', () => {
+    const v = decode(join(dir, 'multi.xz'), 'xz') as Record<string, unknown>;
+    expect(sha(v['x'] as NDArray)).toBe(expected['a']?.sha);
+    expect(v['y']).toBe('after');
+  });
+
+  it('a stream cut short: a typed error, not a hang', () => {
+    for (const [file, kind] of FILES) {
+      const whole = readFileSync(join(dir, file));
+      for (const keep of [10, 5000, whole.length >> 1, whole.length - 5]) {
+        const cut = join(dir, `cut-${keep}-${file}`);
+        writeFileSync(cut, whole.subarray(0, keep));
+        const e = decodeError(cut, kind);
+        expect(['truncated', 'corrupt']).toContain(e.code);
+      }
+    }
+  });
+
+  it('corrupt compressed data, and a corrupt pickle inside a valid stream, are typed errors', () => {
+    const whole = new Uint8Array(readFileSync(join(dir, 'm.z')));
+    const badHeader = whole.slice();
+    badHeader[1] = (badHeader[1] as number) ^ 0xff;
+    writeFileSync(join(dir, 'bad-header.z'), badHeader);
+    const e = decodeError(join(dir, 'bad-header.z'), 'zlib');
+    expect(e.code).toBe('corrupt');
+    expect(e.message).toMatch(/^corrupt zlib stream: /);
+    // Damage inside the deflate data: zlib or the decoder notices first, either way a typed error.
+    const bad = whole.slice();
+    bad.fill(0x55, 2000, 2100);
+    writeFileSync(join(dir, 'bad.z'), bad);
+    decodeError(join(dir, 'bad.z'), 'zlib');
+    // gzip of a pickle that fails early (an unknown opcode) followed by megabytes the worker is still
+    // inflating into a full ring: the decoder's error stops the worker.
+    const junk = new Uint8Array(20 << 20);
+    junk[0] = 0x80;
+    junk[1] = 4;
+    junk[2] = 0xff;
+    writeFileSync(join(dir, 'junk.gz'), zlibGzip(junk));
+    expect(decodeError(join(dir, 'junk.gz'), 'gzip').code).toBe('bad-opcode');
+  });
+
+  it('decompressed bytes past limits.maxInputBytes are refused', () => {
+    for (const [file, kind] of FILES) {
+      const e = decodeError(join(dir, file), kind, 1 << 20);
+      expect(e.code).toBe('limit');
+      expect(e.message).toContain('limits.maxInputBytes');
+    }
+  });
+
+  it('a pickle that ends before its stream returns at STOP (the rest is not waited for)', () => {
+    const data = new Uint8Array(30 << 20);
+    data.set([0x80, 0x04, 0x4b, 0x2a, 0x2e]); // PROTO 4, BININT1 42, STOP
+    writeFileSync(join(dir, 'early.gz'), zlibGzip(data));
+    expect(decode(join(dir, 'early.gz'), 'gzip')).toBe(42);
+  });
+});
+
+function zlibGzip(data: Uint8Array): Uint8Array {
+  // (node:zlib here is the test's tool for making streams, not the code under test)
+  return new Uint8Array(gzipSync(data, { level: 1 }));
+}
