@@ -14,6 +14,7 @@ import { load, NDArray, UnpicklingError } from '../src/index.js';
 import { StreamSource } from '../src/bytes/stream-source.js';
 import { inflateWorker } from '../src/bytes/inflate-worker.js';
 import { lzmaPieces } from '../src/codecs/lzma.node.js';
+import { lz4Pieces } from '../src/codecs/lz4.js';
 import { FileSource } from '../src/containers/file-source.js';
 import { familySet } from '../src/families.js';
 import { unpickleSource } from '../src/unpickle/index.js';
@@ -24,14 +25,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha = (a: NDArray): string => createHash('sha256').update(a.raw).digest('hex');
 
-type Kind = 'zlib' | 'gzip' | 'xz' | 'lzma';
+type Kind = 'zlib' | 'gzip' | 'xz' | 'lzma' | 'lz4';
 
 function decode(path: string, kind: Kind, maxBytes = 2 ** 32): unknown {
   const file = FileSource.open(path);
+  const read = (o: number, n: number): Uint8Array => file.read(o, n);
   const producer =
     kind === 'zlib' || kind === 'gzip'
       ? inflateWorker(path, kind, maxBytes)
-      : lzmaPieces((o, n) => file.read(o, n), file.size, kind === 'xz');
+      : kind === 'lz4'
+        ? lz4Pieces(read, file.size)
+        : lzmaPieces(read, file.size, kind === 'xz');
+  if (producer === undefined) throw new Error('no pieces for this file');
   const src = new StreamSource(producer, kind, maxBytes);
   try {
     return unpickleSource(src, undefined, familySet(undefined));
@@ -68,12 +73,20 @@ joblib.dump(v, d + '/m.z', compress=('zlib', 3))
 joblib.dump(v, d + '/m.gz', compress=('gzip', 3))
 joblib.dump(v, d + '/m.xz', compress=('xz', 1))
 joblib.dump(v, d + '/m.lzma', compress=('lzma', 1))
+joblib.dump(v, d + '/m.lz4', compress=('lz4', 3))
 # xz streams back to back (Python's LZMAFile reads them as one stream), the
 # pickle split across them
 import lzma, pickle
 p = pickle.dumps({'x': v['a'], 'y': 'after'}, protocol=4)
 open(d + '/multi.xz', 'wb').write(lzma.compress(p[:len(p) // 3]) + lzma.compress(p[len(p) // 3:]))
 assert pickle.loads(lzma.LZMAFile(d + '/multi.xz').read())['y'] == 'after'
+# lz4 frames as python-lz4 writes them with other options: block checksums and 4 MiB blocks,
+# independent blocks, two frames back to back, and a content checksum (decoded whole)
+import lz4.frame as f
+open(d + '/bc.lz4', 'wb').write(f.compress(p, block_checksum=True, block_size=f.BLOCKSIZE_MAX4MB))
+open(d + '/ul.lz4', 'wb').write(f.compress(p, block_linked=False))
+open(d + '/two.lz4', 'wb').write(f.compress(p[:len(p) // 3]) + f.compress(p[len(p) // 3:]))
+open(d + '/cc.lz4', 'wb').write(f.compress(p, content_checksum=True))
 out = {}
 for k, a in v.items():
     if isinstance(a, np.ndarray):
@@ -87,6 +100,7 @@ print(json.dumps(out))`;
     ['m.gz', 'gzip'],
     ['m.xz', 'xz'],
     ['m.lzma', 'lzma'],
+    ['m.lz4', 'lz4'],
   ] as const;
 
   const check = (v: Record<string, unknown>): void => {
@@ -101,7 +115,7 @@ print(json.dumps(out))`;
     expect(v['t']).toEqual([1, 2.5, null]);
   };
 
-  it('decodes the values Python wrote (zlib, gzip, xz, lzma), arrays spanning pieces', () => {
+  it('decodes the values Python wrote (zlib, gzip, xz, lzma, lz4), arrays spanning pieces', () => {
     for (const [file, kind] of FILES) check(decode(join(dir, file), kind) as Record<string, unknown>);
   });
 
@@ -116,6 +130,19 @@ print(json.dumps(out))`;
     const v = decode(join(dir, 'multi.xz'), 'xz') as Record<string, unknown>;
     expect(sha(v['x'] as NDArray)).toBe(expected['a']?.sha);
     expect(v['y']).toBe('after');
+  });
+
+  it('lz4 frames with block checksums, independent blocks, or back to back; a content checksum decodes whole', async () => {
+    for (const file of ['bc.lz4', 'ul.lz4', 'two.lz4']) {
+      const v = decode(join(dir, file), 'lz4') as Record<string, unknown>;
+      expect(sha(v['x'] as NDArray)).toBe(expected['a']?.sha);
+      expect(v['y']).toBe('after');
+    }
+    const file = FileSource.open(join(dir, 'cc.lz4'));
+    expect(lz4Pieces((o, n) => file.read(o, n), file.size)).toBeUndefined();
+    file.close();
+    const v = (await load(join(dir, 'cc.lz4'))) as Record<string, unknown>;
+    expect(sha(v['x'] as NDArray)).toBe(expected['a']?.sha);
   });
 
   it('a stream cut short: a typed error, not a hang', () => {

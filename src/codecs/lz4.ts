@@ -328,3 +328,140 @@ export const lz4Codec: Codec = {
     return encodeLz4(data, level);
   },
 };
+
+/**
+ * An LZ4 frame file's decompressed stream piece by piece, for a StreamSource
+ * (src/bytes/stream-source.ts): blocks are decoded as the decoder reads, each piece a few MiB that
+ * starts with the 64 KiB its matches may reach back into, so the stream is never held whole (decoding
+ * a 300 MB file whole into a growing buffer peaked at 2.6x). `read(offset, length)` gives the
+ * compressed bytes (at most `size`). Undefined when the first frame has a content checksum (it covers
+ * the whole frame: such files decode whole, by `decode`); python-lz4 writes none by default.
+ * @example
+ * const pieces = lz4Pieces((o, n) => file.read(o, n), file.size);
+ */
+export function lz4Pieces(
+  read: (offset: number, length: number) => Uint8Array,
+  size: number,
+): { next(): Uint8Array | undefined; close(): void } | undefined {
+  const PIECE = 4 << 20;
+  const HISTORY = 1 << 16;
+  const IN_WINDOW = 1 << 20;
+  let inBuf: Uint8Array = new Uint8Array(0);
+  let inAt = 0; // file offset of inBuf[0]
+  /** A view of file bytes [p, p + n), or undefined when the file ends first. */
+  const bytes = (p: number, n: number): Uint8Array | undefined => {
+    if (p + n > size) return undefined;
+    if (p < inAt || p + n > inAt + inBuf.length) {
+      inBuf = read(p, Math.min(size - p, Math.max(n, IN_WINDOW)));
+      inAt = p;
+    }
+    return inBuf.subarray(p - inAt, p - inAt + n);
+  };
+  const fail = (m: string): never => {
+    throw corruptError('lz4', m);
+  };
+
+  let pos = 0;
+  let inFrame = false;
+  let maxBlock = 0;
+  let blockChecksum = false;
+  let contentChecksum = false;
+  let history = new Uint8Array(0); // the last output bytes of the current frame
+  let done = false;
+
+  /** Parse a frame header at `pos` (skipping skippable frames); false at the end of the stream. */
+  const frameHeader = (first: boolean): boolean => {
+    for (;;) {
+      const m = bytes(pos, 4);
+      if (m === undefined) {
+        if (first) fail('truncated frame header');
+        return false;
+      }
+      const magic = le32(m, 0);
+      if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+        const h = bytes(pos, 8) ?? fail('truncated skippable frame');
+        const n = le32(h, 4);
+        if (n > size - pos - 8) fail('truncated skippable frame');
+        pos += 8 + n;
+        continue;
+      }
+      if (magic !== MAGIC) {
+        if (first) fail('bad frame magic');
+        return false; // as LZ4FrameFile: what follows a frame that is no frame is ignored
+      }
+      const d = bytes(pos + 4, 2) ?? fail('truncated frame header');
+      const flg = d[0] as number;
+      const bd = d[1] as number;
+      if (flg >>> 6 !== 1) fail(`unsupported frame version ${flg >>> 6}`);
+      if (flg & 0x02 || bd & 0x8f) fail('reserved frame header bits are set');
+      if (flg & 0x01) fail('frames with a dictionary id are not supported');
+      const mb = BLOCK_SIZES[(bd >>> 4) & 7];
+      if (mb === undefined) return fail('invalid maximum block size');
+      maxBlock = mb;
+      blockChecksum = (flg & 0x10) !== 0;
+      contentChecksum = (flg & 0x04) !== 0;
+      const headerLen = 2 + ((flg & 0x08) !== 0 ? 8 : 0);
+      const h = bytes(pos, 4 + headerLen + 1) ?? fail('truncated frame header');
+      if (((xxh32(h, 0, 4, 4 + headerLen) >>> 8) & 0xff) !== h[4 + headerLen])
+        fail('frame header checksum mismatch');
+      pos += 4 + headerLen + 1;
+      inFrame = true;
+      history = new Uint8Array(0);
+      return true;
+    }
+  };
+
+  if (!frameHeader(true)) return undefined;
+  if (contentChecksum) return undefined;
+
+  return {
+    next() {
+      if (done) return undefined;
+      // Sized for a piece and one more block: a block decoding past the frame's maximum is corrupt.
+      const room = history.length + PIECE + maxBlock;
+      const out = new OutBuf(room, room);
+      out.append(history);
+      const start = history.length;
+      let windowStart = 0;
+      while (out.len - start < PIECE) {
+        if (!inFrame) {
+          if (!frameHeader(false)) {
+            done = true;
+            break;
+          }
+          if (contentChecksum) fail('a later frame has a content checksum (not read in pieces)');
+          windowStart = out.len; // matches never reach into the previous frame
+        }
+        const w = bytes(pos, 4) ?? fail('truncated block header');
+        const word = le32(w, 0);
+        pos += 4;
+        if (word === 0) {
+          inFrame = false;
+          continue;
+        }
+        const raw = (word & 0x80000000) !== 0;
+        const n = word & 0x7fffffff;
+        if (n > maxBlock) fail('block larger than the frame maximum');
+        const block = bytes(pos, n + (blockChecksum ? 4 : 0)) ?? fail('truncated block');
+        if (blockChecksum && xxh32(block, 0, 0, n) !== le32(block, n)) fail('block checksum mismatch');
+        const before = out.len;
+        try {
+          if (raw) out.append(block, 0, n);
+          else decodeBlock(block, 0, n, out, windowStart);
+        } catch (e) {
+          if (e instanceof CorruptError) fail(e.message);
+          if (e instanceof OutputLimitError) fail('block decodes past the frame maximum');
+          throw e;
+        }
+        if (out.len - before > maxBlock) fail('block decodes past the frame maximum');
+        pos += n + (blockChecksum ? 4 : 0);
+      }
+      const keep = Math.max(windowStart, out.len - HISTORY);
+      history = inFrame ? out.buf.slice(keep, out.len) : new Uint8Array(0);
+      return out.len > start ? out.buf.subarray(start, out.len) : undefined;
+    },
+    close() {
+      done = true;
+    },
+  };
+}
