@@ -71,14 +71,20 @@ v = {'meta': {'name': 'm', 'sizes': [1, 2, 3]}, 'a': rng.standard_normal(700_000
      't': (1, 2.5, None)}
 joblib.dump(v, d + '/m.z', compress=('zlib', 3))
 joblib.dump(v, d + '/m.gz', compress=('gzip', 3))
-joblib.dump(v, d + '/m.xz', compress=('xz', 1))
-joblib.dump(v, d + '/m.lzma', compress=('lzma', 1))
+# xz and lzma: the containers joblib.dump writes (lzma.LZMAFile in FORMAT_XZ / FORMAT_ALONE) around
+# joblib's own stream, at preset 0 (joblib's levels 1+ take seconds on these 13 MB)
+import io, lzma
+raw = io.BytesIO()
+joblib.dump(v, raw)
+open(d + '/m.xz', 'wb').write(lzma.compress(raw.getvalue(), format=lzma.FORMAT_XZ, preset=0))
+open(d + '/m.lzma', 'wb').write(lzma.compress(raw.getvalue(), format=lzma.FORMAT_ALONE, preset=0))
+assert joblib.load(d + '/m.xz')['note'] == 'between' and joblib.load(d + '/m.lzma')['note'] == 'between'
 joblib.dump(v, d + '/m.lz4', compress=('lz4', 3))
 # xz streams back to back (Python's LZMAFile reads them as one stream), the
 # pickle split across them
-import lzma, pickle
+import pickle
 p = pickle.dumps({'x': v['a'], 'y': 'after'}, protocol=4)
-open(d + '/multi.xz', 'wb').write(lzma.compress(p[:len(p) // 3]) + lzma.compress(p[len(p) // 3:]))
+open(d + '/multi.xz', 'wb').write(lzma.compress(p[:len(p) // 3], preset=0) + lzma.compress(p[len(p) // 3:], preset=0))
 assert pickle.loads(lzma.LZMAFile(d + '/multi.xz').read())['y'] == 'after'
 # lz4 frames as python-lz4 writes them with other options: block checksums and 4 MiB blocks,
 # independent blocks, two frames back to back, and a content checksum (decoded whole)
@@ -148,7 +154,7 @@ print(json.dumps(out))`;
   it('a stream cut short: a typed error, not a hang', () => {
     for (const [file, kind] of FILES) {
       const whole = readFileSync(join(dir, file));
-      for (const keep of [10, 5000, whole.length >> 1, whole.length - 5]) {
+      for (const keep of [10, whole.length >> 1, whole.length - 5]) {
         const cut = join(dir, `cut-${keep}-${file}`);
         writeFileSync(cut, whole.subarray(0, keep));
         const e = decodeError(cut, kind);
