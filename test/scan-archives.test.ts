@@ -2,8 +2,14 @@
  * scan inside containers: every pickle of a torch.save / TorchScript zip, an .npz's object arrays and
  * a legacy torch file is scanned; what loads refuses there, scan flags, naming the entry.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loads, scan, UnpicklingError } from '../src/index.js';
+import type { ByteSource } from '../src/bytes/source.js';
+import { FileSource } from '../src/containers/file-source.js';
+import { scanSource } from '../src/tools/scan/index.js';
 import { loadIndex, readFixtureBytes } from './helpers/fixtures.js';
 import { describeWithPython, runPython } from './helpers/python.js';
 
@@ -80,5 +86,54 @@ describe('scan of compressed joblib streams', () => {
     expect(r.pickles).toBe(1);
     expect(r.dangerous).toBe(false);
     expect(r.globals.length).toBeGreaterThan(0);
+  });
+});
+
+describeWithPython('scanSource of archives by position (live)', () => {
+  it('reads the pickles of a torch file and the object arrays of an .npz, never tensor or numeric data', async () => {
+    const code = `
+import io, json, os, sys, numpy as np, torch
+d = sys.argv[1]
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('echo pwned',))
+torch.save({'big': torch.zeros(1_000_000), 'payload': Evil()}, d + '/m.pt')
+np.savez(d + '/m.npz', big=np.zeros(1_000_000), objs=np.array([{'a': 1}, None], dtype=object))`;
+    const dir = mkdtempSync(join(tmpdir(), 'picklejar-scan-'));
+    try {
+      await runPython(code, [dir]);
+      for (const [file, dangerous, entry] of [
+        ['m.pt', true, /\/data\.pkl$/],
+        ['m.npz', false, /^objs\.npy$/],
+      ] as const) {
+        const path = join(dir, file);
+        const src = FileSource.open(path);
+        let read = 0;
+        const counted: ByteSource = {
+          size: src.size,
+          inMemory: false,
+          read: (o, n) => {
+            read += n;
+            return src.read(o, n);
+          },
+        };
+        try {
+          const r = scanSource(counted);
+          expect(r, file).toEqual(scan(readFileSync(path)));
+          expect(r.dangerous, file).toBe(dangerous);
+          expect(r.globals.length, file).toBeGreaterThan(0);
+          expect(
+            r.globals.every((g) => entry.test(g.entry ?? '')),
+            file,
+          ).toBe(true);
+        } finally {
+          src.close();
+        }
+        // the 4 MB / 8 MB of zeros were stepped over
+        expect(read, file).toBeLessThan(200_000);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

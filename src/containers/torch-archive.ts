@@ -496,23 +496,26 @@ const LEGACY_ROLES = ['magic', 'protocol_version', 'sys_info', 'object', 'storag
  * for (const { name, bytes } of picklesIn(data)) report(name, scan(bytes));
  */
 export function* picklesIn(
-  data: Uint8Array,
+  input: Uint8Array | ByteSource,
   maxBytes = DEFAULT_LIMITS.maxInputBytes,
 ): Generator<EmbeddedPickle> {
-  if (isZip(data)) {
-    const zip = ZipReader.open(data);
+  const src = input instanceof Uint8Array ? new MemorySource(input) : input;
+  const head = src.read(0, Math.min(src.size, 64));
+  if (isZip(head)) {
+    // Only the pickles are read: tensor storages and numeric .npy payloads stay where they are.
+    const zip = ZipReader.open(src);
     for (const e of zip.entries) {
       if (e.name.endsWith('.pkl')) yield { name: e.name, bytes: zip.read(e, maxBytes) };
       else if (e.name.endsWith('.npy')) {
-        const bytes = zip.read(e, maxBytes);
-        if (!isNpy(bytes)) continue;
-        const h = parseNpyHeader(bytes);
-        if (h.dtype.hasObject) yield { name: e.name, bytes: bytes.subarray(h.dataOffset) };
+        const bytes = npyPickle(zip, e, maxBytes);
+        if (bytes !== undefined) yield { name: e.name, bytes };
       }
     }
     return;
   }
-  if (isLegacyTorch(data)) {
+  if (isLegacyTorch(head)) {
+    if (src.size > maxBytes) throw tooLarge('legacy torch file', src.size, maxBytes);
+    const data = src.read(0, src.size);
     // Pickle boundaries need a parse; the opcode walk of genops-like skipping is done by decoding
     // with no families, which keeps every global inert and never resolves storages.
     let pos = 0;
@@ -523,6 +526,38 @@ export function* picklesIn(
       pos = end;
     }
   }
+}
+
+/**
+ * The pickle of an object-dtype `.npy` entry, else undefined. A stored entry's header is read on its
+ * own, so a numeric array's data is never read; a deflated one must be inflated whole.
+ */
+function npyPickle(zip: ZipReader, e: ZipEntry, maxBytes: number): Uint8Array | undefined {
+  if (e.method === 0 && e.compressedSize === e.size) {
+    const at = zip.dataOffset(e);
+    const first = zip.source.read(at, Math.min(e.size, 12));
+    if (!isNpy(first) || first.length < 10) return undefined;
+    const view = new DataView(first.buffer, first.byteOffset, first.length);
+    const headerEnd =
+      first[6] === 1 ? 10 + view.getUint16(8, true) : first.length >= 12 ? 12 + view.getUint32(8, true) : 0;
+    const h = parseNpyHeader(zip.source.read(at, Math.min(e.size, headerEnd)));
+    if (!h.dtype.hasObject) return undefined;
+    if (e.size > maxBytes) throw tooLarge(`zip entry ${e.name}`, e.size, maxBytes);
+    return zip.source.read(at + h.dataOffset, e.size - h.dataOffset);
+  }
+  const bytes = zip.read(e, maxBytes);
+  if (!isNpy(bytes)) return undefined;
+  const h = parseNpyHeader(bytes);
+  return h.dtype.hasObject ? bytes.subarray(h.dataOffset) : undefined;
+}
+
+function tooLarge(what: string, size: number, maxBytes: number): UnpicklingError {
+  return new UnpicklingError(
+    `${what} of ${size} bytes exceeds limits.maxInputBytes (${maxBytes}); raise it to allow more`,
+    -1,
+    undefined,
+    'limit',
+  );
 }
 
 /**

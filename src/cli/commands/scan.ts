@@ -4,6 +4,7 @@ import { scan, scanSource, type ScanReport } from '../../tools/scan/index.js';
 import { FileSource } from '../../containers/file-source.js';
 import { probeFile } from '../open-file.js';
 import { isSafetensors } from '../../containers/safetensors.js';
+import { isZip } from '../../containers/zip.js';
 import { DEFAULT_LIMITS } from '../../unpickle/options.js';
 import { flag } from '../args.js';
 import { containerOf } from '../container.js';
@@ -30,8 +31,16 @@ export const scanCmd: Runner = {
       let result: FileResult;
       try {
         const probe = name === '-' ? undefined : probeFile(name);
-        if (probe !== undefined && probe.regular && probe.kind === 'plain') {
-          // Uncompressed streams by position: joblib's array payloads are stepped over, not read.
+        if (probe !== undefined && probe.regular && isSafetensors(probe.head, probe.size)) {
+          // JSON and raw tensor bytes: nothing in it can name a global.
+          results.push({ file, report: NO_PICKLE, note: 'safetensors file, no pickle inside' });
+          if (!flag(p, 'json') && !flag(p, 'quiet'))
+            io.out(scanText(results[results.length - 1] as FileResult, strict, io.style).join('\n') + '\n');
+          continue;
+        }
+        if (probe !== undefined && probe.regular && (probe.kind === 'plain' || isZip(probe.head))) {
+          // Uncompressed streams by position: joblib's array payloads are stepped over, not read;
+          // zip archives (torch, .npz): their pickles only, never the tensor or array data.
           io.status(`scanning ${file} (${formatSize(probe.size)})`);
           let src;
           try {

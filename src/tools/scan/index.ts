@@ -50,13 +50,17 @@ export function scanStream(data: Uint8Array, options: Pick<ScanOptions, 'familie
 /**
  * Scan an input read by position (a file of any size): uncompressed pickle and joblib streams are
  * walked through a window, stepping over joblib's array payloads, so memory stays near a megabyte;
- * compressed files, .npy, zip archives and legacy torch files are read whole and scanned as `scan`
- * does (under `maxBytes`, default limits.maxInputBytes).
+ * zip archives (torch, TorchScript, .npz) by their central directory, reading only their pickles;
+ * compressed files, .npy and legacy torch files are read whole and scanned as `scan` does (under
+ * `maxBytes`, default limits.maxInputBytes).
  * @example
  * const src = FileSource.open('big.joblib'); try { scanSource(src) } finally { src.close() }
  */
 export function scanSource(source: ByteSource, options: ScanOptions = {}): ScanReport {
   const head = source.read(0, Math.min(source.size, 1 << 16));
+  // Zip archives by position: only their pickles are read, never tensor storages or array data.
+  if (containerKind(head) === 'zip')
+    return scanArchive(source, 'zip', familySet(options.families).policy, options);
   const plain = detectCompression(head) === undefined && !isNpy(head) && containerKind(head) === undefined;
   if (!plain || source.size <= 1 << 20) {
     const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxInputBytes;
@@ -169,7 +173,7 @@ export function scan(data: Uint8Array, options: ScanOptions = {}): ScanReport {
  * file, scanned one by one; each global names the entry it was found in.
  */
 function scanArchive(
-  data: Uint8Array,
+  data: Uint8Array | ByteSource,
   kind: 'zip' | 'legacy-torch',
   policy: Policy,
   options: ScanOptions,
