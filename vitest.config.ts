@@ -6,5 +6,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // vitest's default is one worker fewer than the CPUs: on a 2-core machine (CI's) that ran every file
+    // in one process, one after another (345 s). Many files wait on Python or child processes, so two
+    // workers keep both cores busy.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });
