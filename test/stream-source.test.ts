@@ -15,6 +15,7 @@ import { StreamSource } from '../src/bytes/stream-source.js';
 import { inflateWorker } from '../src/bytes/inflate-worker.js';
 import { lzmaPieces } from '../src/codecs/lzma.node.js';
 import { lz4Pieces } from '../src/codecs/lz4.js';
+import { zstdCodec, zstdPieces, zstdReady } from '../src/codecs/zstd.js';
 import { FileSource } from '../src/containers/file-source.js';
 import { familySet } from '../src/families.js';
 import { unpickleSource } from '../src/unpickle/index.js';
@@ -25,7 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha = (a: NDArray): string => createHash('sha256').update(a.raw).digest('hex');
 
-type Kind = 'zlib' | 'gzip' | 'xz' | 'lzma' | 'lz4';
+type Kind = 'zlib' | 'gzip' | 'xz' | 'lzma' | 'lz4' | 'zstd';
 
 function decode(path: string, kind: Kind, maxBytes = 2 ** 32): unknown {
   const file = FileSource.open(path);
@@ -35,7 +36,9 @@ function decode(path: string, kind: Kind, maxBytes = 2 ** 32): unknown {
       ? inflateWorker(path, kind, maxBytes)
       : kind === 'lz4'
         ? lz4Pieces(read, file.size)
-        : lzmaPieces(read, file.size, kind === 'xz');
+        : kind === 'zstd'
+          ? zstdPieces(read, file.size, maxBytes)
+          : lzmaPieces(read, file.size, kind === 'xz');
   if (producer === undefined) throw new Error('no pieces for this file');
   const src = new StreamSource(producer, kind, maxBytes);
   try {
@@ -78,6 +81,7 @@ raw = io.BytesIO()
 joblib.dump(v, raw)
 open(d + '/m.xz', 'wb').write(lzma.compress(raw.getvalue(), format=lzma.FORMAT_XZ, preset=0))
 open(d + '/m.lzma', 'wb').write(lzma.compress(raw.getvalue(), format=lzma.FORMAT_ALONE, preset=0))
+open(d + '/m.raw', 'wb').write(raw.getvalue())
 assert joblib.load(d + '/m.xz')['note'] == 'between' and joblib.load(d + '/m.lzma')['note'] == 'between'
 joblib.dump(v, d + '/m.lz4', compress=('lz4', 3))
 # xz streams back to back (Python's LZMAFile reads them as one stream), the
@@ -99,6 +103,21 @@ for k, a in v.items():
         out[k] = {'sha': hashlib.sha256(a.tobytes()).hexdigest(), 'shape': list(a.shape), 'dtype': a.dtype.str}
 print(json.dumps(out))`;
     expected = JSON.parse((await runPython(code, [dir])).stdout);
+    // zstd: Python 3.11 has no zstd module; the reference libzstd (@bokuweb/zstd-wasm, the encoder
+    // picklejar writes with) frames Python's stream. Also two frames with a skippable one between.
+    await zstdReady();
+    const raw = new Uint8Array(readFileSync(join(dir, 'm.raw')));
+    writeFileSync(join(dir, 'm.zst'), zstdCodec.encode(raw, 3));
+    const skippable = Uint8Array.of(0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3);
+    const cut = raw.length >> 2;
+    writeFileSync(
+      join(dir, 'multi.zst'),
+      Buffer.concat([
+        zstdCodec.encode(raw.subarray(0, cut), 1),
+        skippable,
+        zstdCodec.encode(raw.subarray(cut), 1),
+      ]),
+    );
   }, 60_000);
 
   const FILES = [
@@ -107,6 +126,7 @@ print(json.dumps(out))`;
     ['m.xz', 'xz'],
     ['m.lzma', 'lzma'],
     ['m.lz4', 'lz4'],
+    ['m.zst', 'zstd'],
   ] as const;
 
   const check = (v: Record<string, unknown>): void => {
@@ -121,7 +141,7 @@ print(json.dumps(out))`;
     expect(v['t']).toEqual([1, 2.5, null]);
   };
 
-  it('decodes the values Python wrote (zlib, gzip, xz, lzma, lz4), arrays spanning pieces', () => {
+  it('decodes the values Python wrote (zlib, gzip, xz, lzma, lz4, zstd), arrays spanning pieces', () => {
     for (const [file, kind] of FILES) check(decode(join(dir, file), kind) as Record<string, unknown>);
   });
 
@@ -149,6 +169,10 @@ print(json.dumps(out))`;
     file.close();
     const v = (await load(join(dir, 'cc.lz4'))) as Record<string, unknown>;
     expect(sha(v['x'] as NDArray)).toBe(expected['a']?.sha);
+  });
+
+  it('zstd frames back to back with a skippable frame between', () => {
+    check(decode(join(dir, 'multi.zst'), 'zstd') as Record<string, unknown>);
   });
 
   it('a stream cut short: a typed error, not a hang', () => {

@@ -27,22 +27,21 @@ const le = (d: Uint8Array, p: number, n: number): number => {
 };
 
 /**
- * The end offset of the zstd or skippable frame at `pos`, after checking its header against the
- * limits. Returns -1 when `pos` holds no frame magic.
+ * The header of the zstd or skippable frame at `pos`, checked against the limits: a skippable
+ * frame's end, or where a zstd frame's first block starts and whether a checksum follows its last
+ * block. Undefined when `pos` holds no frame magic. `data` needs only the header's bytes (18 at most).
  */
-function frameEnd(
+function frameHeader(
   data: Uint8Array,
   pos: number,
   room: number,
   cap: number,
-): { end: number; skippable: boolean } | undefined {
+): { skippable: true; end: number } | { skippable: false; blocks: number; checksum: boolean } | undefined {
   if (data.length - pos < 4) return undefined;
   const magic = le(data, pos, 4);
   if (magic >>> 4 === 0x184d2a5) {
     if (data.length - pos < 8) throw corruptError('zstd', 'truncated skippable frame');
-    const end = pos + 8 + le(data, pos + 4, 4);
-    if (end > data.length) throw corruptError('zstd', 'truncated skippable frame');
-    return { end, skippable: true };
+    return { skippable: true, end: pos + 8 + le(data, pos + 4, 4) };
   }
   if (magic !== MAGIC) return undefined;
   if (data.length - pos < 6) throw corruptError('zstd', 'truncated frame header');
@@ -68,19 +67,130 @@ function frameEnd(
   }
   if (window > MAX_WINDOW)
     throw corruptError('zstd', `window of ${window} bytes is over zstd's default limit (128 MiB)`);
-  p += fcsBytes;
+  return { skippable: false, blocks: p + fcsBytes, checksum: (fhd & 0x04) !== 0 };
+}
+
+/** A block header at `p`: the offset after the block, and whether it is the frame's last. */
+function blockEnd(h: number, p: number): { next: number; last: boolean } {
+  const type = (h >> 1) & 3;
+  if (type === 3) throw corruptError('zstd', 'reserved block type');
+  return { next: p + 3 + (type === 1 ? 1 : h >>> 3), last: (h & 1) === 1 };
+}
+
+/**
+ * The end offset of the zstd or skippable frame at `pos`, after checking its header against the
+ * limits. Undefined when `pos` holds no frame magic.
+ */
+function frameEnd(
+  data: Uint8Array,
+  pos: number,
+  room: number,
+  cap: number,
+): { end: number; skippable: boolean } | undefined {
+  const f = frameHeader(data, pos, room, cap);
+  if (f === undefined) return undefined;
+  if (f.skippable) {
+    if (f.end > data.length) throw corruptError('zstd', 'truncated skippable frame');
+    return f;
+  }
+  let p = f.blocks;
   for (;;) {
     if (data.length - p < 3) throw corruptError('zstd', 'compressed data is truncated');
-    const h = le(data, p, 3);
-    const type = (h >> 1) & 3;
-    if (type === 3) throw corruptError('zstd', 'reserved block type');
-    p += 3 + (type === 1 ? 1 : h >>> 3);
+    const b = blockEnd(le(data, p, 3), p);
+    p = b.next;
     if (p > data.length) throw corruptError('zstd', 'compressed data is truncated');
-    if (h & 1) break;
+    if (b.last) break;
   }
-  if (fhd & 0x04) p += 4; // content checksum (XXH64; fzstd does not verify it)
+  if (f.checksum) p += 4; // content checksum (XXH64; fzstd does not verify it)
   if (p > data.length) throw corruptError('zstd', 'compressed data is truncated');
   return { end: p, skippable: false };
+}
+
+/**
+ * A zstd file's decompressed stream piece by piece, for a StreamSource (src/bytes/stream-source.ts):
+ * each block is handed to fzstd as the decoder reads, so the stream is never held whole.
+ * `read(offset, length)` gives the compressed bytes (at most `size`). Frames back to back and
+ * skippable frames as `decodeChunks` reads them.
+ * @example
+ * const pieces = zstdPieces((o, n) => file.read(o, n), file.size, limit);
+ */
+export function zstdPieces(
+  read: (offset: number, length: number) => Uint8Array,
+  size: number,
+  cap: number,
+): { next(): Uint8Array | undefined; close(): void } {
+  const IN_WINDOW = 1 << 20;
+  let inBuf: Uint8Array = new Uint8Array(0);
+  let inAt = 0;
+  /** File bytes [p, p + n) (fewer at the end of the file). */
+  const bytes = (p: number, n: number): Uint8Array => {
+    const m = Math.max(0, Math.min(n, size - p));
+    if (p < inAt || p + m > inAt + inBuf.length) {
+      inBuf = read(p, Math.min(size - p, Math.max(m, IN_WINDOW)));
+      inAt = p;
+    }
+    return inBuf.subarray(p - inAt, p - inAt + m);
+  };
+  let queue: Uint8Array[] = [];
+  let pos = 0;
+  let produced = 0;
+  let frame: { d: Decompress; p: number; checksum: boolean } | undefined;
+  let first = true;
+  let done = false;
+
+  const push = (chunk: Uint8Array, final: boolean): void => {
+    try {
+      (frame as { d: Decompress }).d.push(chunk, final);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'limit') throw e;
+      throw corruptError('zstd', (e as Error).message);
+    }
+  };
+  return {
+    next() {
+      while (queue.length === 0) {
+        if (done) return undefined;
+        if (frame === undefined) {
+          const f = frameHeader(bytes(pos, 18), 0, cap - produced, cap);
+          if (f === undefined) {
+            if (first) throw corruptError('zstd', 'no zstd frame');
+            done = true;
+            return undefined;
+          }
+          first = false;
+          if (f.skippable) {
+            if (pos + f.end > size) throw corruptError('zstd', 'truncated skippable frame');
+            pos += f.end;
+            continue;
+          }
+          const d = new Decompress((chunk) => {
+            produced += chunk.length;
+            if (produced > cap) throw limitError('zstd', cap);
+            queue.push(chunk);
+          });
+          frame = { d, p: pos + f.blocks, checksum: f.checksum };
+          push(bytes(pos, f.blocks), false);
+          continue;
+        }
+        const h = bytes(frame.p, 3);
+        if (h.length < 3) throw corruptError('zstd', 'compressed data is truncated');
+        const b = blockEnd(le(h, 0, 3), frame.p);
+        const end = b.next + (b.last && frame.checksum ? 4 : 0);
+        if (end > size) throw corruptError('zstd', 'compressed data is truncated');
+        push(bytes(frame.p, end - frame.p), b.last);
+        frame.p = end;
+        if (b.last) {
+          pos = end;
+          frame = undefined;
+        }
+      }
+      return queue.shift();
+    },
+    close() {
+      done = true;
+      queue = [];
+    },
+  };
 }
 
 let started: Promise<void> | undefined;
