@@ -4,9 +4,9 @@
  *   (src/unpickle/machine.ts), each array payload read straight into its own buffer, or, with
  *   `lazy`, left in the file until first used (joblib's mmap_mode);
  * - `.npy` files: the header, then the payload into its own buffer (or lazily);
- * - compressed joblib files past 8 MiB: zlib/gzip/xz/lzma/lz4/zstd ones decompress while the decoder reads
+ * - compressed joblib files past 8 MiB decompress while the decoder reads them
  *   (src/bytes/stream-source.ts: arrays filled from the stream, peak memory near the arrays' size);
- *   others decompress into chunks that the decoder consumes and releases as it goes;
+ *   smaller ones decompress into chunks that the decoder consumes and releases as it goes;
  * - zip archives (torch, TorchScript, .npz) and legacy torch files: src/containers/node.ts.
  */
 import { basename, dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import { inflateWorker } from './bytes/inflate-worker.js';
 import { lzmaPieces } from './codecs/lzma.node.js';
 import { lz4Pieces } from './codecs/lz4.js';
 import { zstdPieces } from './codecs/zstd.js';
+import { bz2Pieces } from './codecs/bz2.node.js';
 import { explainNotAPickle } from './bytes/sniff.js';
 import { codecFor } from './codecs/index.js';
 import { FileSource } from './containers/file-source.js';
@@ -34,7 +35,7 @@ import { unpickle, unpickleSource } from './unpickle/index.js';
 type SiblingReader = (name: string) => Uint8Array | undefined;
 
 /**
- * Compressed files larger than this decompress as the decoder reads (all but bz2); smaller
+ * Compressed files larger than this decompress as the decoder reads; smaller
  * ones in one call (a worker's start, ~30 ms, is not worth it for them).
  */
 const STREAM_FROM = 8 << 20;
@@ -154,21 +155,22 @@ function loadNpyFile(
 
 /**
  * The pieces of a compressed file's stream as the decoder reads them (src/bytes/stream-source.ts):
- * zlib/gzip inflated by a worker, xz/lzma by liblzma, lz4 and zstd block by block, in step with
- * the decoder. Undefined for what decodes whole (bz2, lz4 frames with a content checksum:
- * decompressFile).
+ * zlib/gzip inflated by a worker, xz/lzma by liblzma, lz4, zstd and bz2 block by block, in step
+ * with the decoder (bz2 from its compressed bytes in memory). Undefined for lz4 frames with a content
+ * checksum, which decode whole (decompressFile).
  */
 function streamProducer(path: string, src: FileSource, kind: string, maxBytes: number): Producer | undefined {
   if (kind === 'zlib' || kind === 'gzip') return inflateWorker(path, kind, maxBytes);
   if (kind === 'xz' || kind === 'lzma') return lzmaPieces((o, n) => src.read(o, n), src.size, kind === 'xz');
   if (kind === 'lz4') return lz4Pieces((o, n) => src.read(o, n), src.size);
   if (kind === 'zstd') return zstdPieces((o, n) => src.read(o, n), src.size, maxBytes);
+  if (kind === 'bz2') return bz2Pieces(src.read(0, src.size), maxBytes);
   return undefined;
 }
 
 /**
  * A compressed joblib file's stream, as chunks (where the codec gives them) from one call: files up
- * to STREAM_FROM, and bz2 ones of any size.
+ * to STREAM_FROM (and lz4 files with a content checksum).
  */
 function decompressFile(
   src: FileSource,

@@ -216,3 +216,64 @@ export const bz2Codec: Codec = {
     return r.output.slice();
   },
 };
+
+/**
+ * Node only: a bzip2 file's decompressed stream one block at a time, for a StreamSource
+ * (src/bytes/stream-source.ts): the decoder reads each block's output as it is produced, so the
+ * stream is never held whole (the compressed bytes, about a tenth of it, are). Streams back to back
+ * are read as `decode` reads them, each checked against its CRC.
+ * @example
+ * const pieces = bz2Pieces(compressed, limit);
+ */
+export function bz2Pieces(data: Uint8Array, cap: number): { next(): Uint8Array | undefined; close(): void } {
+  const PIECE = 1 << 20;
+  let produced = 0;
+  // One output object for seek-bzip; its buffer is handed out and replaced after each block.
+  const out = {
+    buf: new Uint8Array(PIECE),
+    len: 0,
+    writeByte(b: number): void {
+      if (this.len === this.buf.length) {
+        const room = cap - produced;
+        if (this.len >= room) throw limitError('bzip2', cap);
+        const next = new Uint8Array(Math.min(room, this.buf.length * 2));
+        next.set(this.buf);
+        this.buf = next;
+      }
+      this.buf[this.len++] = b;
+    },
+  };
+  const input = new Input(data, 0);
+  let bz: BunzipInstance | undefined;
+  let done = false;
+  return {
+    next() {
+      try {
+        bz ??= new (Bunzip())(input, out);
+        while (!done) {
+          if (bz._init_block()) {
+            bz._read_bunzip();
+            if (out.len === 0) continue;
+            const piece = out.buf.subarray(0, out.len);
+            produced += out.len;
+            out.buf = new Uint8Array(PIECE);
+            out.len = 0;
+            return piece;
+          }
+          const crc = bz.reader.read(32) >>> 0;
+          if (crc !== bz.streamCRC) throw new Error('stream CRC mismatch');
+          if (!isBzh(data, input.pos)) done = true;
+          else bz._start_bunzip(input, out);
+        }
+        return undefined;
+      } catch (e) {
+        done = true;
+        if ((e as { code?: unknown }).code === 'limit') throw e;
+        throw corruptError('bzip2', (e as Error).message);
+      }
+    },
+    close() {
+      done = true;
+    },
+  };
+}
