@@ -194,6 +194,7 @@ print(json.dumps(out))`;
         writeFileSync(cut, whole.subarray(0, keep));
         const e = decodeError(cut, kind);
         expect(['truncated', 'corrupt']).toContain(e.code);
+        expect(e.offset, `${file} cut at ${keep}`).toBeGreaterThanOrEqual(0);
       }
     }
   });

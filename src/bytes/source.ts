@@ -58,24 +58,38 @@ export class MemorySource implements ByteSource {
 export class ChunkSource implements ByteSource {
   readonly inMemory = false;
   readonly sequential = true;
-  readonly size: number;
-  #chunks: (Uint8Array | undefined)[];
+  #chunks: (Uint8Array | undefined)[] = [];
   /** Stream offset of each chunk's first byte. */
-  #starts: number[];
+  #starts: number[] = [];
   #first = 0;
+  /** Bytes of the stream held so far (all of it here; a StreamSource adds chunks as it pulls them). */
+  protected held = 0;
 
-  constructor(chunks: readonly Uint8Array[]) {
-    this.#chunks = [...chunks];
-    this.#starts = [];
-    let at = 0;
-    for (const c of chunks) {
-      this.#starts.push(at);
-      at += c.length;
-    }
-    this.size = at;
+  constructor(chunks: readonly Uint8Array[] = []) {
+    for (const c of chunks) this.append(c);
   }
 
-  /** Index of the chunk holding stream offset `offset` (binary search). */
+  get size(): number {
+    return this.held;
+  }
+
+  protected append(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#starts.push(this.held);
+    this.held += chunk.length;
+  }
+
+  /** Add the stream's next chunk; false when there is none (here every chunk is held from the start). */
+  protected more(): boolean {
+    return false;
+  }
+
+  /** What a read past the stream's end throws. */
+  protected pastEnd(offset: number, length: number): Error {
+    return new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.held})`);
+  }
+
+  /** Index of the chunk holding stream offset `offset` (< held; binary search). */
   #index(offset: number): number {
     let lo = this.#first;
     let hi = this.#chunks.length - 1;
@@ -97,19 +111,21 @@ export class ChunkSource implements ByteSource {
    * stream never coexists with all the chunks it came from).
    */
   readInto(offset: number, target: Uint8Array, at: number, length: number, consume = false): Uint8Array {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${this.size})`);
-    }
-    let i = this.#index(offset);
+    if (offset < 0 || length < 0) throw this.pastEnd(offset, length);
     let done = 0;
     while (done < length) {
+      const pos = offset + done;
+      if (pos >= this.held) {
+        if (this.more()) continue;
+        throw this.pastEnd(offset, length);
+      }
+      const i = this.#index(pos);
       const chunk = this.#chunks[i];
-      if (chunk === undefined) throw new RangeError(`bytes at ${offset + done} were already released`);
-      const from = offset + done - (this.#starts[i] as number);
+      if (chunk === undefined) throw new RangeError(`bytes at ${pos} were already released`);
+      const from = pos - (this.#starts[i] as number);
       const n = Math.min(chunk.length - from, length - done);
       target.set(chunk.subarray(from, from + n), at + done);
       done += n;
-      i++;
       if (consume && done < length) this.release(offset + done);
     }
     return target;

@@ -8,7 +8,7 @@
  * end return what there is, payload reads past it throw a truncation error.
  */
 import { UnpicklingError } from '../errors.js';
-import type { ByteSource } from './source.js';
+import { ChunkSource } from './source.js';
 
 /** Where the pieces come from: the next piece, or undefined at the stream's end; throws UnpicklingError. */
 export interface Producer {
@@ -21,17 +21,13 @@ export interface Producer {
 const HEAD = 64 << 10;
 
 /**
+ * The chunk bookkeeping (reads across chunks, release of what the decoder has passed) is
+ * ChunkSource's; this adds pulling the next chunk when a read reaches past what is held.
  * @example
  * const src = new StreamSource(inflateWorker('model.joblib', 'zlib', limit), 'zlib', limit);
  * try { unpickleSource(src, options, families); } finally { src.close(); }
  */
-export class StreamSource implements ByteSource {
-  readonly inMemory = false;
-  readonly sequential = true;
-  #chunks: (Uint8Array | undefined)[] = [];
-  #starts: number[] = [];
-  #first = 0;
-  #total = 0;
+export class StreamSource extends ChunkSource {
   #ended = false;
   #head = new Uint8Array(0);
 
@@ -39,10 +35,12 @@ export class StreamSource implements ByteSource {
     private readonly producer: Producer,
     private readonly kind: string,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    super();
+  }
 
-  get size(): number {
-    return this.#ended ? this.#total : this.maxBytes;
+  override get size(): number {
+    return this.#ended ? this.held : this.maxBytes;
   }
 
   close(): void {
@@ -50,7 +48,7 @@ export class StreamSource implements ByteSource {
   }
 
   /** Take the next piece: false at the stream's end. */
-  #pull(): boolean {
+  protected override more(): boolean {
     if (this.#ended) return false;
     let chunk: Uint8Array | undefined;
     do {
@@ -58,6 +56,9 @@ export class StreamSource implements ByteSource {
         chunk = this.producer.next();
       } catch (e) {
         this.#ended = true;
+        // A codec's error knows no pickle offset: name where the stream stopped.
+        if (e instanceof UnpicklingError && e.offset < 0)
+          throw new UnpicklingError(e.message, this.held, undefined, e.code);
         throw e;
       }
       if (chunk === undefined) {
@@ -65,11 +66,11 @@ export class StreamSource implements ByteSource {
         return false;
       }
     } while (chunk.length === 0);
-    if (chunk.length > this.maxBytes - this.#total) {
+    if (chunk.length > this.maxBytes - this.held) {
       this.#ended = true;
       throw new UnpicklingError(
         `decompressed ${this.kind} data exceeds limits.maxInputBytes (${this.maxBytes} bytes); raise it to allow more`,
-        this.#total,
+        this.held,
         undefined,
         'limit',
       );
@@ -80,74 +81,25 @@ export class StreamSource implements ByteSource {
       head.set(chunk.subarray(0, head.length - this.#head.length), this.#head.length);
       this.#head = head;
     }
-    this.#chunks.push(chunk);
-    this.#starts.push(this.#total);
-    this.#total += chunk.length;
+    this.append(chunk);
     return true;
   }
 
-  /** Pull until the stream holds `end` bytes or has ended. */
-  #ensure(end: number): void {
-    while (this.#total < end && this.#pull());
+  protected override pastEnd(): Error {
+    return new UnpicklingError(
+      `pickle data was truncated (the ${this.kind} stream ends at ${this.held} bytes)`,
+      this.held,
+      undefined,
+      'truncated',
+    );
   }
 
-  read(offset: number, length: number): Uint8Array {
+  /** Window reads: what there is, shorter at the stream's end. */
+  override read(offset: number, length: number): Uint8Array {
     // (the stream's start stays readable for error messages after its chunks are released)
     if (offset + length <= this.#head.length) return this.#head.slice(offset, offset + length);
-    this.#ensure(offset + length);
-    const n = Math.max(0, Math.min(length, this.#total - offset));
+    while (this.held < offset + length && this.more());
+    const n = Math.max(0, Math.min(length, this.held - offset));
     return this.readInto(offset, new Uint8Array(n), 0, n);
-  }
-
-  /**
-   * Copy `length` bytes from `offset` into `target` at `at`, pulling the stream as it goes: with
-   * `consume`, each chunk is released once copied, so a large payload never coexists with the
-   * chunks it came from.
-   */
-  readInto(offset: number, target: Uint8Array, at: number, length: number, consume = false): Uint8Array {
-    let done = 0;
-    while (done < length) {
-      const pos = offset + done;
-      if (pos >= this.#total) {
-        if (this.#pull()) continue;
-        throw new UnpicklingError(
-          `pickle data was truncated (the ${this.kind} stream ends at ${this.#total} bytes)`,
-          this.#total,
-          undefined,
-          'truncated',
-        );
-      }
-      const i = this.#index(pos);
-      const chunk = this.#chunks[i];
-      if (chunk === undefined) throw new RangeError(`bytes at ${pos} were already released`);
-      const from = pos - (this.#starts[i] as number);
-      const n = Math.min(chunk.length - from, length - done);
-      target.set(chunk.subarray(from, from + n), at + done);
-      done += n;
-      if (consume && done < length) this.release(offset + done);
-    }
-    return target;
-  }
-
-  /** Index of the pulled chunk holding `offset` (< the bytes pulled so far). */
-  #index(offset: number): number {
-    let lo = this.#first;
-    let hi = this.#chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.#starts[mid] as number) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  /** Drop every chunk that lies wholly before stream offset `offset`. */
-  release(offset: number): void {
-    while (this.#first < this.#chunks.length) {
-      const c = this.#chunks[this.#first];
-      if (c === undefined || (this.#starts[this.#first] as number) + c.length > offset) break;
-      this.#chunks[this.#first] = undefined;
-      this.#first++;
-    }
   }
 }

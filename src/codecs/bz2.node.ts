@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PicklingError } from '../errors.js';
+import type { Producer } from '../bytes/stream-source.js';
 import { type Codec, aligned, checkLevel, corruptError, limitError } from './types.js';
 
 interface ByteIn {
@@ -225,7 +226,7 @@ export const bz2Codec: Codec = {
  * @example
  * const pieces = bz2Pieces(compressed, limit);
  */
-export function bz2Pieces(data: Uint8Array, cap: number): { next(): Uint8Array | undefined; close(): void } {
+export function bz2Pieces(data: Uint8Array, cap: number): Producer {
   const PIECE = 1 << 20;
   let produced = 0;
   // One output object for seek-bzip; its buffer is handed out and replaced after each block.

@@ -6,7 +6,8 @@
  */
 import { xxh32 } from './checksum.js';
 import { CorruptError, OutBuf, OutputLimitError } from './outbuf.js';
-import { type Codec, aligned, checkLevel, corruptError, limitError } from './types.js';
+import { type Codec, aligned, checkLevel, corruptError, limitError, windowedReader } from './types.js';
+import type { Producer } from '../bytes/stream-source.js';
 
 const MAGIC = 0x184d2204;
 const BLOCK_SIZES: Record<number, number> = { 4: 1 << 16, 5: 1 << 18, 6: 1 << 20, 7: 1 << 22 };
@@ -342,20 +343,14 @@ export const lz4Codec: Codec = {
 export function lz4Pieces(
   read: (offset: number, length: number) => Uint8Array,
   size: number,
-): { next(): Uint8Array | undefined; close(): void } | undefined {
+): Producer | undefined {
   const PIECE = 4 << 20;
   const HISTORY = 1 << 16;
-  const IN_WINDOW = 1 << 20;
-  let inBuf: Uint8Array = new Uint8Array(0);
-  let inAt = 0; // file offset of inBuf[0]
+  const window = windowedReader(read, size);
   /** A view of file bytes [p, p + n), or undefined when the file ends first. */
   const bytes = (p: number, n: number): Uint8Array | undefined => {
-    if (p + n > size) return undefined;
-    if (p < inAt || p + n > inAt + inBuf.length) {
-      inBuf = read(p, Math.min(size - p, Math.max(n, IN_WINDOW)));
-      inAt = p;
-    }
-    return inBuf.subarray(p - inAt, p - inAt + n);
+    const b = window(p, n);
+    return b.length === n ? b : undefined;
   };
   const fail = (m: string): never => {
     throw corruptError('lz4', m);

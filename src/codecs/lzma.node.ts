@@ -9,6 +9,7 @@
  * enough that one slice cannot inflate far past the cap (LZMA's densest coding is below 10 000:1).
  */
 import { createRequire } from 'node:module';
+import type { Producer } from '../bytes/stream-source.js';
 import { type Codec, CappedChunks, joinChunks, checkLevel, corruptError, limitError } from './types.js';
 import { crc32 } from './checksum.js';
 
@@ -210,7 +211,7 @@ export function lzmaPieces(
   read: (offset: number, length: number) => Uint8Array,
   size: number,
   xz: boolean,
-): { next(): Uint8Array | undefined; close(): void } {
+): Producer {
   const what = xz ? 'xz' : 'lzma';
   // 16 KiB of input per call: liblzma hands out everything one call produces, and a very
   // compressible slice can expand a thousandfold.

@@ -106,3 +106,26 @@ export function joinChunks(
 export function aligned(b: Uint8Array): Uint8Array {
   return b.byteOffset % 16 === 0 ? b : b.slice();
 }
+
+/**
+ * Reads of a compressed file for the codecs' piece producers, through a window (one positioned read
+ * per MiB, not one per block): bytes [p, p + n), fewer at the file's end (`size`).
+ * @example
+ * const bytes = windowedReader((o, n) => file.read(o, n), file.size); bytes(0, 4) // the magic
+ */
+export function windowedReader(
+  read: (offset: number, length: number) => Uint8Array,
+  size: number,
+  window = 1 << 20,
+): (p: number, n: number) => Uint8Array {
+  let buf: Uint8Array = new Uint8Array(0);
+  let at = 0; // file offset of buf[0]
+  return (p, n) => {
+    const m = Math.max(0, Math.min(n, size - p));
+    if (p < at || p + m > at + buf.length) {
+      buf = read(p, Math.min(size - p, Math.max(m, window)));
+      at = p;
+    }
+    return buf.subarray(p - at, p - at + m);
+  };
+}

@@ -13,7 +13,16 @@
  */
 import { Decompress } from 'fzstd';
 import { PicklingError } from '../errors.js';
-import { type Codec, CappedChunks, joinChunks, checkLevel, corruptError, limitError } from './types.js';
+import {
+  type Codec,
+  CappedChunks,
+  joinChunks,
+  checkLevel,
+  corruptError,
+  limitError,
+  windowedReader,
+} from './types.js';
+import type { Producer } from '../bytes/stream-source.js';
 
 const MAGIC = 0xfd2fb528;
 /** zstd's own default limit for decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27). */
@@ -118,19 +127,8 @@ export function zstdPieces(
   read: (offset: number, length: number) => Uint8Array,
   size: number,
   cap: number,
-): { next(): Uint8Array | undefined; close(): void } {
-  const IN_WINDOW = 1 << 20;
-  let inBuf: Uint8Array = new Uint8Array(0);
-  let inAt = 0;
-  /** File bytes [p, p + n) (fewer at the end of the file). */
-  const bytes = (p: number, n: number): Uint8Array => {
-    const m = Math.max(0, Math.min(n, size - p));
-    if (p < inAt || p + m > inAt + inBuf.length) {
-      inBuf = read(p, Math.min(size - p, Math.max(m, IN_WINDOW)));
-      inAt = p;
-    }
-    return inBuf.subarray(p - inAt, p - inAt + m);
-  };
+): Producer {
+  const bytes = windowedReader(read, size);
   let queue: Uint8Array[] = [];
   let pos = 0;
   let produced = 0;
